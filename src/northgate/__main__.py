@@ -1,0 +1,3 @@
+from northgate.cli import main
+
+main()

@@ -1,0 +1,39 @@
+"""Last line of defence: any unhandled exception becomes the bilingual 500 page.
+
+Users never see a traceback. If the response had already started there is nothing
+truthful left to send, so the connection is closed and the error logged.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from northgate.edge.asgi import ASGIApp, Message, Receive, Scope, Send
+from northgate.site.server import ErrorPages
+
+log = logging.getLogger(__name__)
+
+
+class ErrorShield:
+    def __init__(self, app: ASGIApp, errors: ErrorPages) -> None:
+        self.app = app
+        self.errors = errors
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if not started:
+                await self.errors.send(scope, send, 500)

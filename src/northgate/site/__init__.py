@@ -1,0 +1,1 @@
+"""The public information site: pages rendered once per language, served as cached bytes."""

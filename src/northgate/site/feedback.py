@@ -1,0 +1,45 @@
+""""Report a problem on this page": the pure rules for a reader's report."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from northgate.site.pages import PAGES_BY_KEY, Lang
+
+FEEDBACK_PATHS: Mapping[Lang, str] = {"en": "/en/feedback", "fr": "/fr/retroaction"}
+PROBLEMS = ("wrong", "unclear", "missing", "link", "other")
+MAX_DETAILS = 1000
+
+
+@dataclass(frozen=True)
+class FeedbackReport:
+    page_key: str
+    problem: str
+    details: str
+
+
+@dataclass(frozen=True)
+class FeedbackErrors:
+    """Field name → message id (translated by the web layer)."""
+
+    fields: Mapping[str, str]
+
+
+def validate_feedback(form: Mapping[str, str]) -> FeedbackReport | FeedbackErrors:
+    errors: dict[str, str] = {}
+    page_key = form.get("page", "")
+    if page_key not in PAGES_BY_KEY:
+        errors["page"] = "unknown-page"
+    problem = form.get("problem", "")
+    if problem not in PROBLEMS:
+        errors["problem"] = "choose-problem"
+    # Normalise line endings so the limit counts what the reader sees.
+    details = form.get("details", "").replace("\r\n", "\n").strip()
+    if len(details) > MAX_DETAILS:
+        errors["details"] = "details-too-long"
+    elif problem == "other" and not details:
+        errors["details"] = "details-required"
+    if errors:
+        return FeedbackErrors(errors)
+    return FeedbackReport(page_key, problem, details)

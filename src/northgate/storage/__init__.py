@@ -1,0 +1,1 @@
+"""Records: SQLAlchemy 2 over SQLite (embedded default) or PostgreSQL (production)."""

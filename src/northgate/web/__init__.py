@@ -1,0 +1,1 @@
+"""The web layer: templates, translations, assets and routes for HTML pages."""

@@ -1,0 +1,54 @@
+"""The application's errors rendered with the site's bilingual error pages."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from northgate.edge.asgi import language_of_path
+from northgate.edge.limits import BodyTooLarge
+from northgate.site.render import Site
+
+log = logging.getLogger(__name__)
+
+
+def install_error_pages(app: FastAPI, site: Site) -> None:
+    def page(request: Request, status: int, headers: dict[str, str] | None = None) -> Response:
+        lang = "fr" if language_of_path(request.url.path) == "fr" else "en"
+        cached = site.error(status, lang)
+        body = b"" if request.method == "HEAD" else cached.body
+        response = Response(body, status_code=status, media_type=cached.content_type,
+                            headers={"cache-control": cached.cache_control, **(headers or {})})
+        return response
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+            )
+        return page(request, exc.status_code, exc.headers)
+
+    async def too_large(request: Request, _exc: Exception) -> Response:
+        return page(request, 413, {"connection": "close"})
+
+    async def unhandled(request: Request, exc: Exception) -> Response:
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return page(request, 500)
+
+    async def invalid(request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith("/api/"):
+            assert isinstance(exc, RequestValidationError)
+            return await request_validation_exception_handler(request, exc)
+        return page(request, 400)
+
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(BodyTooLarge, too_large)
+    app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(Exception, unhandled)

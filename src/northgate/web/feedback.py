@@ -1,0 +1,65 @@
+"""Routes for "report a problem on this page"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from northgate.site.feedback import (
+    FEEDBACK_PATHS,
+    FeedbackErrors,
+    validate_feedback,
+)
+from northgate.site.pages import PAGES_BY_KEY, Lang, other_language
+from northgate.site.render import chrome_context
+from northgate.storage.models import PageFeedback
+from northgate.web.i18n import gettext
+from northgate.web.templating import environment
+
+router = APIRouter(include_in_schema=False)
+
+
+def _render(request: Request, lang: Lang, status: int, **context: Any) -> HTMLResponse:
+    site = request.app.state.site
+    template = environment(lang).get_template("forms/feedback.html")
+    body = template.render(
+        chrome_context(lang, site.assets)
+        | {
+            "title": context.pop("title"),
+            "other_url": f"/{other_language(lang)}/",
+            **context,
+        }
+    )
+    return HTMLResponse(body, status_code=status, headers={"cache-control": "no-store"})
+
+
+async def _submit(request: Request, lang: Lang) -> Response:
+    form = await request.form()
+    values = {key: value for key, value in form.items() if isinstance(value, str)}
+    outcome = validate_feedback(values)
+    page = PAGES_BY_KEY.get(values.get("page", ""))
+    back = page.path(lang) if page else f"/{lang}/"
+    if isinstance(outcome, FeedbackErrors):
+        return _render(
+            request, lang, 422,
+            title=gettext(lang, "Report a problem on this page"),
+            errors=outcome.fields, values=values, back=back, thanks=False,
+        )
+    async with request.app.state.database.session() as session:
+        session.add(PageFeedback(page_key=outcome.page_key, lang=lang,
+                                 problem=outcome.problem, details=outcome.details))
+        await session.commit()
+    return _render(request, lang, 200, title=gettext(lang, "Thank you for your feedback"),
+                   errors={}, values={}, back=back, thanks=True)
+
+
+@router.post(FEEDBACK_PATHS["en"])
+async def feedback_en(request: Request) -> Response:
+    return await _submit(request, "en")
+
+
+@router.post(FEEDBACK_PATHS["fr"])
+async def feedback_fr(request: Request) -> Response:
+    return await _submit(request, "fr")

@@ -1,0 +1,32 @@
+"""Jinja2 environments, one per language, with that language's translations installed.
+
+One environment per language keeps rendering free of shared mutable state, so pages
+rendered at start-up and forms rendered per request can use the same templates safely.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from northgate.site.pages import Lang
+from northgate.web.i18n import translations
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+
+@cache
+def environment(lang: Lang) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.globals["lang"] = lang
+    return env

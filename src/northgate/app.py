@@ -19,6 +19,7 @@ from northgate.edge.shield import ErrorShield
 from northgate.settings import Settings
 from northgate.site.render import Site, build_site
 from northgate.site.server import ErrorPages, SiteServer
+from northgate.storage import shared
 from northgate.storage.db import Database
 from northgate.web import feedback, health
 from northgate.web.errors import install_error_pages
@@ -27,10 +28,14 @@ log = logging.getLogger(__name__)
 
 
 def create_web_app(settings: Settings, site: Site, database: Database) -> FastAPI:
+    redis = shared.connect(settings.redis_url) if settings.redis_url else None
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         await database.close()
+        if redis is not None:
+            await redis.aclose()
 
     app = FastAPI(
         title="Northgate",
@@ -43,6 +48,7 @@ def create_web_app(settings: Settings, site: Site, database: Database) -> FastAP
     app.state.settings = settings
     app.state.site = site
     app.state.database = database
+    app.state.redis = redis
     install_error_pages(app, site)
     app.include_router(health.router)
     app.include_router(feedback.router)

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
 
     var_dir: Path = Path("var")
     database_url: str = ""
+    # Shared state for several processes or hosts; empty means in-process (embedded default).
+    redis_url: str = ""
     # Front-end packages installed by `npm ci` (GC Design System); see northgate.web.assets.
     node_modules: Path = Path("node_modules")
 

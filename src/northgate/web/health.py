@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -24,13 +25,25 @@ async def healthz() -> JSONResponse:
 
 @router.get("/readyz")
 async def readyz(request: Request) -> JSONResponse:
-    """The process can do useful work: its database answers."""
+    """The process can do useful work: its database answers.
+
+    Redis is reported but does not decide readiness: without it each node falls back to
+    local state and keeps serving, which beats being taken out of the balancer.
+    """
+    state = request.app.state
+    body: dict[str, Any] = {"status": "ok", "database": "ok"}
+    status = 200
     try:
-        await asyncio.wait_for(request.app.state.database.ping(), READY_TIMEOUT_SECONDS)
+        await asyncio.wait_for(state.database.ping(), READY_TIMEOUT_SECONDS)
     except Exception as error:  # any failure means "not ready", never a 500
-        log.warning("readiness check failed: %s", error)
-        return JSONResponse(
-            {"status": "unavailable", "database": "unreachable"}, status_code=503,
-            headers=_NO_STORE,
-        )
-    return JSONResponse({"status": "ok", "database": "ok"}, headers=_NO_STORE)
+        log.warning("readiness: database check failed: %r", error)
+        body.update(status="unavailable", database="unreachable")
+        status = 503
+    if state.redis is not None:
+        try:
+            await asyncio.wait_for(state.redis.ping(), READY_TIMEOUT_SECONDS)
+            body["redis"] = "ok"
+        except Exception as error:
+            log.warning("readiness: redis check failed: %r", error)
+            body["redis"] = "unreachable"
+    return JSONResponse(body, status_code=status, headers=_NO_STORE)

@@ -1,0 +1,64 @@
+# Northgate. `make run` serves the portal on the embedded default; `make test` runs the suite.
+# Every target installs what it needs, so both work on a fresh Debian machine.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMPS := .stamps
+SYSTEM_DEPS := scripts/system-deps.sh
+
+.PHONY: run test lint typecheck unit bench lock clean
+
+run: $(STAMPS)/runtime $(STAMPS)/assets
+	$(BIN)/northgate migrate
+	$(BIN)/northgate serve
+
+test: $(STAMPS)/dev $(STAMPS)/assets $(STAMPS)/test-system
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+lint: $(STAMPS)/dev
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMPS)/dev
+	$(BIN)/mypy
+
+bench: $(STAMPS)/dev $(STAMPS)/assets $(STAMPS)/bench-system
+	$(BIN)/python bench/pages.py
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMPS)/runtime: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install -q -c constraints.txt -e .
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/dev: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	@mkdir -p $(STAMPS) && touch $@ $(STAMPS)/runtime
+
+# GC Design System tokens and fonts from npm, exactly as locked.
+$(STAMPS)/assets: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@mkdir -p $(STAMPS) && touch $@
+
+# Real servers the integration tests start for themselves (PostgreSQL ships on the machine).
+$(STAMPS)/test-system: $(SYSTEM_DEPS)
+	$(SYSTEM_DEPS) redis-server=redis-server nginx=nginx-light pg_ctl=postgresql
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/bench-system: $(SYSTEM_DEPS)
+	$(SYSTEM_DEPS) wrk=wrk nginx=nginx-light taskset=util-linux
+	@mkdir -p $(STAMPS) && touch $@
+
+lock: $(STAMPS)/dev
+	{ echo "# Exact versions for a reproducible install: pip install -c constraints.txt -e '.[dev]'"; \
+	  echo "# Regenerate after changing dependencies: make lock"; \
+	  $(BIN)/pip freeze --exclude-editable | grep -v '^-e'; } > constraints.txt
+
+clean:
+	rm -rf $(VENV) $(STAMPS) node_modules .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,115 @@
+"""Shared fixtures: real PostgreSQL and Redis servers, migrated databases, the app, a live server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from northgate.app import create_app
+from northgate.edge.asgi import ASGIApp
+from northgate.settings import Settings
+from northgate.storage.migrate import upgrade
+from tests.support.servers import PostgresServer, RedisServer, free_port, stop, wait_for_port
+
+REPO = Path(__file__).resolve().parent.parent
+NODE_MODULES = REPO / "node_modules"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    server = PostgresServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A freshly migrated database on each backend: every storage test runs on both."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'northgate.db'}"
+    else:
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        url = server.create_database(f"t_{uuid.uuid4().hex[:12]}")
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'northgate.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    def make(**overrides: object) -> Settings:
+        values: dict[str, object] = {"var_dir": tmp_path / "var", "node_modules": NODE_MODULES}
+        values.update(overrides)
+        return Settings(**values)  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture
+def app(make_settings: Callable[..., Settings], sqlite_url: str) -> ASGIApp:
+    return create_app(make_settings(database_url=sqlite_url))
+
+
+@pytest.fixture
+async def client(app: ASGIApp) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+class LiveServer:
+    def __init__(self, url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+        self.url = url
+        self.process = process
+        self.log = log
+        self.port = int(url.rsplit(":", 1)[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """`northgate serve` in a real server process, for tests that need real HTTP parsing."""
+    base = tmp_path_factory.mktemp("live")
+    port = free_port()
+    env = {
+        **os.environ,
+        "NORTHGATE_VAR_DIR": str(base / "var"),
+        "NORTHGATE_NODE_MODULES": str(NODE_MODULES),
+        "NORTHGATE_PORT": str(port),
+    }
+    northgate = [sys.executable, "-m", "northgate"]
+    subprocess.run([*northgate, "migrate"], env=env, check=True, capture_output=True)
+    log = base / "server.log"
+    with log.open("wb") as log_file:
+        process = subprocess.Popen([*northgate, "serve"], env=env, stdout=log_file,
+                                   stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, process)
+        yield LiveServer(f"http://127.0.0.1:{port}", process, log)
+    finally:
+        stop(process)

@@ -1,0 +1,1 @@
+"""Test support: throwaway real servers (PostgreSQL, Redis) and helpers."""

@@ -32,6 +32,20 @@ class Settings(BaseSettings):
     # Front-end packages installed by `npm ci` (GC Design System); see northgate.web.assets.
     node_modules: Path = Path("node_modules")
 
+    # E-mail: empty SMTP host means .eml files under var/mail/ (embedded default).
+    smtp_host: str = ""
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = False
+    mail_from: str = "Northgate eTA <no-reply@northgate.invalid>"
+
+    # Jobs (decisions, e-mail, payment reconciliation) run inside the server by default;
+    # production runs `northgate worker` processes instead and sets this to false.
+    embedded_worker: bool = True
+    # A payment with no answer from the gateway after this long is looked up and settled.
+    payment_reconcile_after_seconds: int = Field(default=900, ge=1)
+
     secret_key: SecretStr = SecretStr("")
     behind_tls: bool = False
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
@@ -43,6 +57,10 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.var_dir / "mail"
 
     @cached_property
     def effective_database_url(self) -> str:

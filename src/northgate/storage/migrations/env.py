@@ -38,9 +38,7 @@ async def _run_online(url: str) -> None:
 
 
 def run_migrations_offline(url: str) -> None:
-    context.configure(
-        url=async_url(url), target_metadata=target_metadata, literal_binds=True
-    )
+    context.configure(url=async_url(url), target_metadata=target_metadata, literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()
 

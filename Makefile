@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMPS := .stamps
 SYSTEM_DEPS := scripts/system-deps.sh
 
-.PHONY: run test lint typecheck unit bench lock clean
+.PHONY: run test lint typecheck bench lock clean messages
 
 run: $(STAMPS)/runtime $(STAMPS)/assets
 	$(BIN)/northgate migrate
@@ -62,3 +62,10 @@ lock: $(STAMPS)/dev
 
 clean:
 	rm -rf $(VENV) $(STAMPS) node_modules .mypy_cache .ruff_cache .pytest_cache
+
+# Re-extract interface strings after changing templates; then translate the new msgids.
+messages: $(STAMPS)/dev
+	$(BIN)/pybabel extract -F babel.cfg -k gettext:2 --no-location --sort-output \
+	  -o src/northgate/web/locale/messages.pot .
+	$(BIN)/pybabel update -i src/northgate/web/locale/messages.pot -d src/northgate/web/locale \
+	  --no-fuzzy-matching

@@ -106,8 +106,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     subprocess.run([*northgate, "migrate"], env=env, check=True, capture_output=True)
     log = base / "server.log"
     with log.open("wb") as log_file:
-        process = subprocess.Popen([*northgate, "serve"], env=env, stdout=log_file,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [*northgate, "serve"], env=env, stdout=log_file, stderr=subprocess.STDOUT
+        )
     try:
         wait_for_port(port, process)
         yield LiveServer(f"http://127.0.0.1:{port}", process, log)

@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     database = Database(settings.effective_database_url)
     errors = ErrorPages(site)
     web = create_web_app(settings, site, database)
-    edge: ASGIApp = SiteServer(site, web, errors)  # type: ignore[arg-type]
+    edge: ASGIApp = SiteServer(site, web, errors)
     edge = RequestLimits(
         edge, errors, max_body_bytes=settings.max_body_bytes, max_url_bytes=settings.max_url_bytes
     )

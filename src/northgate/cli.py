@@ -14,11 +14,17 @@ APP_FACTORY = "northgate.app:create_app"
 
 
 @click.group()
-@click.option("--log-level", default="info", show_default=True,
-              type=click.Choice(["debug", "info", "warning", "error"]))
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["debug", "info", "warning", "error"]),
+)
 def main(log_level: str) -> None:
     """Northgate: immigration information site and eTA portal."""
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
 
 def _export_to_environment(**options: object) -> Settings:
@@ -33,16 +39,27 @@ def _export_to_environment(**options: object) -> Settings:
 @click.option("--host", help="Address to listen on [NORTHGATE_HOST, default 127.0.0.1]")
 @click.option("--port", type=int, help="Port [NORTHGATE_PORT, default 8000]")
 @click.option("--workers", type=click.IntRange(1, 64), help="Worker processes [NORTHGATE_WORKERS]")
-@click.option("--server", type=click.Choice(["granian", "uvicorn"]),
-              help="ASGI server [NORTHGATE_SERVER, default granian: faster in `make bench`]")
+@click.option(
+    "--server",
+    type=click.Choice(["granian", "uvicorn"]),
+    help="ASGI server [NORTHGATE_SERVER, default granian: faster in `make bench`]",
+)
 @click.option("--database-url", help="sqlite:///PATH or postgresql://… [NORTHGATE_DATABASE_URL]")
-def serve(host: str | None, port: int | None, workers: int | None, server: str | None,
-          database_url: str | None) -> None:
+def serve(
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    server: str | None,
+    database_url: str | None,
+) -> None:
     """Serve the portal."""
-    settings = _export_to_environment(host=host, port=port, workers=workers, server=server,
-                                      database_url=database_url)
-    click.echo(f"Northgate on http://{settings.host}:{settings.port} "
-               f"({settings.server}, {settings.workers} worker(s))")
+    settings = _export_to_environment(
+        host=host, port=port, workers=workers, server=server, database_url=database_url
+    )
+    click.echo(
+        f"Northgate on http://{settings.host}:{settings.port} "
+        f"({settings.server}, {settings.workers} worker(s))"
+    )
     run_server(settings.server, settings.host, settings.port, settings.workers)
 
 
@@ -51,14 +68,30 @@ def run_server(server: ServerName, host: str, port: int, workers: int) -> None:
         from granian import Granian
         from granian.constants import Interfaces
 
-        Granian(APP_FACTORY, factory=True, interface=Interfaces.ASGI, address=host, port=port,
-                workers=workers, log_access=False).serve()
+        Granian(
+            APP_FACTORY,
+            factory=True,
+            interface=Interfaces.ASGI,
+            address=host,
+            port=port,
+            workers=workers,
+            log_access=False,
+        ).serve()
     else:
         import uvicorn
 
-        uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers,
-                    loop="uvloop", http="httptools", access_log=False, proxy_headers=False,
-                    server_header=False)
+        uvicorn.run(
+            APP_FACTORY,
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            loop="uvloop",
+            http="httptools",
+            access_log=False,
+            proxy_headers=False,
+            server_header=False,
+        )
 
 
 @main.command()

@@ -59,8 +59,11 @@ def _postgres_bindir() -> Path:
     if found:
         return Path(found).resolve().parent
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"), reverse=True)
-    binary = _require(candidates[0] if candidates else None, "PostgreSQL server binaries",
-                      "apt-get install postgresql")
+    binary = _require(
+        candidates[0] if candidates else None,
+        "PostgreSQL server binaries",
+        "apt-get install postgresql",
+    )
     return Path(binary).parent
 
 
@@ -94,19 +97,42 @@ class PostgresServer:
 
     def start(self) -> None:
         initdb = self._run(
-            [str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres",
-             "--auth=trust", "-E", "UTF8", "--locale=C"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            [
+                str(self.bindir / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         _, stderr = initdb.communicate(timeout=120)
         if initdb.returncode != 0:
             raise RuntimeError(f"initdb failed: {stderr.decode(errors='replace')}")
         log = (self.base / "postgres.log").open("wb")
         self.process = self._run(
-            [str(self.bindir / "postgres"), "-D", str(self.data), "-p", str(self.port),
-             "-h", "127.0.0.1", "-k", str(self.base), "-c", "max_connections=200",
-             "-c", "shared_buffers=128MB"],
-            stdout=log, stderr=subprocess.STDOUT,
+            [
+                str(self.bindir / "postgres"),
+                "-D",
+                str(self.data),
+                "-p",
+                str(self.port),
+                "-h",
+                "127.0.0.1",
+                "-k",
+                str(self.base),
+                "-c",
+                "max_connections=200",
+                "-c",
+                "shared_buffers=128MB",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         wait_for_port(self.port, self.process)
         self._wait_ready()
@@ -116,7 +142,8 @@ class PostgresServer:
         while time.monotonic() < deadline:
             probe = subprocess.run(
                 [str(self.bindir / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
-                capture_output=True, check=False,
+                capture_output=True,
+                check=False,
             )
             if probe.returncode == 0:
                 return
@@ -125,9 +152,20 @@ class PostgresServer:
 
     def create_database(self, name: str) -> str:
         subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-q",
-             "-c", f'CREATE DATABASE "{name}"'],
-            check=True, capture_output=True,
+            [
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-q",
+                "-c",
+                f'CREATE DATABASE "{name}"',
+            ],
+            check=True,
+            capture_output=True,
         )
         return self.url_for(name)
 
@@ -147,8 +185,9 @@ def _unprivileged_user() -> tuple[int, int]:
 
 class RedisServer:
     def __init__(self) -> None:
-        self.binary = _require(shutil.which("redis-server"), "redis-server",
-                               "apt-get install redis-server")
+        self.binary = _require(
+            shutil.which("redis-server"), "redis-server", "apt-get install redis-server"
+        )
         self.port = free_port()
         self.base = Path(tempfile.mkdtemp(prefix="northgate-redis-"))
         self.process: subprocess.Popen[bytes] | None = None
@@ -159,9 +198,23 @@ class RedisServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.base), "--protected-mode", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.base),
+                "--protected-mode",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_for_port(self.port, self.process)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from northgate.site.pages import Lang
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -20,5 +22,6 @@ def header(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
-def language_of_path(path: str) -> str:
+def language_of_path(path: str) -> Lang:
+    """The language a path is in, for answering errors in the reader's language."""
     return "fr" if path.startswith("/fr/") or path == "/fr" else "en"

@@ -18,27 +18,35 @@ ERROR_TEXTS: Mapping[int, Mapping[Lang, ErrorText]] = {
     400: {
         "en": ErrorText(
             "We could not understand that request",
-            ("Your browser sent a request this site could not read. Please check the address "
-             "and try again.",),
+            (
+                "Your browser sent a request this site could not read. Please check the address "
+                "and try again.",
+            ),
         ),
         "fr": ErrorText(
             "Nous n’avons pas pu comprendre cette demande",
-            ("Votre navigateur a envoyé une demande que ce site n’a pas pu lire. Veuillez "
-             "vérifier l’adresse et réessayer.",),
+            (
+                "Votre navigateur a envoyé une demande que ce site n’a pas pu lire. Veuillez "
+                "vérifier l’adresse et réessayer.",
+            ),
         ),
     },
     404: {
         "en": ErrorText(
             "We couldn't find that Web page",
-            ("We're sorry you ended up here. Sometimes a page gets moved or deleted, or the "
-             "address was typed with a mistake.",
-             "Please check the address, or start again from the home page."),
+            (
+                "We're sorry you ended up here. Sometimes a page gets moved or deleted, or the "
+                "address was typed with a mistake.",
+                "Please check the address, or start again from the home page.",
+            ),
         ),
         "fr": ErrorText(
             "Nous ne pouvons trouver cette page Web",
-            ("Nous sommes désolés que vous ayez abouti ici. Il arrive parfois qu’une page ait "
-             "été déplacée ou supprimée, ou que l’adresse ait été mal tapée.",
-             "Veuillez vérifier l’adresse ou recommencer à partir de la page d’accueil."),
+            (
+                "Nous sommes désolés que vous ayez abouti ici. Il arrive parfois qu’une page ait "
+                "été déplacée ou supprimée, ou que l’adresse ait été mal tapée.",
+                "Veuillez vérifier l’adresse ou recommencer à partir de la page d’accueil.",
+            ),
         ),
     },
     405: {
@@ -48,21 +56,27 @@ ERROR_TEXTS: Mapping[int, Mapping[Lang, ErrorText]] = {
         ),
         "fr": ErrorText(
             "Cette action n’est pas permise sur cette page",
-            ("Cette page peut seulement être consultée. Veuillez revenir en arrière et "
-             "réessayer.",),
+            (
+                "Cette page peut seulement être consultée. Veuillez revenir en arrière et "
+                "réessayer.",
+            ),
         ),
     },
     413: {
         "en": ErrorText(
             "What you sent is too large",
-            ("The information sent to this page was larger than it accepts. Anything you had "
-             "already saved is still saved. Please go back and shorten your answer.",),
+            (
+                "The information sent to this page was larger than it accepts. Anything you had "
+                "already saved is still saved. Please go back and shorten your answer.",
+            ),
         ),
         "fr": ErrorText(
             "Ce que vous avez envoyé est trop volumineux",
-            ("Les renseignements envoyés à cette page dépassent la taille permise. Tout ce que "
-             "vous aviez déjà enregistré l’est toujours. Veuillez revenir en arrière et "
-             "raccourcir votre réponse.",),
+            (
+                "Les renseignements envoyés à cette page dépassent la taille permise. Tout ce que "
+                "vous aviez déjà enregistré l’est toujours. Veuillez revenir en arrière et "
+                "raccourcir votre réponse.",
+            ),
         ),
     },
     414: {
@@ -78,28 +92,36 @@ ERROR_TEXTS: Mapping[int, Mapping[Lang, ErrorText]] = {
     500: {
         "en": ErrorText(
             "Something went wrong on our side",
-            ("This is our error, not yours. Anything you had already saved is still saved.",
-             "Please try again in a few minutes."),
+            (
+                "This is our error, not yours. Anything you had already saved is still saved.",
+                "Please try again in a few minutes.",
+            ),
         ),
         "fr": ErrorText(
             "Une erreur s’est produite de notre côté",
-            ("Cette erreur vient de nous, pas de vous. Tout ce que vous aviez déjà enregistré "
-             "l’est toujours.",
-             "Veuillez réessayer dans quelques minutes."),
+            (
+                "Cette erreur vient de nous, pas de vous. Tout ce que vous aviez déjà enregistré "
+                "l’est toujours.",
+                "Veuillez réessayer dans quelques minutes.",
+            ),
         ),
     },
     503: {
         "en": ErrorText(
             "This service is busy right now",
-            ("Many people are using this service at the moment. Anything you had already "
-             "saved is still saved.",
-             "Please try again in a few minutes."),
+            (
+                "Many people are using this service at the moment. Anything you had already "
+                "saved is still saved.",
+                "Please try again in a few minutes.",
+            ),
         ),
         "fr": ErrorText(
             "Ce service est très occupé en ce moment",
-            ("Beaucoup de personnes utilisent ce service en ce moment. Tout ce que vous aviez "
-             "déjà enregistré l’est toujours.",
-             "Veuillez réessayer dans quelques minutes."),
+            (
+                "Beaucoup de personnes utilisent ce service en ce moment. Tout ce que vous aviez "
+                "déjà enregistré l’est toujours.",
+                "Veuillez réessayer dans quelques minutes.",
+            ),
         ),
     },
 }

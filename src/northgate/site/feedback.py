@@ -1,4 +1,4 @@
-""""Report a problem on this page": the pure rules for a reader's report."""
+""" "Report a problem on this page": the pure rules for a reader's report."""
 
 from __future__ import annotations
 

@@ -61,8 +61,13 @@ def build_site(*, node_modules: Path, public_origin: str) -> Site:
     responses: dict[str, CachedResponse] = dict(assets.responses(last_modified))
     redirects: dict[str, str] = {}
     for page, lang, path in all_page_paths():
-        body = render_page(page, lang, assets=assets, public_origin=public_origin,
-                           date_modified=last_modified.date().isoformat())
+        body = render_page(
+            page,
+            lang,
+            assets=assets,
+            public_origin=public_origin,
+            date_modified=last_modified.date().isoformat(),
+        )
         responses[path] = CachedResponse(body, HTML, last_modified)
         # Tolerate the other trailing-slash form; one canonical URL per page.
         alias = path[:-1] if path.endswith("/") else path + "/"
@@ -91,8 +96,11 @@ def build_site(*, node_modules: Path, public_origin: str) -> Site:
 
 def _links(keys: tuple[str, ...], lang: Lang, current: Page | None = None) -> list[Link]:
     return [
-        Link(PAGES_BY_KEY[key].titles[lang], PAGES_BY_KEY[key].path(lang),
-             current is not None and key == current.key)
+        Link(
+            PAGES_BY_KEY[key].titles[lang],
+            PAGES_BY_KEY[key].path(lang),
+            current is not None and key == current.key,
+        )
         for key in keys
     ]
 
@@ -160,7 +168,5 @@ def sitemap(public_origin: str) -> bytes:
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
-        'xmlns:xhtml="http://www.w3.org/1999/xhtml">'
-        + "".join(entries)
-        + "</urlset>\n"
+        'xmlns:xhtml="http://www.w3.org/1999/xhtml">' + "".join(entries) + "</urlset>\n"
     ).encode()

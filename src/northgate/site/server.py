@@ -11,7 +11,6 @@ from typing import Any
 
 from northgate.edge.asgi import ASGIApp, Message, Receive, Scope, Send, language_of_path
 from northgate.site.cached import CachedResponse, accepts_gzip
-from northgate.site.pages import Lang
 from northgate.site.render import Site
 from northgate.web.i18n import negotiate_language
 
@@ -60,8 +59,10 @@ async def send_prepared(prepared: _Prepared, scope: Scope, send: Send) -> None:
         elif name == b"accept-encoding":
             accept_encoding = value
     cached = prepared.cached
-    if (if_none_match or if_modified_since) and cached.status == 200 and cached.is_not_modified(
-        if_none_match, if_modified_since
+    if (
+        (if_none_match or if_modified_since)
+        and cached.status == 200
+        and cached.is_not_modified(if_none_match, if_modified_since)
     ):
         await send(prepared.not_modified)
         await send(_EMPTY_BODY)
@@ -87,7 +88,7 @@ class ErrorPages:
         *,
         extra_headers: list[tuple[bytes, bytes]] | None = None,
     ) -> None:
-        lang: Lang = "fr" if language_of_path(scope.get("path", "")) == "fr" else "en"
+        lang = language_of_path(scope.get("path", ""))
         prepared = self._prepared.get((status, lang)) or self._prepared[(500, lang)]
         start: dict[str, Any] = dict(prepared.start)
         start["status"] = status

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
@@ -19,12 +20,16 @@ log = logging.getLogger(__name__)
 
 
 def install_error_pages(app: FastAPI, site: Site) -> None:
-    def page(request: Request, status: int, headers: dict[str, str] | None = None) -> Response:
-        lang = "fr" if language_of_path(request.url.path) == "fr" else "en"
+    def page(request: Request, status: int, headers: Mapping[str, str] | None = None) -> Response:
+        lang = language_of_path(request.url.path)
         cached = site.error(status, lang)
         body = b"" if request.method == "HEAD" else cached.body
-        response = Response(body, status_code=status, media_type=cached.content_type,
-                            headers={"cache-control": cached.cache_control, **(headers or {})})
+        response = Response(
+            body,
+            status_code=status,
+            media_type=cached.content_type,
+            headers={"cache-control": cached.cache_control, **(headers or {})},
+        )
         return response
 
     async def http_error(request: Request, exc: Exception) -> Response:

@@ -43,16 +43,35 @@ async def _submit(request: Request, lang: Lang) -> Response:
     back = page.path(lang) if page else f"/{lang}/"
     if isinstance(outcome, FeedbackErrors):
         return _render(
-            request, lang, 422,
+            request,
+            lang,
+            422,
             title=gettext(lang, "Report a problem on this page"),
-            errors=outcome.fields, values=values, back=back, thanks=False,
+            errors=outcome.fields,
+            values=values,
+            back=back,
+            thanks=False,
         )
     async with request.app.state.database.session() as session:
-        session.add(PageFeedback(page_key=outcome.page_key, lang=lang,
-                                 problem=outcome.problem, details=outcome.details))
+        session.add(
+            PageFeedback(
+                page_key=outcome.page_key,
+                lang=lang,
+                problem=outcome.problem,
+                details=outcome.details,
+            )
+        )
         await session.commit()
-    return _render(request, lang, 200, title=gettext(lang, "Thank you for your feedback"),
-                   errors={}, values={}, back=back, thanks=True)
+    return _render(
+        request,
+        lang,
+        200,
+        title=gettext(lang, "Thank you for your feedback"),
+        errors={},
+        values={},
+        back=back,
+        thanks=True,
+    )
 
 
 @router.post(FEEDBACK_PATHS["en"])

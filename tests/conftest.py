@@ -1,4 +1,4 @@
-"""Shared fixtures: real PostgreSQL and Redis servers, migrated databases, the app, a live server."""
+"""Shared fixtures: real PostgreSQL and Redis servers, migrated databases, the app, a server."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def app(make_settings: Callable[..., Settings], sqlite_url: str) -> ASGIApp:
 
 @pytest.fixture
 async def client(app: ASGIApp) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
 

@@ -17,7 +17,7 @@ async def test_report_is_saved_and_thanked(
     database_url: str, make_settings: Callable[..., Settings]
 ) -> None:
     app = create_app(make_settings(database_url=database_url))
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         response = await client.post(
             "/fr/retroaction",

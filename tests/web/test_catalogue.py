@@ -18,7 +18,10 @@ KEYWORDS = {"_": None, "gettext": (2,), "ngettext": (1, 2)}
 def _source_messages() -> set[str]:
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-        SRC, METHOD_MAP, OPTIONS, keywords=KEYWORDS  # type: ignore[arg-type]
+        SRC,
+        METHOD_MAP,
+        OPTIONS,
+        keywords=KEYWORDS,
     ):
         found.add(message if isinstance(message, str) else message[0])
     return found

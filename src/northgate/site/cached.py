@@ -36,6 +36,8 @@ class CachedResponse:
     gzipped: bytes | None = field(init=False)
 
     def __post_init__(self) -> None:
+        # HTTP dates have whole seconds: a validator echoed back must compare equal.
+        object.__setattr__(self, "last_modified", self.last_modified.replace(microsecond=0))
         digest = hashlib.blake2b(self.body, digest_size=12).hexdigest()
         object.__setattr__(self, "etag", f'"{digest}"')
         compressible = self.content_type.startswith(_COMPRESSIBLE)
@@ -46,10 +48,15 @@ class CachedResponse:
         )
         object.__setattr__(self, "gzipped", gzipped)
 
-    def _base_headers(self) -> Headers:
+    @property
+    def gzip_etag(self) -> str:
+        """Each representation has its own strong validator (RFC 9110 section 8.8.3)."""
+        return self.etag[:-1] + '-gz"'
+
+    def _base_headers(self, *, gzipped: bool = False) -> Headers:
         headers = [
             (b"content-type", self.content_type.encode()),
-            (b"etag", self.etag.encode()),
+            (b"etag", (self.gzip_etag if gzipped else self.etag).encode()),
             (b"last-modified", http_date(self.last_modified).encode()),
             (b"cache-control", self.cache_control.encode()),
         ]
@@ -59,20 +66,23 @@ class CachedResponse:
         return headers
 
     def headers(self, *, gzipped: bool) -> Headers:
+        gzipped = gzipped and self.gzipped is not None
         body = self.gzipped if gzipped and self.gzipped is not None else self.body
-        headers = self._base_headers()
-        if gzipped and self.gzipped is not None:
+        headers = self._base_headers(gzipped=gzipped)
+        if gzipped:
             headers.append((b"content-encoding", b"gzip"))
         headers.append((b"content-length", str(len(body)).encode()))
         return headers
 
-    def not_modified_headers(self) -> Headers:
-        return [h for h in self._base_headers() if h[0] != b"content-type"]
+    def not_modified_headers(self, *, gzipped: bool = False) -> Headers:
+        return [h for h in self._base_headers(gzipped=gzipped) if h[0] != b"content-type"]
 
     def is_not_modified(self, if_none_match: bytes | None, if_modified_since: bytes | None) -> bool:
         """RFC 9110 section 13.2.2: If-None-Match wins; If-Modified-Since only without it."""
         if if_none_match is not None:
-            return etag_matches(self.etag, if_none_match)
+            return etag_matches(self.etag, if_none_match) or (
+                self.gzipped is not None and etag_matches(self.gzip_etag, if_none_match)
+            )
         if if_modified_since is not None:
             since = parse_http_date(if_modified_since)
             return since is not None and self.last_modified <= since
@@ -111,14 +121,14 @@ def parse_http_date(value: bytes) -> datetime | None:
 
 
 def accepts_gzip(accept_encoding: bytes | None) -> bool:
-    """True when gzip (or ``*``) is listed with a quality above zero."""
+    """True when gzip has a quality above zero: named explicitly, or else through ``*``."""
     if not accept_encoding:
         return False
+    qualities: dict[str, float] = {}
     for item in accept_encoding.decode("latin-1").lower().split(","):
         coding, _, params = item.partition(";")
-        if coding.strip() in ("gzip", "*"):
-            return _quality(params) > 0
-    return False
+        qualities.setdefault(coding.strip(), _quality(params))
+    return qualities.get("gzip", qualities.get("*", 0.0)) > 0
 
 
 def _quality(params: str) -> float:

@@ -20,7 +20,15 @@ _READ_METHODS = ("GET", "HEAD")
 class _Prepared:
     """The ASGI messages for one cached response, built once."""
 
-    __slots__ = ("body", "cached", "gzip_body", "gzip_start", "not_modified", "start")
+    __slots__ = (
+        "body",
+        "cached",
+        "gzip_body",
+        "gzip_not_modified",
+        "gzip_start",
+        "not_modified",
+        "start",
+    )
 
     def __init__(self, cached: CachedResponse) -> None:
         self.cached = cached
@@ -44,6 +52,11 @@ class _Prepared:
             "status": 304,
             "headers": cached.not_modified_headers(),
         }
+        self.gzip_not_modified: Message = {
+            "type": "http.response.start",
+            "status": 304,
+            "headers": cached.not_modified_headers(gzipped=cached.gzipped is not None),
+        }
 
 
 _EMPTY_BODY: Message = {"type": "http.response.body", "body": b""}
@@ -59,16 +72,17 @@ async def send_prepared(prepared: _Prepared, scope: Scope, send: Send) -> None:
         elif name == b"accept-encoding":
             accept_encoding = value
     cached = prepared.cached
+    gzipped = prepared.gzip_start is not None and accepts_gzip(accept_encoding)
     if (
         (if_none_match or if_modified_since)
         and cached.status == 200
         and cached.is_not_modified(if_none_match, if_modified_since)
     ):
-        await send(prepared.not_modified)
+        await send(prepared.gzip_not_modified if gzipped else prepared.not_modified)
         await send(_EMPTY_BODY)
         return
     start, body = prepared.start, prepared.body
-    if prepared.gzip_start is not None and accepts_gzip(accept_encoding):
+    if gzipped:
         start, body = prepared.gzip_start, prepared.gzip_body  # type: ignore[assignment]
     await send(start)
     await send(_EMPTY_BODY if scope["method"] == "HEAD" else body)

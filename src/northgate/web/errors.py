@@ -10,6 +10,7 @@ from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from northgate.edge.asgi import language_of_path
@@ -40,6 +41,10 @@ def install_error_pages(app: FastAPI, site: Site) -> None:
             )
         return page(request, exc.status_code, exc.headers)
 
+    async def undeliverable(request: Request, _exc: Exception) -> Response:
+        # The client went away or sent a body the server could not decode (bad chunking).
+        return page(request, 400, {"connection": "close"})
+
     async def too_large(request: Request, _exc: Exception) -> Response:
         return page(request, 413, {"connection": "close"})
 
@@ -55,5 +60,6 @@ def install_error_pages(app: FastAPI, site: Site) -> None:
 
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(BodyTooLarge, too_large)
+    app.add_exception_handler(ClientDisconnect, undeliverable)
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(Exception, unhandled)

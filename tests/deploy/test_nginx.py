@@ -1,0 +1,547 @@
+"""deploy/nginx/northgate.conf in a real nginx, in front of a real `northgate serve`.
+
+The example configuration is copied as it is, with only its root path, listen port and
+upstream servers replaced, and run against a real `northgate export-static` directory.
+A missing nginx fails the run with instructions; it never turns into a skipped test.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+
+from northgate.site.export import file_path_for
+from tests.support.servers import free_port, stop, wait_for_port
+
+if TYPE_CHECKING:
+    from tests.conftest import LiveServer
+
+pytestmark = pytest.mark.nginx
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "deploy" / "nginx" / "northgate.conf"
+
+# The literal values of the example that a deployment (and this test) replaces.
+EXAMPLE_ROOT = "root /srv/northgate/static;"
+EXAMPLE_LISTEN = "listen 80;"
+EXAMPLE_UPSTREAMS = ("server 127.0.0.1:8000;", "server 127.0.0.1:8001;")
+
+PAGE_CACHE_CONTROL = "public, max-age=300, stale-while-revalidate=60, stale-if-error=86400"
+ASSET_CACHE_CONTROL = "public, max-age=31536000, immutable"
+TIMEOUT = httpx.Timeout(5.0)
+IDENTITY = {"accept-encoding": "identity"}
+
+
+def nginx_binary() -> str:
+    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
+    if found is None:
+        pytest.fail("nginx not found: run `apt-get install -y nginx-light`", pytrace=False)
+    return found
+
+
+def mime_types(binary: str) -> Path:
+    """The mime.types next to the nginx.conf this nginx was built to read."""
+    version = subprocess.run([binary, "-V"], capture_output=True, text=True, check=True, timeout=10)
+    match = re.search(r"--conf-path=(\S+)", version.stderr)
+    candidates = [Path(match.group(1)).parent / "mime.types"] if match else []
+    candidates.append(Path("/etc/nginx/mime.types"))
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    pytest.fail(f"no mime.types found in {candidates}: reinstall nginx", pytrace=False)
+
+
+def configure(example: str, *, root: Path, port: int, upstreams: Sequence[int]) -> str:
+    """The example with its deployment-specific lines replaced, each found exactly once."""
+    servers = [f"server 127.0.0.1:{p};" for p in upstreams]
+    # The example lists two servers; a test that wants one repeats it (round-robin on one).
+    servers = (servers * 2)[:2] if len(servers) == 1 else servers
+    replacements = [
+        (EXAMPLE_ROOT, f"root {root};"),
+        (EXAMPLE_LISTEN, f"listen 127.0.0.1:{port};"),
+        *zip(EXAMPLE_UPSTREAMS, servers, strict=True),
+    ]
+    lines = example.splitlines(keepends=True)
+    for literal, value in replacements:
+        found = [i for i, line in enumerate(lines) if line.strip() == literal]
+        assert len(found) == 1, f"{EXAMPLE} must have exactly one line {literal!r}"
+        lines[found[0]] = lines[found[0]].replace(literal, value)
+    return "".join(lines)
+
+
+@dataclass(frozen=True)
+class Nginx:
+    url: str
+    base: Path
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=TIMEOUT, follow_redirects=False)
+
+
+@contextmanager
+def running_nginx(base: Path, site: Path, upstreams: Sequence[int]) -> Iterator[Nginx]:
+    binary = nginx_binary()
+    base.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    (base / "northgate.conf").write_text(
+        configure(EXAMPLE.read_text(), root=site, port=port, upstreams=upstreams)
+    )
+    temp_paths = "\n".join(
+        f"    {kind}_temp_path {base / kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    # As root the workers would run as `nobody`, who cannot read pytest's 0700 directories.
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    (base / "nginx.conf").write_text(
+        f"{user}worker_processes 1;\n"
+        f"error_log {base / 'error.log'} info;\n"
+        "events { worker_connections 256; }\n"
+        "http {\n"
+        f"    include {mime_types(binary)};\n"
+        "    default_type application/octet-stream;\n"
+        f"    access_log {base / 'access.log'};\n"
+        f"{temp_paths}\n"
+        f"    include {base / 'northgate.conf'};\n"
+        "}\n"
+    )
+    args = [
+        binary,
+        "-p",
+        str(base),
+        "-e",
+        str(base / "error.log"),
+        "-c",
+        str(base / "nginx.conf"),
+        "-g",
+        f"daemon off; pid {base / 'nginx.pid'};",
+    ]
+    check = subprocess.run([*args, "-t"], capture_output=True, text=True, check=False, timeout=30)
+    if check.returncode != 0:
+        pytest.fail(f"nginx rejected the configuration:\n{check.stderr}", pytrace=False)
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        try:
+            wait_for_port(port, process, timeout=15)
+        except (RuntimeError, TimeoutError) as error:
+            log = (base / "error.log").read_text(errors="replace")
+            pytest.fail(f"nginx did not start: {error}\n{log}", pytrace=False)
+        yield Nginx(f"http://127.0.0.1:{port}", base)
+    finally:
+        stop(process)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real `northgate export-static` directory."""
+    target = tmp_path_factory.mktemp("export") / "static"
+    env = {**os.environ, "NORTHGATE_NODE_MODULES": str(REPO / "node_modules")}
+    result = subprocess.run(
+        [sys.executable, "-m", "northgate", "export-static", str(target)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return target
+
+
+@pytest.fixture(scope="module")
+def manifest(site: Path) -> dict[str, dict[str, str]]:
+    loaded: dict[str, dict[str, str]] = json.loads((site / "headers.json").read_text())
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def nginx(
+    tmp_path_factory: pytest.TempPathFactory, site: Path, live_server: LiveServer
+) -> Iterator[Nginx]:
+    """nginx in front of the live application (both upstream lines point at it)."""
+    with running_nginx(tmp_path_factory.mktemp("nginx"), site, [live_server.port]) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def nginx_app_down(tmp_path_factory: pytest.TempPathFactory, site: Path) -> Iterator[Nginx]:
+    """nginx whose application processes are all down (nothing listens on their ports)."""
+    dead = [free_port(), free_port()]
+    with running_nginx(tmp_path_factory.mktemp("nginx-down"), site, dead) as server:
+        yield server
+
+
+@pytest.fixture
+def app() -> Iterator[httpx.Client]:
+    """A client for talking to the live application directly, to compare answers."""
+    with httpx.Client(timeout=TIMEOUT, follow_redirects=False) as client:
+        yield client
+
+
+def file_for(site: Path, url_path: str) -> Path:
+    return site / file_path_for(url_path)
+
+
+def raw_get(
+    client: httpx.Client, path: str, headers: dict[str, str]
+) -> tuple[httpx.Response, bytes]:
+    """GET without httpx decoding the body: the bytes on the wire."""
+    with client.stream("GET", path, headers=headers) as response:
+        return response, b"".join(response.iter_raw())
+
+
+# ---- Files: served by nginx, with the application's headers ----
+
+
+def test_every_exported_file_is_served_with_the_headers_the_app_sends(
+    nginx: Nginx, site: Path, manifest: dict[str, dict[str, str]]
+) -> None:
+    assert len(manifest) > 20
+    with nginx.client() as client:
+        for url_path, expected in manifest.items():
+            response = client.get(url_path, headers=IDENTITY)
+            assert response.status_code == 200, url_path
+            assert response.content == file_for(site, url_path).read_bytes(), url_path
+            for name in ("Content-Type", "Cache-Control", "Last-Modified"):
+                assert response.headers[name] == expected[name], (url_path, name)
+            assert "content-encoding" not in response.headers
+
+
+def test_pages_have_the_page_cache_control_and_assets_are_immutable(
+    nginx: Nginx, manifest: dict[str, dict[str, str]]
+) -> None:
+    asset = next(path for path in manifest if path.endswith(".css"))
+    with nginx.client() as client:
+        assert client.get("/en/eta").headers["cache-control"] == PAGE_CACHE_CONTROL
+        assert client.get("/fr/").headers["cache-control"] == PAGE_CACHE_CONTROL
+        assert client.get(asset).headers["cache-control"] == ASSET_CACHE_CONTROL
+
+
+def test_nginx_and_the_app_send_the_same_page(
+    nginx: Nginx, live_server: LiveServer, app: httpx.Client
+) -> None:
+    with nginx.client() as client:
+        from_nginx = client.get("/en/eta", headers=IDENTITY)
+    from_app = app.get(f"{live_server.url}/en/eta", headers=IDENTITY)
+    assert from_nginx.content == from_app.content
+    for name in ("content-type", "cache-control", "last-modified", "vary"):
+        assert from_nginx.headers[name] == from_app.headers[name], name
+    # nginx does not reveal its version.
+    assert from_nginx.headers["server"] == "nginx"
+
+
+def test_the_gzip_twin_is_served_to_clients_that_accept_gzip(nginx: Nginx, site: Path) -> None:
+    page = site / "en" / "eta" / "index.html"
+    with nginx.client() as client:
+        response, body = raw_get(client, "/en/eta", {"accept-encoding": "gzip"})
+    assert response.status_code == 200
+    assert response.headers["content-encoding"] == "gzip"
+    assert response.headers["vary"] == "Accept-Encoding"
+    assert response.headers["cache-control"] == PAGE_CACHE_CONTROL
+    assert body == page.with_name("index.html.gz").read_bytes()
+    assert gzip.decompress(body) == page.read_bytes()
+
+
+def test_conditional_requests_get_304_with_the_cache_headers(nginx: Nginx) -> None:
+    with nginx.client() as client:
+        first = client.get("/en/eta")
+        by_date = client.get(
+            "/en/eta", headers={"if-modified-since": first.headers["last-modified"]}
+        )
+        by_tag = client.get("/en/eta", headers={"if-none-match": first.headers["etag"]})
+        head = client.head("/en/eta")
+    assert by_date.status_code == by_tag.status_code == 304
+    assert by_date.headers["cache-control"] == PAGE_CACHE_CONTROL
+    assert head.status_code == 200
+    assert head.content == b""
+
+
+def test_pages_are_served_from_files_when_the_app_is_down(
+    nginx_app_down: Nginx, site: Path, manifest: dict[str, dict[str, str]]
+) -> None:
+    """The proof that nginx, not the application, serves the exported files."""
+    asset = next(path for path in manifest if path.endswith(".css"))
+    with nginx_app_down.client() as client:
+        page = client.get("/fr/ave", headers=IDENTITY)
+        css = client.get(asset, headers=IDENTITY)
+        robots = client.get("/robots.txt")
+    assert page.status_code == 200
+    assert page.content == (site / "fr" / "ave" / "index.html").read_bytes()
+    assert page.headers["cache-control"] == PAGE_CACHE_CONTROL
+    assert css.status_code == 200
+    assert css.headers["cache-control"] == ASSET_CACHE_CONTROL
+    assert robots.status_code == 200
+
+
+# ---- Addresses: canonical forms, files that are not addresses ----
+
+
+@pytest.mark.parametrize(
+    ("path", "location"),
+    [
+        ("/en", "/en/"),
+        ("/fr", "/fr/"),
+        ("/en/eta/", "/en/eta"),
+        ("/fr/ave/apres-la-demande/", "/fr/ave/apres-la-demande"),
+    ],
+)
+def test_non_canonical_page_addresses_redirect_like_the_app(
+    nginx: Nginx, live_server: LiveServer, app: httpx.Client, path: str, location: str
+) -> None:
+    with nginx.client() as client:
+        from_nginx = client.get(path)
+    from_app = app.get(f"{live_server.url}{path}")
+    assert from_nginx.status_code == from_app.status_code == 301
+    assert from_nginx.headers["location"] == from_app.headers["location"] == location
+    assert from_nginx.headers["cache-control"] == from_app.headers["cache-control"]
+
+
+def test_redirects_work_with_the_app_down(nginx_app_down: Nginx) -> None:
+    with nginx_app_down.client() as client:
+        assert client.get("/en").headers["location"] == "/en/"
+        assert client.get("/en/eta/").headers["location"] == "/en/eta"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/en/eta/index.html",
+        "/en/eta/index.html.gz",
+        "/headers.json",
+        "/_headers",
+        "/errors/503.en.html",
+        "/assets/",
+        "/en/no-such-page/",
+        "/en/no-such-page",
+    ],
+)
+def test_files_that_are_not_addresses_of_the_site_are_404(
+    nginx: Nginx, site: Path, path: str
+) -> None:
+    with nginx.client() as client:
+        response = client.get(path, headers=IDENTITY)
+    assert response.status_code == 404
+    assert response.content == (site / "errors" / "404.en.html").read_bytes()
+
+
+# ---- Proxied to the application ----
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "location"), [("fr-CA,fr;q=0.9", "/fr/"), ("en-CA,en;q=0.8", "/en/")]
+)
+def test_root_is_proxied_and_redirects_by_language(
+    nginx: Nginx, accept_language: str, location: str
+) -> None:
+    with nginx.client() as client:
+        response = client.get("/", headers={"accept-language": accept_language})
+    assert response.status_code == 302
+    assert response.headers["location"] == location
+    assert response.headers["vary"] == "Accept-Language"
+
+
+def test_health_is_proxied(nginx: Nginx) -> None:
+    with nginx.client() as client:
+        response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_a_form_post_is_proxied(nginx: Nginx) -> None:
+    with nginx.client() as client:
+        valid = client.post("/en/feedback", data={"page": "eta", "problem": "wrong"})
+        invalid = client.post("/fr/retroaction", data={"page": "eta", "problem": "nope"})
+    assert valid.status_code == 200
+    assert invalid.status_code == 422
+    assert valid.headers["content-type"].startswith("text/html")
+    assert valid.headers["cache-control"] == "no-store"
+
+
+def test_a_post_to_a_page_gets_the_apps_405(
+    nginx: Nginx, live_server: LiveServer, app: httpx.Client
+) -> None:
+    with nginx.client() as client:
+        from_nginx = client.post("/en/eta", data={"a": "b"})
+    from_app = app.post(f"{live_server.url}/en/eta", data={"a": "b"})
+    assert from_nginx.status_code == from_app.status_code == 405
+    assert from_nginx.headers["allow"] == "GET, HEAD"
+    assert from_nginx.content == from_app.content
+
+
+def test_app_errors_pass_through_unchanged(
+    nginx: Nginx, live_server: LiveServer, app: httpx.Client
+) -> None:
+    with nginx.client() as client:
+        from_nginx = client.get("/api/no-such-thing")
+    from_app = app.get(f"{live_server.url}/api/no-such-thing")
+    assert from_nginx.status_code == from_app.status_code == 404
+    assert from_nginx.content == from_app.content
+
+
+def test_one_node_down_is_invisible(
+    tmp_path_factory: pytest.TempPathFactory, site: Path, live_server: LiveServer
+) -> None:
+    """A refused connection is retried on the next node, for a POST too (it was never sent)."""
+    upstreams = [free_port(), live_server.port]
+    with (
+        running_nginx(tmp_path_factory.mktemp("nginx-half"), site, upstreams) as half,
+        half.client() as client,
+    ):
+        for _ in range(4):
+            assert client.get("/healthz").status_code == 200
+            assert (
+                client.post("/en/feedback", data={"page": "eta", "problem": "wrong"}).status_code
+                == 200
+            )
+
+
+class BusyNode:
+    """An application node that answers every request 503 and counts what it received."""
+
+    BODY = b"busy node"
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+        node = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                self.rfile.read(length)
+                node.requests.append(self.command)
+                self.send_response(503)
+                self.send_header("content-type", "text/plain")
+                self.send_header("content-length", str(len(BusyNode.BODY)))
+                self.end_headers()
+                self.wfile.write(BusyNode.BODY)
+
+            do_GET = do_POST = _answer
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = int(self.server.server_address[1])
+
+    @contextmanager
+    def running(self) -> Iterator[BusyNode]:
+        thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            self.server.shutdown()
+            self.server.server_close()
+            thread.join(5)
+
+
+def test_gets_are_retried_on_the_next_node_but_posts_never(
+    tmp_path_factory: pytest.TempPathFactory, site: Path
+) -> None:
+    """proxy_next_upstream http_503 for reads; a sent POST is never sent again."""
+    first, second = BusyNode(), BusyNode()
+    with (
+        first.running(),
+        second.running(),
+        running_nginx(
+            tmp_path_factory.mktemp("nginx-busy"), site, [first.port, second.port]
+        ) as busy,
+        busy.client() as client,
+    ):
+        read = client.get("/healthz")
+        assert sorted(first.requests + second.requests) == ["GET", "GET"]
+        first.requests.clear()
+        second.requests.clear()
+        write = client.post("/en/feedback", data={"page": "eta", "problem": "wrong"})
+        assert first.requests + second.requests == ["POST"]
+    # The application's own 503 reaches the client unchanged (proxy_intercept_errors off).
+    for response in (read, write):
+        assert response.status_code == 503
+        assert response.content == BusyNode.BODY
+        assert "retry-after" not in response.headers
+
+
+# ---- Limits and nginx's own errors: the exported bilingual pages ----
+
+
+def test_a_body_over_64k_is_refused_by_nginx(nginx_app_down: Nginx, site: Path) -> None:
+    """With the application down, a 413 can only come from nginx."""
+    with nginx_app_down.client() as client:
+        response = client.post(
+            "/en/feedback",
+            content=b"x" * (64 * 1024 + 1),
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+    assert response.status_code == 413
+    assert response.content == (site / "errors" / "413.en.html").read_bytes()
+    assert "What you sent is too large" in response.text
+    assert "Ce que vous avez envoyé est trop volumineux" in response.text
+    assert "retry-after" not in response.headers
+
+
+def test_a_body_of_exactly_64k_reaches_the_app(nginx: Nginx) -> None:
+    form = b"page=eta&problem=other&details="
+    body = form + b"y" * (64 * 1024 - len(form))
+    with nginx.client() as client:
+        response = client.post(
+            "/en/feedback",
+            content=body,
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+    assert response.status_code == 422  # the app's answer: details too long
+
+
+def test_an_oversized_header_is_refused_with_the_400_page(nginx: Nginx, site: Path) -> None:
+    with nginx.client() as client:
+        response = client.get("/healthz", headers={"cookie": "a=" + "x" * 9000})
+    assert response.status_code == 400
+    assert response.content == (site / "errors" / "400.en.html").read_bytes()
+
+
+def test_an_overlong_url_is_refused_with_the_414_page(nginx: Nginx, site: Path) -> None:
+    with nginx.client() as client:
+        response = client.get("/fr/" + "x" * 9000)
+    assert response.status_code == 414
+    # English first: nginx refuses the request line before it knows the path.
+    assert response.content == (site / "errors" / "414.en.html").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "lang"),
+    [
+        ("GET", "/healthz", "en"),
+        ("GET", "/", "en"),
+        ("GET", "/api/openapi.json", "en"),
+        ("POST", "/en/feedback", "en"),
+        ("POST", "/fr/retroaction", "fr"),
+    ],
+)
+def test_app_down_gives_the_bilingual_503_page_with_retry_after(
+    nginx_app_down: Nginx, site: Path, method: str, path: str, lang: str
+) -> None:
+    with nginx_app_down.client() as client:
+        response = client.request(
+            method, path, data={"page": "eta"} if method == "POST" else None, headers=IDENTITY
+        )
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "120"
+    assert response.headers["cache-control"] == "no-cache"
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert response.content == (site / "errors" / f"503.{lang}.html").read_bytes()
+    assert "This service is busy right now" in response.text
+    assert "Ce service est très occupé en ce moment" in response.text

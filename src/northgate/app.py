@@ -1,11 +1,14 @@
 """Build the ASGI application from settings: the edge in front of the web application.
 
 Request flow, outermost first (DESIGN.md): error shield → request limits → cached site →
-web application (FastAPI: health, forms, API).
+web application (FastAPI: health, information-site forms, the eTA journey, the JSON API,
+the sandbox payment page). Jobs run in an embedded worker unless production runs
+`northgate worker` processes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,12 +19,16 @@ from northgate import __version__
 from northgate.edge.asgi import ASGIApp
 from northgate.edge.limits import RequestLimits
 from northgate.edge.shield import ErrorShield
+from northgate.api import routes as api_routes
+from northgate.payments.sandbox_page import sandbox_router
+from northgate.services import build_services, running_worker
 from northgate.settings import Settings
 from northgate.site.render import Site, build_site
 from northgate.site.server import ErrorPages, SiteServer
 from northgate.storage import shared
 from northgate.storage.db import Database
 from northgate.web import feedback, health
+from northgate.web.eta import apply, pay, save, status, triage
 from northgate.web.errors import install_error_pages
 
 log = logging.getLogger(__name__)
@@ -29,10 +36,14 @@ log = logging.getLogger(__name__)
 
 def create_web_app(settings: Settings, site: Site, database: Database) -> FastAPI:
     redis = shared.connect(settings.redis_url) if settings.redis_url else None
+    services = build_services(settings, database)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with contextlib.AsyncExitStack() as stack:
+            if settings.embedded_worker:
+                await stack.enter_async_context(running_worker(services.worker))
+            yield
         await database.close()
         if redis is not None:
             await redis.aclose()
@@ -49,9 +60,20 @@ def create_web_app(settings: Settings, site: Site, database: Database) -> FastAP
     app.state.site = site
     app.state.database = database
     app.state.redis = redis
+    app.state.payments = services.payments
+    app.state.services = services
     install_error_pages(app, site)
     app.include_router(health.router)
     app.include_router(feedback.router)
+    app.include_router(api_routes.router)
+    app.include_router(triage.router)
+    app.include_router(apply.router)
+    app.include_router(pay.router)
+    app.include_router(save.router)
+    app.include_router(status.router)
+    app.include_router(sandbox_router(services.gateway))
+    # Question pages match any slug under the application path, so they come last.
+    app.include_router(apply.steps_router)
     return app
 
 

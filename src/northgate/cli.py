@@ -106,6 +106,40 @@ def migrate(database_url: str | None, revision: str) -> None:
     click.echo(f"database at {revision}: {_redact(settings.effective_database_url)}")
 
 
+@main.command()
+@click.option("--database-url", help="sqlite:///PATH or postgresql://… [NORTHGATE_DATABASE_URL]")
+@click.option("--once", is_flag=True, help="Run the jobs that are due, then exit.")
+def worker(database_url: str | None, once: bool) -> None:
+    """Run jobs: decisions, e-mails, payment reconciliation (production: several of these)."""
+    import asyncio
+    import signal
+
+    from northgate.services import build_services
+    from northgate.storage.db import Database
+
+    settings = _export_to_environment(database_url=database_url)
+
+    async def run() -> None:
+        database = Database(settings.effective_database_url)
+        services = build_services(settings, database)
+        try:
+            if once:
+                ran = await services.worker.run_once()
+                settled = await services.payments.reconcile()
+                click.echo(f"ran {ran} job(s), settled {settled} payment(s)")
+                return
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop.set)
+            click.echo("worker running; Ctrl-C to stop")
+            await services.worker.run_forever(stop)
+        finally:
+            await database.close()
+
+    asyncio.run(run())
+
+
 @main.command("export-static")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--public-origin", help="Origin for canonical links [NORTHGATE_PUBLIC_ORIGIN]")

@@ -1,0 +1,1 @@
+"""The JSON API for partners and airlines: the same journey, documented by OpenAPI."""

@@ -1,0 +1,208 @@
+"""JSON API v1: eligibility, question set, submit an application, pay, status."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, HTTPException, Request, Response
+from sqlalchemy import select
+
+from northgate.api.models import (
+    ApplicationRequest,
+    ApplicationStatus,
+    EligibilityRequest,
+    EligibilityResponse,
+    FieldProblem,
+    PaymentLink,
+    StatusLookUp,
+    ValidationProblem,
+)
+from northgate.api.submission import clean_application
+from northgate.eta.cleaning import normalize_passport_number
+from northgate.eta.countries import country
+from northgate.eta.dates import parse_iso
+from northgate.eta.eligibility import TriageAnswers, assess, explain
+from northgate.eta.entry_rules import RULES_VERSION
+from northgate.eta.questions import QUESTION_SET
+from northgate.eta.references import new_reference, normalize_reference
+from northgate.payments.service import PaymentService
+from northgate.storage import applications
+from northgate.storage.models import Application, TravelAuthorization
+from northgate.web.eta.urls import url
+
+router = APIRouter(prefix="/api/v1", tags=["eTA"])
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=64,
+        description="Retrying with the same key returns the first result instead of "
+        "creating a second application.",
+    ),
+]
+
+
+def _now(request: Request) -> datetime:
+    clock = getattr(request.app.state, "clock", None)
+    return clock() if clock else datetime.now(UTC)
+
+
+@router.post("/eligibility", response_model=EligibilityResponse)
+async def eligibility(body: EligibilityRequest) -> EligibilityResponse:
+    """Does this traveller need an eTA, a visa, or neither?"""
+    found = country(body.passport_country)
+    if found is None:
+        raise HTTPException(422, "passport_country is not an ISO 3166-1 alpha-2 code")
+    outcome = assess(TriageAnswers(**(body.model_dump() | {"passport_country": found.code})))
+    return EligibilityResponse(
+        outcome=outcome.kind,
+        reason=outcome.reason,
+        explanation={"en": explain(outcome, "en"), "fr": explain(outcome, "fr")},
+        rules_version=RULES_VERSION,
+    )
+
+
+@router.get("/questions")
+async def questions() -> dict[str, Any]:
+    """The question set: every page and field, with English and French text."""
+    return {
+        "version": QUESTION_SET.version,
+        "steps": [
+            {
+                "id": step.id,
+                "title": {"en": step.title("en"), "fr": step.title("fr")},
+                "fields": [
+                    {
+                        "name": field.name,
+                        "type": field.type,
+                        "required": field.required,
+                        "label": {"en": field.label("en"), "fr": field.label("fr")},
+                        "options": [option.value for option in field.options],
+                    }
+                    for field in step.fields
+                ],
+            }
+            for step in QUESTION_SET.steps
+        ],
+    }
+
+
+@router.post(
+    "/applications",
+    status_code=201,
+    response_model=ApplicationStatus,
+    responses={422: {"model": ValidationProblem}, 200: {"model": ApplicationStatus}},
+)
+async def submit_application(
+    body: ApplicationRequest,
+    request: Request,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    """Validate and submit a complete application. It is saved, with a reference, before
+    any payment; pay next with ``POST /applications/{id}/payments``."""
+    now = _now(request)
+    cleaned = clean_application(body.answers, now.date())
+    if cleaned.errors:
+        problems = [
+            FieldProblem(
+                field=e.field, step=e.step, code=e.code, message=e.message(body.language)
+            )
+            for e in cleaned.errors
+        ]
+        response.status_code = 422
+        return ValidationProblem(detail="the application has problems", errors=problems)
+    database = request.app.state.database
+    # The draft-token column doubles as the idempotency record for API submissions.
+    token = f"api:{idempotency_key}" if idempotency_key else f"api:{new_reference()}:{now}"
+    token_hash = hashlib.sha256(token.encode()).hexdigest()
+    answers = cleaned.answers
+    async with database.session() as db:
+        existing = await applications.by_draft_token(db, token_hash)
+        if existing is not None:
+            response.status_code = 200
+            return await _status(db, existing)
+        application = await applications.create_draft(
+            db, lang=body.language, question_set_version=QUESTION_SET.version,
+            draft_token_hash=token_hash,
+        )
+        await applications.save_answers(
+            db, application, answers, expected_version=None, now=now
+        )
+        await applications.submit(
+            db,
+            application,
+            new_reference=new_reference,
+            contact={
+                "email": answers.get("email"),
+                "correspondence_lang": answers.get("correspondence_language") or body.language,
+                "passport_number": answers.get("passport_number"),
+                "date_of_birth": parse_iso(answers.get("date_of_birth")),
+            },
+            now=now,
+        )
+        await db.commit()
+        return await _status(db, application)
+
+
+@router.post("/applications/{application_id}/payments", response_model=PaymentLink)
+async def start_payment(application_id: str, request: Request) -> PaymentLink:
+    """Get the hosted payment page for the fee. Calling again returns the same payment
+    while it is in progress: a retry never charges twice."""
+    async with request.app.state.database.session() as db:
+        application = await applications.by_public_id(db, application_id[:64])
+    if application is None:
+        raise HTTPException(404, "no such application")
+    if application.status == "draft":
+        raise HTTPException(409, "the application has not been submitted")
+    payments: PaymentService = request.app.state.payments
+    lang = "fr" if application.lang == "fr" else "en"
+    result = await payments.start(application.id, url("payment-return", lang))
+    return PaymentLink(
+        redirect_url=result.redirect_url,
+        already_paid=result.already_paid,
+        retry_later=result.retry_later,
+    )
+
+
+@router.get("/applications/{application_id}", response_model=ApplicationStatus)
+async def application_status(application_id: str, request: Request) -> ApplicationStatus:
+    async with request.app.state.database.session() as db:
+        application = await applications.by_public_id(db, application_id[:64])
+        if application is None:
+            raise HTTPException(404, "no such application")
+        return await _status(db, application)
+
+
+@router.post("/status", response_model=ApplicationStatus)
+async def look_up_status(body: StatusLookUp, request: Request) -> ApplicationStatus:
+    """Find an application by reference, passport number and date of birth."""
+    reference = normalize_reference(body.reference)
+    if reference is None:
+        raise HTTPException(422, "reference is not valid: check it for typing mistakes")
+    async with request.app.state.database.session() as db:
+        application = await applications.find_for_status(
+            db,
+            reference=reference,
+            passport_number=normalize_passport_number(body.passport_number),
+            date_of_birth=body.date_of_birth,
+        )
+        if application is None:
+            raise HTTPException(404, "no application matches these details")
+        return await _status(db, application)
+
+
+async def _status(db: Any, application: Application) -> ApplicationStatus:
+    authorization = await db.scalar(
+        select(TravelAuthorization).where(TravelAuthorization.application_id == application.id)
+    )
+    return ApplicationStatus(
+        id=application.public_id,
+        reference=application.reference,
+        status=application.status,  # type: ignore[arg-type]
+        eta_number=authorization.eta_number if authorization else None,
+        valid_until=authorization.valid_until if authorization else None,
+        decision_reasons=application.decision_reasons,
+    )

@@ -1,0 +1,48 @@
+"""Validate a whole application sent in one request, page by page, as the web journey would.
+
+Pure: the API hands in JSON answers (dates as ISO strings, booleans for check boxes); each
+page that applies is replayed through the same ``validate_step`` the HTML forms use, so the
+two channels cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from northgate.eta.questions import QUESTION_SET, QuestionSet
+from northgate.eta.results import FieldError
+from northgate.eta.validation import form_for, validate_step
+
+
+@dataclass(frozen=True)
+class CleanedApplication:
+    answers: dict[str, Any]
+    errors: list[FieldError]
+
+
+def clean_application(
+    raw: Mapping[str, Any], today: date, question_set: QuestionSet = QUESTION_SET
+) -> CleanedApplication:
+    known = {name for step in question_set.steps for name in _answer_names(step)}
+    errors = [FieldError(name, "unknown-field") for name in raw if name not in known]
+    cleaned: dict[str, Any] = {}
+    # Which pages apply depends on earlier answers, so walk them in order.
+    for step in question_set.steps:
+        if not step.is_visible(cleaned, today):
+            continue
+        result = validate_step(step, form_for(step, raw), cleaned, today)
+        errors.extend(replace(error, step=step.id) for error in result.errors)
+        cleaned.update(result.values)
+    return CleanedApplication(cleaned, errors)
+
+
+def _answer_names(step: Any) -> set[str]:
+    names = set()
+    for field in step.fields:
+        names.add(field.name)
+        if field.type == "yes_no_details":
+            names.add(field.details_name)
+    return names

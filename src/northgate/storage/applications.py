@@ -1,0 +1,147 @@
+"""Reading and writing eTA applications. Every function works inside the caller's session
+so that a state change and the jobs it needs commit together."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from northgate.storage.models import Application
+
+RESUME_LINK_LIFETIME = timedelta(days=30)
+
+
+class StaleApplication(Exception):
+    """The application changed since the page was shown (another tab, a replayed post)."""
+
+
+async def create_draft(
+    session: AsyncSession, *, lang: str, question_set_version: str, draft_token_hash: str
+) -> Application:
+    application = Application(
+        public_id=secrets.token_urlsafe(16),
+        status="draft",
+        question_set_version=question_set_version,
+        lang=lang,
+        answers={},
+        version=1,
+        draft_token_hash=draft_token_hash,
+    )
+    session.add(application)
+    await session.flush()
+    return application
+
+
+async def by_draft_token(session: AsyncSession, draft_token_hash: str) -> Application | None:
+    return await session.scalar(
+        select(Application).where(Application.draft_token_hash == draft_token_hash)
+    )
+
+
+async def by_public_id(session: AsyncSession, public_id: str) -> Application | None:
+    return await session.scalar(select(Application).where(Application.public_id == public_id))
+
+
+async def by_resume_token(
+    session: AsyncSession, resume_token_hash: str, now: datetime
+) -> Application | None:
+    application = await session.scalar(
+        select(Application).where(Application.resume_token_hash == resume_token_hash)
+    )
+    if application is None or application.resume_expires_at is None:
+        return None
+    if _aware(application.resume_expires_at) < now:
+        return None
+    return application
+
+
+async def save_answers(
+    session: AsyncSession,
+    application: Application,
+    values: Mapping[str, Any],
+    *,
+    expected_version: int | None,
+    now: datetime,
+) -> None:
+    """Merge one page's answers. With ``expected_version``, refuse a stale write instead of
+    silently overwriting answers saved from another tab."""
+    answers = {**application.answers, **values}
+    statement = (
+        update(Application)
+        .where(Application.id == application.id, Application.status == "draft")
+        .values(answers=answers, version=Application.version + 1, updated_at=now)
+    )
+    if expected_version is not None:
+        statement = statement.where(Application.version == expected_version)
+    result = await session.execute(statement)
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise StaleApplication
+    await session.refresh(application)
+
+
+async def submit(
+    session: AsyncSession,
+    application: Application,
+    *,
+    new_reference: Callable[[], str],
+    contact: Mapping[str, Any],
+    now: datetime,
+) -> Application:
+    """Make the application durable and give it a reference, before any payment."""
+    for _attempt in range(5):
+        reference = new_reference()
+        try:
+            async with session.begin_nested():
+                result = await session.execute(
+                    update(Application)
+                    .where(Application.id == application.id, Application.status == "draft")
+                    .values(
+                        status="submitted",
+                        reference=reference,
+                        submitted_at=now,
+                        updated_at=now,
+                        version=Application.version + 1,
+                        **contact,
+                    )
+                )
+        except IntegrityError:
+            continue  # a reference collision: 55 random bits make this rare, not impossible
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise StaleApplication
+        await session.refresh(application)
+        return application
+    raise RuntimeError("could not allocate a unique reference")
+
+
+async def find_for_status(
+    session: AsyncSession, *, reference: str, passport_number: str, date_of_birth: date
+) -> Application | None:
+    """All three must match, so a reference alone reveals nothing."""
+    return await session.scalar(
+        select(Application).where(
+            Application.reference == reference,
+            Application.passport_number == passport_number,
+            Application.date_of_birth == date_of_birth,
+        )
+    )
+
+
+async def set_resume_token(
+    session: AsyncSession, application: Application, resume_token_hash: str, now: datetime
+) -> None:
+    application.resume_token_hash = resume_token_hash
+    application.resume_expires_at = now + RESUME_LINK_LIFETIME
+    await session.flush()
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite returns naive datetimes for timezone-aware columns; they are stored in UTC.
+    from datetime import UTC
+
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,92 @@
+"""What every journey handler needs: language, clock, key, database, session and rendering."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+
+from northgate.site.pages import Lang, other_language
+from northgate.site.render import chrome_context
+from northgate.storage.db import Database
+from northgate.web.eta import session as draft_session
+from northgate.web.templating import environment
+
+Clock = Callable[[], datetime]
+NO_STORE = {"cache-control": "no-store"}
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Journey:
+    request: Request
+    lang: Lang
+
+    @property
+    def now(self) -> datetime:
+        clock: Clock = getattr(self.request.app.state, "clock", system_clock)
+        return clock()
+
+    @property
+    def today(self) -> date:
+        return self.now.date()
+
+    @property
+    def key(self) -> bytes:
+        return self.request.app.state.settings.effective_secret_key  # type: ignore[no-any-return]
+
+    @property
+    def database(self) -> Database:
+        return self.request.app.state.database  # type: ignore[no-any-return]
+
+    @property
+    def secure_cookies(self) -> bool:
+        return bool(self.request.app.state.settings.behind_tls)
+
+    def render(
+        self,
+        template: str,
+        *,
+        title: str,
+        other_url: str,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        **context: Any,
+    ) -> HTMLResponse:
+        site = self.request.app.state.site
+        body = (
+            environment(self.lang)
+            .get_template(template)
+            .render(
+                chrome_context(self.lang, site.assets)
+                | {"title": title, "other_url": other_url, "other_lang": other_language(self.lang)}
+                | context
+            )
+        )
+        return HTMLResponse(body, status_code=status, headers={**NO_STORE, **(headers or {})})
+
+    def set_session_cookie(self, response: Response, session: draft_session.DraftSession) -> None:
+        response.set_cookie(
+            draft_session.COOKIE_NAME,
+            session.cookie_value(self.key),
+            httponly=True,
+            secure=self.secure_cookies,
+            samesite="lax",
+            path="/",
+        )
+
+    def session_context(self, session: draft_session.DraftSession) -> dict[str, Any]:
+        """What the session-timeout warning needs to show itself in time."""
+        return {
+            "session_expires_at": session.last_seen + draft_session.IDLE_TIMEOUT_SECONDS,
+            "session_warn_before": draft_session.WARNING_BEFORE_SECONDS,
+            "session_warn_minutes": draft_session.WARNING_BEFORE_SECONDS // 60,
+            "session_idle_minutes": draft_session.IDLE_TIMEOUT_SECONDS // 60,
+        }

@@ -1,0 +1,143 @@
+"""Pay the fee and see the confirmation.
+
+The application is already durable (``submitted``, with a reference) when this starts. The
+payment service carries the idempotency keys; this module only routes the browser, so a
+reload, a double click or the back button lands on the right page without a second charge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from northgate.eta.fee import ETA_FEE
+from northgate.payments.service import PaymentService
+from northgate.site.pages import Lang, other_language
+from northgate.web.eta import session as draft_session
+from northgate.web.eta.apply import load_draft
+from northgate.web.eta.context import Journey
+from northgate.web.eta.routing import add_localized
+from northgate.web.eta.urls import url
+from northgate.web.i18n import gettext
+
+router = APIRouter(include_in_schema=False)
+PAYMENT_PROBLEMS = ("declined", "failed", "retry")
+PAID = ("paid", "approved", "referred")
+
+
+def _redirect(location: str) -> RedirectResponse:
+    return RedirectResponse(location, status_code=303, headers={"cache-control": "no-store"})
+
+
+def _payments(request: Request) -> PaymentService:
+    return request.app.state.payments  # type: ignore[no-any-return]
+
+
+async def pay_page(request: Request, lang: Lang) -> Response:
+    journey = Journey(request, lang)
+    loaded = await load_draft(journey)
+    if isinstance(loaded, Response):
+        return loaded
+    application, session = loaded
+    if application.status == "draft":
+        return _redirect(url("review", lang))
+    if application.status in PAID:
+        return _redirect(url("confirmation", lang))
+    problem = request.query_params.get("problem")
+    response = journey.render(
+        "eta/pay.html",
+        title=gettext(lang, "Pay the eTA fee"),
+        other_url=url("pay", other_language(lang)),
+        reference=application.reference,
+        fee=ETA_FEE.format(lang),
+        problem=problem if problem in PAYMENT_PROBLEMS else None,
+        csrf=draft_session.csrf_token(journey.key, session.token),
+        back_url=None,
+        **journey.session_context(session),
+    )
+    journey.set_session_cookie(response, session)
+    return response
+
+
+async def pay(request: Request, lang: Lang) -> Response:
+    journey = Journey(request, lang)
+    loaded = await load_draft(journey)
+    if isinstance(loaded, Response):
+        return loaded
+    application, session = loaded
+    form = await request.form()
+    csrf = form.get("csrf_token")
+    if not draft_session.csrf_valid(journey.key, session.token, csrf if isinstance(csrf, str) else None):
+        return _redirect(url("pay", lang))
+    if application.status == "draft":
+        return _redirect(url("review", lang))
+    if application.status in PAID:
+        return _redirect(url("confirmation", lang))
+    result = await _payments(request).start(application.id, url("payment-return", lang))
+    if result.already_paid:
+        return _redirect(url("confirmation", lang))
+    if result.redirect_url is None:
+        return _redirect(url("pay", lang) + "?problem=retry")
+    return _redirect(result.redirect_url)
+
+
+async def payment_return(request: Request, lang: Lang) -> Response:
+    """Where the gateway sends the browser back. The outcome is read from the gateway,
+    never from this URL's parameters."""
+    journey = Journey(request, lang)
+    gateway_payment_id = request.query_params.get("payment", "")
+    if not gateway_payment_id or len(gateway_payment_id) > 64:
+        return _redirect(url("pay", lang))
+    try:
+        result = await _payments(request).settle(gateway_payment_id)
+    except LookupError:
+        return _redirect(url("pay", lang))
+    if result.status == "approved":
+        return _redirect(url("confirmation", lang))
+    if result.status in ("declined", "failed"):
+        return _redirect(url("pay", lang) + f"?problem={result.status}")
+    # Still pending at the gateway: show a page that checks again by itself.
+    return journey.render(
+        "eta/payment_pending.html",
+        title=gettext(lang, "We are confirming your payment"),
+        other_url=url("payment-return", other_language(lang)) + f"?payment={gateway_payment_id}",
+        headers={"refresh": "5"},
+        back_url=None,
+    )
+
+
+async def confirmation(request: Request, lang: Lang) -> Response:
+    journey = Journey(request, lang)
+    loaded = await load_draft(journey)
+    if isinstance(loaded, Response):
+        return loaded
+    application, session = loaded
+    if application.status not in PAID:
+        return _redirect(url("pay" if application.status == "submitted" else "review", lang))
+    response = journey.render(
+        "eta/confirmation.html",
+        title=gettext(lang, "Application submitted"),
+        other_url=url("confirmation", other_language(lang)),
+        reference=application.reference,
+        email=application.email,
+        fee=ETA_FEE.format(lang),
+        status_url=url("status", lang),
+        back_url=None,
+    )
+    journey.set_session_cookie(response, session)
+    return response
+
+
+def _register() -> None:
+    def path(name: str) -> Callable[[Lang], str]:
+        return lambda lang: url(name, lang)
+
+    add_localized(router, path("pay"), pay_page, ["GET"])
+    add_localized(router, path("pay"), pay, ["POST"])
+    add_localized(router, path("payment-return"), payment_return, ["GET"])
+    add_localized(router, path("confirmation"), confirmation, ["GET"])
+
+
+_register()

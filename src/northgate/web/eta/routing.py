@@ -1,0 +1,35 @@
+"""Register one handler under its English and French paths, with the language bound."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from northgate.site.pages import LANGUAGES, Lang
+
+Handler = Callable[[Request, Lang], Awaitable[Response]]
+SlugHandler = Callable[[Request, Lang, str], Awaitable[Response]]
+
+
+def add_localized(
+    router: APIRouter, path: Callable[[Lang], str], handler: Handler, methods: list[str]
+) -> None:
+    for lang in LANGUAGES:
+
+        async def endpoint(request: Request, lang: Lang = lang) -> Response:
+            return await handler(request, lang)
+
+        router.add_api_route(path(lang), endpoint, methods=methods)
+
+
+def add_localized_slug(
+    router: APIRouter, path: Callable[[Lang], str], handler: SlugHandler, methods: list[str]
+) -> None:
+    for lang in LANGUAGES:
+
+        async def endpoint(request: Request, slug: str, lang: Lang = lang) -> Response:
+            return await handler(request, lang, slug)
+
+        router.add_api_route(path(lang) + "/{slug}", endpoint, methods=methods)

@@ -1,0 +1,177 @@
+"""Save and come back later: a resume link by e-mail, and the page that ends a session."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from northgate.eta.questions import QUESTION_SET
+from northgate.jobs.outbox import enqueue
+from northgate.site.pages import Lang, other_language
+from northgate.storage import applications
+from northgate.web.eta import session as draft_session
+from northgate.web.eta.apply import load_draft
+from northgate.web.eta.context import Journey
+from northgate.web.eta.routing import add_localized, add_localized_slug
+from northgate.web.eta.urls import step_url, url
+from northgate.web.i18n import gettext
+
+router = APIRouter(include_in_schema=False)
+# One resume e-mail per application per minute is plenty; more is someone hammering.
+RESUME_EMAIL_INTERVAL = timedelta(minutes=1)
+
+
+def _redirect(location: str) -> RedirectResponse:
+    return RedirectResponse(location, status_code=303, headers={"cache-control": "no-store"})
+
+
+async def save_page(request: Request, lang: Lang) -> Response:
+    journey = Journey(request, lang)
+    loaded = await load_draft(journey)
+    if isinstance(loaded, Response):
+        return loaded
+    application, session = loaded
+    response = journey.render(
+        "eta/save.html",
+        title=gettext(lang, "Save your application and come back later"),
+        other_url=url("save", other_language(lang)),
+        email=application.answers.get("email") or "",
+        error=None,
+        sent_to=None,
+        csrf=draft_session.csrf_token(journey.key, session.token),
+        back_url=None,
+        **journey.session_context(session),
+    )
+    journey.set_session_cookie(response, session)
+    return response
+
+
+async def send_resume_link(request: Request, lang: Lang) -> Response:
+    journey = Journey(request, lang)
+    loaded = await load_draft(journey)
+    if isinstance(loaded, Response):
+        return loaded
+    application, session = loaded
+    form = await request.form()
+    csrf = form.get("csrf_token")
+    if not draft_session.csrf_valid(
+        journey.key, session.token, csrf if isinstance(csrf, str) else None
+    ):
+        return _redirect(url("save", lang))
+    typed = str(form.get("email") or "").strip()
+    context = {
+        "csrf": draft_session.csrf_token(journey.key, session.token),
+        "back_url": None,
+        **journey.session_context(session),
+    }
+    try:
+        address = validate_email(typed, check_deliverability=False).normalized
+    except EmailNotValidError:
+        return journey.render(
+            "eta/save.html",
+            title=gettext(lang, "Save your application and come back later"),
+            other_url=url("save", other_language(lang)),
+            status=422,
+            email=typed,
+            error=gettext(
+                lang, "Enter an e-mail address in the correct format, like name@example.com"
+            ),
+            sent_to=None,
+            **context,
+        )
+    resume_token = draft_session.new_token()
+    origin = request.app.state.settings.public_origin
+    async with journey.database.session() as db:
+        fresh = await applications.by_draft_token(db, application.draft_token_hash)
+        assert fresh is not None
+        await applications.set_resume_token(
+            db, fresh, draft_session.token_hash(resume_token), journey.now
+        )
+        minute = int(journey.now.timestamp() // RESUME_EMAIL_INTERVAL.total_seconds())
+        await enqueue(
+            db,
+            "email",
+            f"email:resume:{fresh.id}:{minute}",
+            {
+                "application_id": fresh.id,
+                "kind": "resume",
+                "to": address,
+                "resume_url": f"{origin}{url('resume', lang)}/{resume_token}",
+            },
+            now=journey.now,
+        )
+        await db.commit()
+    response = journey.render(
+        "eta/save.html",
+        title=gettext(lang, "We have e-mailed you a link"),
+        other_url=url("save", other_language(lang)),
+        email=address,
+        error=None,
+        sent_to=address,
+        **context,
+    )
+    journey.set_session_cookie(response, session)
+    return response
+
+
+async def resume(request: Request, lang: Lang, token: str) -> Response:
+    """Open a saved application from its e-mailed link, in a new session."""
+    journey = Journey(request, lang)
+    new_token = draft_session.new_token()
+    async with journey.database.session() as db:
+        application = await applications.by_resume_token(
+            db, draft_session.token_hash(token[:128]), journey.now
+        )
+        if application is None:
+            return journey.render(
+                "eta/resume_invalid.html",
+                title=gettext(lang, "This link has expired or is not valid"),
+                other_url=url("start", other_language(lang)),
+                status=404,
+                start_url=url("start", lang),
+                back_url=None,
+            )
+        # A new session token: the old cookie (perhaps on a shared computer) stops working.
+        application.draft_token_hash = draft_session.token_hash(new_token)
+        await db.commit()
+        answers, status = application.answers, application.status
+    if status != "draft":
+        target = url("pay" if status == "submitted" else "confirmation", lang)
+    else:
+        step = QUESTION_SET.first_incomplete_step(answers, journey.today)
+        target = step_url(step, lang) if step else url("review", lang)
+    response = _redirect(target)
+    journey.set_session_cookie(
+        response, draft_session.DraftSession(new_token, int(journey.now.timestamp()))
+    )
+    return response
+
+
+async def session_ended(request: Request, lang: Lang) -> Response:
+    journey = Journey(request, lang)
+    response = journey.render(
+        "eta/session_ended.html",
+        title=gettext(lang, "Your session has ended"),
+        other_url=url("session-ended", other_language(lang)),
+        start_url=url("start", lang),
+        back_url=None,
+    )
+    response.delete_cookie(draft_session.COOKIE_NAME, path="/")
+    return response
+
+
+def _register() -> None:
+    def path(name: str) -> Callable[[Lang], str]:
+        return lambda lang: url(name, lang)
+
+    add_localized(router, path("save"), save_page, ["GET"])
+    add_localized(router, path("save"), send_resume_link, ["POST"])
+    add_localized(router, path("session-ended"), session_ended, ["GET"])
+    add_localized_slug(router, path("resume"), resume, ["GET"])
+
+
+_register()

@@ -1,0 +1,77 @@
+"""The applicant's session: a signed cookie that names a draft application.
+
+The cookie holds a random draft token (the database keeps only its hash) and the time of
+the last request, signed with HMAC. The session slides while the applicant is active and
+ends after ``IDLE_TIMEOUT``; answers already saved stay in the database and can be resumed
+from the e-mailed link. Pure code: the clock and key are passed in.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+COOKIE_NAME = "ng_draft"
+IDLE_TIMEOUT_SECONDS = 60 * 60
+# The warning appears this long before the session would end.
+WARNING_BEFORE_SECONDS = 5 * 60
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _sign(key: bytes, payload: str) -> str:
+    digest = hmac.new(key, payload.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:18]).decode()
+
+
+@dataclass(frozen=True)
+class DraftSession:
+    token: str
+    last_seen: int
+
+    def cookie_value(self, key: bytes) -> str:
+        payload = f"{self.token}.{self.last_seen}"
+        return f"{payload}.{_sign(key, payload)}"
+
+    def touched(self, now: int) -> DraftSession:
+        return DraftSession(self.token, now)
+
+
+class SessionProblem(Exception):
+    """Why a cookie does not give a session: ``missing``, ``invalid`` or ``expired``."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def read_session(value: str | None, key: bytes, now: int) -> DraftSession:
+    if not value:
+        raise SessionProblem("missing")
+    parts = value.split(".")
+    if len(parts) != 3 or not parts[1].isdigit():
+        raise SessionProblem("invalid")
+    token, last_seen, signature = parts
+    if not hmac.compare_digest(signature, _sign(key, f"{token}.{last_seen}")):
+        raise SessionProblem("invalid")
+    if now - int(last_seen) > IDLE_TIMEOUT_SECONDS:
+        raise SessionProblem("expired")
+    return DraftSession(token, int(last_seen))
+
+
+def csrf_token(key: bytes, draft_token: str) -> str:
+    """Bound to the draft: a form from another session, or forged, does not validate."""
+    return _sign(key, f"csrf:{draft_token}")
+
+
+def csrf_valid(key: bytes, draft_token: str, submitted: str | None) -> bool:
+    return submitted is not None and hmac.compare_digest(submitted, csrf_token(key, draft_token))

@@ -1,0 +1,219 @@
+"""Status look-up (reference + passport number + date of birth) and re-sending a lost e-mail."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from northgate.eta.cleaning import normalize_passport_number
+from northgate.eta.fee import ETA_FEE
+from northgate.eta.references import normalize_reference
+from northgate.jobs.resend import ResendResult, request_resend
+from northgate.site.pages import Lang, other_language
+from northgate.storage import applications
+from northgate.storage.models import Application, TravelAuthorization
+from northgate.web.eta.context import Journey
+from northgate.web.eta.routing import add_localized
+from northgate.web.eta.urls import url
+from northgate.web.i18n import gettext
+
+router = APIRouter(include_in_schema=False)
+RESENDABLE_KIND = {"paid": "receipt", "approved": "approval", "referred": "referral"}
+
+
+@dataclass
+class LookUp:
+    reference: str | None = None
+    passport_number: str | None = None
+    date_of_birth: date | None = None
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+
+def read_look_up(form: Mapping[str, str], lang: Lang) -> LookUp:
+    """Check the three answers, with a specific message for each problem."""
+    result = LookUp()
+    typed_reference = form.get("reference", "").strip()
+    if not typed_reference:
+        result.errors.append(("reference", gettext(lang, "Enter your application reference")))
+    else:
+        result.reference = normalize_reference(typed_reference)
+        if result.reference is None:
+            result.errors.append(
+                (
+                    "reference",
+                    gettext(
+                        lang,
+                        "Check your application reference: it has 12 letters and numbers, "
+                        "like 4KX7-92QD-MH3P",
+                    ),
+                )
+            )
+    passport = normalize_passport_number(form.get("passport_number", "").strip())
+    if not passport:
+        result.errors.append(("passport_number", gettext(lang, "Enter the passport number")))
+    elif not (4 <= len(passport) <= 20 and passport.isalnum()):
+        result.errors.append(
+            (
+                "passport_number",
+                gettext(lang, "Passport number must be 4 to 20 letters and numbers"),
+            )
+        )
+    else:
+        result.passport_number = passport
+    parts = [form.get(f"date_of_birth-{part}", "").strip() for part in ("day", "month", "year")]
+    if not all(parts):
+        result.errors.append(
+            ("date_of_birth-day", gettext(lang, "Enter the date of birth, with day, month and year"))
+        )
+    else:
+        try:
+            day, month, year = (int(part) for part in parts)
+            result.date_of_birth = date(year, month, day)
+        except ValueError:
+            result.errors.append(
+                ("date_of_birth-day", gettext(lang, "Date of birth must be a real date"))
+            )
+    return result
+
+
+async def status_page(request: Request, lang: Lang) -> Response:
+    journey = Journey(request, lang)
+    return journey.render(
+        "eta/status.html",
+        title=gettext(lang, "Check the status of your eTA application"),
+        other_url=url("status", other_language(lang)),
+        values={},
+        errors={},
+        error_list=[],
+        back_url=None,
+    )
+
+
+async def look_up(request: Request, lang: Lang) -> Response:
+    journey = Journey(request, lang)
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    found = read_look_up(form, lang)
+    application: Application | None = None
+    authorization: TravelAuthorization | None = None
+    if not found.errors:
+        assert found.reference and found.passport_number and found.date_of_birth
+        async with journey.database.session() as db:
+            application = await applications.find_for_status(
+                db,
+                reference=found.reference,
+                passport_number=found.passport_number,
+                date_of_birth=found.date_of_birth,
+            )
+            if application is not None:
+                authorization = await db.scalar(
+                    select(TravelAuthorization).where(
+                        TravelAuthorization.application_id == application.id
+                    )
+                )
+        if application is None:
+            found.errors.append(
+                (
+                    "reference",
+                    gettext(
+                        lang,
+                        "We could not find an application with these details. Check the "
+                        "reference, passport number and date of birth.",
+                    ),
+                )
+            )
+    if found.errors or application is None:
+        return journey.render(
+            "eta/status.html",
+            title=gettext(lang, "Check the status of your eTA application"),
+            other_url=url("status", other_language(lang)),
+            status=422,
+            values=form,
+            errors=dict(found.errors),
+            error_list=found.errors,
+            back_url=None,
+        )
+    return _result_page(journey, application, authorization, form, resent=None)
+
+
+def _result_page(
+    journey: Journey,
+    application: Application,
+    authorization: TravelAuthorization | None,
+    form: Mapping[str, str],
+    resent: ResendResult | None,
+) -> Response:
+    lang = journey.lang
+    return journey.render(
+        "eta/status_result.html",
+        title=gettext(lang, "Application status"),
+        other_url=url("status", other_language(lang)),
+        application=application,
+        authorization=authorization,
+        resend_kind=RESENDABLE_KIND.get(application.status),
+        resend_url=url("resend", lang),
+        resent=resent.value if resent else None,
+        fee=ETA_FEE.format(lang),
+        lookup=form,
+        back_url=url("status", lang),
+    )
+
+
+async def resend(request: Request, lang: Lang) -> Response:
+    """The look-up answers travel with the button, and are checked again: knowing the
+    reference alone never sends anything."""
+    journey = Journey(request, lang)
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    found = read_look_up(form, lang)
+    if found.errors:
+        return look_up_again(journey, form)
+    assert found.reference and found.passport_number and found.date_of_birth
+    async with journey.database.session() as db:
+        application = await applications.find_for_status(
+            db,
+            reference=found.reference,
+            passport_number=found.passport_number,
+            date_of_birth=found.date_of_birth,
+        )
+        if application is None:
+            return look_up_again(journey, form)
+        kind = RESENDABLE_KIND.get(application.status)
+        result = (
+            await request_resend(db, application.id, kind, now=journey.now)
+            if kind
+            else ResendResult.NOT_AVAILABLE
+        )
+        await db.commit()
+        authorization = await db.scalar(
+            select(TravelAuthorization).where(TravelAuthorization.application_id == application.id)
+        )
+    return _result_page(journey, application, authorization, form, resent=result)
+
+
+def look_up_again(journey: Journey, form: Mapping[str, str]) -> Response:
+    return journey.render(
+        "eta/status.html",
+        title=gettext(journey.lang, "Check the status of your eTA application"),
+        other_url=url("status", other_language(journey.lang)),
+        status=422,
+        values=form,
+        errors={},
+        error_list=[],
+        back_url=None,
+    )
+
+
+def _register() -> None:
+    def path(name: str) -> Callable[[Lang], str]:
+        return lambda lang: url(name, lang)
+
+    add_localized(router, path("status"), status_page, ["GET"])
+    add_localized(router, path("status"), look_up, ["POST"])
+    add_localized(router, path("resend"), resend, ["POST"])
+
+
+_register()

@@ -1,0 +1,160 @@
+"""The whole eTA journey over HTTP, in English and French, on SQLite and PostgreSQL:
+apply, check answers, pay at the sandbox, decision by the worker, e-mail, status."""
+
+from __future__ import annotations
+
+import email
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from northgate.app import create_app
+from northgate.settings import Settings
+from northgate.storage.models import Application, Payment, SandboxCharge
+from tests.support.journey import ADULT_FORM, csrf_of, fill_application
+
+APPROVED_CARD = {"number": "4242 4242 4242 4242", "expiry": "12/39", "cvc": "123",
+                 "name": "Zoe O'Brien"}
+DECLINED_CARD = {**APPROVED_CARD, "number": "4000 0000 0000 0002"}
+
+
+@pytest.fixture
+async def journey_client(
+    database_url: str, make_settings: Callable[..., Settings]
+) -> AsyncIterator[tuple[httpx.AsyncClient, object, Settings]]:
+    settings = make_settings(database_url=database_url, embedded_worker=False)
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client, app, settings
+
+
+def _web(app: object) -> object:
+    while hasattr(app, "app"):
+        app = app.app
+    return app
+
+
+async def _pay(client: httpx.AsyncClient, lang: str, card: dict[str, str]) -> httpx.Response:
+    pay_path = "/en/eta/apply/pay" if lang == "en" else "/fr/ave/demande/paiement"
+    page = await client.get(pay_path)
+    assert page.status_code == 200
+    to_gateway = await client.post(pay_path, data={"csrf_token": csrf_of(page.text)})
+    assert to_gateway.status_code == 303
+    gateway_page = to_gateway.headers["location"]
+    assert gateway_page.startswith("/sandbox-pay/")
+    back = await client.post(gateway_page, data=card)
+    assert back.status_code == 303
+    return await client.get(back.headers["location"])
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+async def test_apply_pay_decide_and_look_up(
+    journey_client: tuple[httpx.AsyncClient, object, Settings], lang: str
+) -> None:
+    client, app, settings = journey_client
+    form = {**ADULT_FORM, "correspondence_language": lang}
+    review = await fill_application(client, lang, form)
+    assert "Zoë Anne" in review.text
+    submit_to = "/en/eta/apply/check-your-answers" if lang == "en" else (
+        "/fr/ave/demande/verifier-vos-reponses"
+    )
+    submitted = await client.post(submit_to, data={"csrf_token": csrf_of(review.text)})
+    assert submitted.status_code == 303
+
+    returned = await _pay(client, lang, APPROVED_CARD)
+    assert returned.status_code == 303
+    confirmation = await client.get(returned.headers["location"])
+    assert confirmation.status_code == 200
+    web = _web(app)
+    database = web.state.database  # type: ignore[attr-defined]
+    async with database.session() as db:
+        application = await db.scalar(select(Application))
+        assert application is not None
+        assert application.status == "paid"
+        assert application.reference in confirmation.text
+        reference = application.reference
+
+    worker = web.state.services.worker  # type: ignore[attr-defined]
+    for _ in range(5):
+        await worker.run_once()
+    async with database.session() as db:
+        application = await db.scalar(select(Application))
+        assert application is not None and application.status == "approved"
+
+    mails = sorted(Path(settings.mail_dir).glob("*.eml"))
+    subjects = [email.message_from_bytes(p.read_bytes())["Subject"] for p in mails]
+    assert len(mails) == 2, subjects  # receipt and approval, once each
+
+    status_path = "/en/eta/status" if lang == "en" else "/fr/ave/etat"
+    found = await client.post(status_path, data={
+        "reference": reference.lower().replace("-", " "),
+        "passport_number": "gb1234567",
+        "date_of_birth-day": form["date_of_birth-day"],
+        "date_of_birth-month": form["date_of_birth-month"],
+        "date_of_birth-year": form["date_of_birth-year"],
+    })
+    assert found.status_code == 200
+    assert reference in found.text
+    assert ("Approved" if lang == "en" else "Approuvée") in found.text
+
+
+async def test_declined_card_then_approved_charges_once(
+    journey_client: tuple[httpx.AsyncClient, object, Settings],
+) -> None:
+    client, app, _settings = journey_client
+    review = await fill_application(client)
+    await client.post("/en/eta/apply/check-your-answers", data={"csrf_token": csrf_of(review.text)})
+    declined = await _pay(client, "en", DECLINED_CARD)
+    assert declined.status_code == 303
+    assert "problem=declined" in declined.headers["location"]
+    page = await client.get(declined.headers["location"])
+    assert "You have not been charged" in page.text
+    approved = await _pay(client, "en", APPROVED_CARD)
+    assert approved.headers["location"].endswith("/confirmation")
+    # Reloading the return URL and pressing "pay" again change nothing.
+    again = await client.post("/en/eta/apply/pay", data={"csrf_token": csrf_of(page.text)})
+    assert again.headers["location"].endswith("/confirmation")
+    database = _web(app).state.database  # type: ignore[attr-defined]
+    async with database.session() as db:
+        approved_charges = await db.scalar(
+            select(func.count()).select_from(SandboxCharge).where(SandboxCharge.status == "approved")
+        )
+        approved_payments = await db.scalar(
+            select(func.count()).select_from(Payment).where(Payment.status == "approved")
+        )
+    assert approved_charges == 1
+    assert approved_payments == 1
+
+
+async def test_invalid_answers_are_refused_in_the_users_language_and_saved_answers_kept(
+    journey_client: tuple[httpx.AsyncClient, object, Settings],
+) -> None:
+    client, _app, _settings = journey_client
+    await fill_application(client, "fr")
+    page = await client.get("/fr/ave/demande/nom")
+    assert page.status_code == 200, page.text[:300]
+    refused = await client.post(
+        "/fr/ave/demande/nom",
+        data={"csrf_token": csrf_of(page.text), "surname": "R2-D2", "given_names": "Zoë"},
+    )
+    assert refused.status_code == 422
+    assert 'lang="fr"' in refused.text
+    assert "ng-error-summary" in refused.text
+    # The earlier, valid answer is still what "check your answers" shows.
+    review = await client.get("/fr/ave/demande/verifier-vos-reponses")
+    assert "O’Brien-Lefèvre" in review.text
+
+
+async def test_forged_csrf_token_saves_nothing(
+    journey_client: tuple[httpx.AsyncClient, object, Settings],
+) -> None:
+    client, _app, _settings = journey_client
+    start = await client.post("/en/eta/apply")
+    first = start.headers["location"]
+    forged = await client.post(first, data={"csrf_token": "forged", "applying_for": "other"})
+    assert forged.status_code == 303
+    assert forged.headers["location"] == first

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -16,7 +13,8 @@ from northgate.app import create_app
 from northgate.edge.asgi import ASGIApp
 from northgate.settings import Settings
 from northgate.storage.migrate import upgrade
-from tests.support.servers import PostgresServer, RedisServer, free_port, stop, wait_for_port
+from tests.support.live import LiveServer, start_server
+from tests.support.servers import PostgresServer, RedisServer
 
 REPO = Path(__file__).resolve().parent.parent
 NODE_MODULES = REPO / "node_modules"
@@ -83,34 +81,11 @@ async def client(app: ASGIApp) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-class LiveServer:
-    def __init__(self, url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-        self.url = url
-        self.process = process
-        self.log = log
-        self.port = int(url.rsplit(":", 1)[1])
-
-
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """`northgate serve` in a real server process, for tests that need real HTTP parsing."""
-    base = tmp_path_factory.mktemp("live")
-    port = free_port()
-    env = {
-        **os.environ,
-        "NORTHGATE_VAR_DIR": str(base / "var"),
-        "NORTHGATE_NODE_MODULES": str(NODE_MODULES),
-        "NORTHGATE_PORT": str(port),
-    }
-    northgate = [sys.executable, "-m", "northgate"]
-    subprocess.run([*northgate, "migrate"], env=env, check=True, capture_output=True)
-    log = base / "server.log"
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(
-            [*northgate, "serve"], env=env, stdout=log_file, stderr=subprocess.STDOUT
-        )
+    server = start_server(tmp_path_factory.mktemp("live"))
     try:
-        wait_for_port(port, process)
-        yield LiveServer(f"http://127.0.0.1:{port}", process, log)
+        yield server
     finally:
-        stop(process)
+        server.stop()

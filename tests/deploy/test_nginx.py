@@ -29,7 +29,7 @@ from northgate.site.export import file_path_for
 from tests.support.servers import free_port, stop, wait_for_port
 
 if TYPE_CHECKING:
-    from tests.conftest import LiveServer
+    from tests.support.live import LiveServer
 
 pytestmark = pytest.mark.nginx
 

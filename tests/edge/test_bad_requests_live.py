@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.conftest import LiveServer
+from tests.support.live import LiveServer
 
 TIMEOUT = 5.0
 CLOSE = b"Connection: close\r\n"

@@ -16,8 +16,12 @@ from northgate.settings import Settings
 from northgate.storage.models import Application, Payment, SandboxCharge
 from tests.support.journey import ADULT_FORM, csrf_of, fill_application
 
-APPROVED_CARD = {"number": "4242 4242 4242 4242", "expiry": "12/39", "cvc": "123",
-                 "name": "Zoe O'Brien"}
+APPROVED_CARD = {
+    "number": "4242 4242 4242 4242",
+    "expiry": "12/39",
+    "cvc": "123",
+    "name": "Zoe O'Brien",
+}
 DECLINED_CARD = {**APPROVED_CARD, "number": "4000 0000 0000 0002"}
 
 
@@ -30,6 +34,11 @@ async def journey_client(
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client, app, settings
+
+
+def _mails(directory: Path) -> tuple[list[Path], list[str]]:
+    mails = sorted(directory.glob("*.eml"))
+    return mails, [str(email.message_from_bytes(p.read_bytes())["Subject"]) for p in mails]
 
 
 def _web(app: object) -> object:
@@ -59,8 +68,10 @@ async def test_apply_pay_decide_and_look_up(
     form = {**ADULT_FORM, "correspondence_language": lang}
     review = await fill_application(client, lang, form)
     assert "Zoë Anne" in review.text
-    submit_to = "/en/eta/apply/check-your-answers" if lang == "en" else (
-        "/fr/ave/demande/verifier-vos-reponses"
+    submit_to = (
+        "/en/eta/apply/check-your-answers"
+        if lang == "en"
+        else ("/fr/ave/demande/verifier-vos-reponses")
     )
     submitted = await client.post(submit_to, data={"csrf_token": csrf_of(review.text)})
     assert submitted.status_code == 303
@@ -85,18 +96,20 @@ async def test_apply_pay_decide_and_look_up(
         application = await db.scalar(select(Application))
         assert application is not None and application.status == "approved"
 
-    mails = sorted(Path(settings.mail_dir).glob("*.eml"))
-    subjects = [email.message_from_bytes(p.read_bytes())["Subject"] for p in mails]
+    mails, subjects = _mails(Path(settings.mail_dir))
     assert len(mails) == 2, subjects  # receipt and approval, once each
 
     status_path = "/en/eta/status" if lang == "en" else "/fr/ave/etat"
-    found = await client.post(status_path, data={
-        "reference": reference.lower().replace("-", " "),
-        "passport_number": "gb1234567",
-        "date_of_birth-day": form["date_of_birth-day"],
-        "date_of_birth-month": form["date_of_birth-month"],
-        "date_of_birth-year": form["date_of_birth-year"],
-    })
+    found = await client.post(
+        status_path,
+        data={
+            "reference": reference.lower().replace("-", " "),
+            "passport_number": "gb1234567",
+            "date_of_birth-day": form["date_of_birth-day"],
+            "date_of_birth-month": form["date_of_birth-month"],
+            "date_of_birth-year": form["date_of_birth-year"],
+        },
+    )
     assert found.status_code == 200
     assert reference in found.text
     assert ("Approved" if lang == "en" else "Approuvée") in found.text
@@ -121,7 +134,9 @@ async def test_declined_card_then_approved_charges_once(
     database = _web(app).state.database  # type: ignore[attr-defined]
     async with database.session() as db:
         approved_charges = await db.scalar(
-            select(func.count()).select_from(SandboxCharge).where(SandboxCharge.status == "approved")
+            select(func.count())
+            .select_from(SandboxCharge)
+            .where(SandboxCharge.status == "approved")
         )
         approved_payments = await db.scalar(
             select(func.count()).select_from(Payment).where(Payment.status == "approved")

@@ -19,8 +19,11 @@ EXPIRES = TODAY.replace(year=TODAY.year + 8)
 
 
 def _parts(name: str, moment: date) -> dict[str, str]:
-    return {f"{name}-day": str(moment.day), f"{name}-month": str(moment.month),
-            f"{name}-year": str(moment.year)}
+    return {
+        f"{name}-day": str(moment.day),
+        f"{name}-month": str(moment.month),
+        f"{name}-year": str(moment.year),
+    }
 
 
 # What a typical adult British traveller types, by HTML input name.
@@ -93,6 +96,26 @@ async def fill_application(
             return page
         data = step_form(urlsplit(location).path, form, lang)
         response = await client.post(location, data={"csrf_token": csrf_of(page.text), **data})
+        if response.status_code == 422:
+            raise AssertionError(f"{location} refused {data}: {_errors(response.text)}")
+    raise AssertionError("the journey did not reach check your answers")
+
+
+def fill_application_sync(
+    client: httpx.Client, lang: str = "en", form: Mapping[str, str] = ADULT_FORM
+) -> httpx.Response:
+    """The same walk over a real socket, for tests against a server process."""
+    start = "/en/eta/apply" if lang == "en" else "/fr/ave/demande"
+    response = client.post(start)
+    for _ in range(60):
+        assert response.status_code == 303, response.text[:500]
+        location = response.headers["location"]
+        page = client.get(location)
+        assert page.status_code == 200, page.text[:500]
+        if "check-your-answers" in location or "verifier-vos-reponses" in location:
+            return page
+        data = step_form(urlsplit(location).path, form, lang)
+        response = client.post(location, data={"csrf_token": csrf_of(page.text), **data})
         if response.status_code == 422:
             raise AssertionError(f"{location} refused {data}: {_errors(response.text)}")
     raise AssertionError("the journey did not reach check your answers")

@@ -28,6 +28,7 @@ from northgate.eta.entry_rules import RULES_VERSION
 from northgate.eta.questions import QUESTION_SET
 from northgate.eta.references import new_reference, normalize_reference
 from northgate.payments.service import PaymentService
+from northgate.site.pages import Lang
 from northgate.storage import applications
 from northgate.storage.models import Application, TravelAuthorization
 from northgate.web.eta.urls import url
@@ -107,9 +108,7 @@ async def submit_application(
     cleaned = clean_application(body.answers, now.date())
     if cleaned.errors:
         problems = [
-            FieldProblem(
-                field=e.field, step=e.step, code=e.code, message=e.message(body.language)
-            )
+            FieldProblem(field=e.field, step=e.step, code=e.code, message=e.message(body.language))
             for e in cleaned.errors
         ]
         response.status_code = 422
@@ -125,12 +124,12 @@ async def submit_application(
             response.status_code = 200
             return await _status(db, existing)
         application = await applications.create_draft(
-            db, lang=body.language, question_set_version=QUESTION_SET.version,
+            db,
+            lang=body.language,
+            question_set_version=QUESTION_SET.version,
             draft_token_hash=token_hash,
         )
-        await applications.save_answers(
-            db, application, answers, expected_version=None, now=now
-        )
+        await applications.save_answers(db, application, answers, expected_version=None, now=now)
         await applications.submit(
             db,
             application,
@@ -158,7 +157,7 @@ async def start_payment(application_id: str, request: Request) -> PaymentLink:
     if application.status == "draft":
         raise HTTPException(409, "the application has not been submitted")
     payments: PaymentService = request.app.state.payments
-    lang = "fr" if application.lang == "fr" else "en"
+    lang: Lang = "fr" if application.lang == "fr" else "en"
     result = await payments.start(application.id, url("payment-return", lang))
     return PaymentLink(
         redirect_url=result.redirect_url,

@@ -6,6 +6,7 @@ is ever lost; the submitted application is durable, with a reference, before pay
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -24,9 +25,9 @@ from northgate.storage import applications
 from northgate.storage.models import Application
 from northgate.web.eta import session as draft_session
 from northgate.web.eta.context import Journey
-from northgate.web.eta.routing import add_localized, add_localized_slug
 from northgate.web.eta.forms import posted_fields
 from northgate.web.eta.review import review_sections
+from northgate.web.eta.routing import add_localized, add_localized_slug
 from northgate.web.eta.urls import step_url, url
 from northgate.web.i18n import gettext
 
@@ -60,9 +61,7 @@ async def load_draft(
             return _redirect(url("session-ended", journey.lang))
         return _redirect(url("start", journey.lang))
     async with journey.database.session() as db:
-        application = await applications.by_draft_token(
-            db, draft_session.token_hash(session.token)
-        )
+        application = await applications.by_draft_token(db, draft_session.token_hash(session.token))
     if application is None:
         return _redirect(url("start", journey.lang))
     return application, session.touched(int(journey.now.timestamp()))
@@ -239,9 +238,9 @@ async def submit_step(request: Request, lang: Lang, slug: str) -> Response:
         incomplete = QUESTION_SET.first_incomplete_step(answers, journey.today)
         target_step = following if following is not None else incomplete
         target = step_url(target_step, lang) if target_step else url("review", lang)
-    response = _redirect(target)
-    journey.set_session_cookie(response, session)
-    return response
+    redirect = _redirect(target)
+    journey.set_session_cookie(redirect, session)
+    return redirect
 
 
 # --- Check your answers and submit ---------------------------------------------------------
@@ -301,12 +300,11 @@ async def submit_application(request: Request, lang: Lang) -> Response:
     async with journey.database.session() as db:
         fresh = await applications.by_draft_token(db, application.draft_token_hash)
         assert fresh is not None
-        try:
+        # A concurrent request may have submitted it first: the redirect is still right.
+        with contextlib.suppress(applications.StaleApplication):
             await applications.submit(
                 db, fresh, new_reference=new_reference, contact=contact, now=journey.now
             )
-        except applications.StaleApplication:
-            pass  # submitted by a concurrent request: the redirect below is still right
         await db.commit()
     response = _redirect(url("pay", lang))
     journey.set_session_cookie(response, session)

@@ -69,7 +69,9 @@ async def pay(request: Request, lang: Lang) -> Response:
     application, session = loaded
     form = await request.form()
     csrf = form.get("csrf_token")
-    if not draft_session.csrf_valid(journey.key, session.token, csrf if isinstance(csrf, str) else None):
+    if not draft_session.csrf_valid(
+        journey.key, session.token, csrf if isinstance(csrf, str) else None
+    ):
         return _redirect(url("pay", lang))
     if application.status == "draft":
         return _redirect(url("review", lang))

@@ -1,4 +1,4 @@
-""""Check your answers": the visible answers grouped by section, each with a change link."""
+""" "Check your answers": the visible answers grouped by section, each with a change link."""
 
 from __future__ import annotations
 

@@ -68,7 +68,10 @@ def read_look_up(form: Mapping[str, str], lang: Lang) -> LookUp:
     parts = [form.get(f"date_of_birth-{part}", "").strip() for part in ("day", "month", "year")]
     if not all(parts):
         result.errors.append(
-            ("date_of_birth-day", gettext(lang, "Enter the date of birth, with day, month and year"))
+            (
+                "date_of_birth-day",
+                gettext(lang, "Enter the date of birth, with day, month and year"),
+            )
         )
     else:
         try:

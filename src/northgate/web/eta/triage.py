@@ -1,4 +1,4 @@
-""""Do I need an eTA?": a short set of questions and a clear answer, from the rules table."""
+""" "Do I need an eTA?": a short set of questions and a clear answer, from the rules table."""
 
 from __future__ import annotations
 

@@ -1,0 +1,27 @@
+"""The eTA fee, and money shown the way each language writes it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from babel.numbers import format_currency
+
+from northgate.site.pages import Lang
+
+_LOCALES = {"en": "en_CA", "fr": "fr_CA"}
+
+
+@dataclass(frozen=True)
+class Money:
+    amount_cents: int  # whole cents: no floating point anywhere near money
+    currency: str
+
+    def format(self, lang: Lang) -> str:
+        """English "$1,234.56"; French (Canada) "1 234,56 $", with no-break spaces so the
+        amount never wraps away from its currency sign (CLDR, through Babel)."""
+        amount = Decimal(self.amount_cents).scaleb(-2)
+        return format_currency(amount, self.currency, locale=_LOCALES[lang])
+
+
+ETA_FEE = Money(amount_cents=700, currency="CAD")

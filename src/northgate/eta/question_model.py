@@ -1,0 +1,279 @@
+"""The question set as typed, immutable objects, and navigation through it.
+
+``answers`` everywhere is the flat mapping of field name to cleaned value that the
+applicant has given so far (the union of ``validation.validate_step(...).values``).
+Field names are unique across the whole set, which the loader checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal, get_args
+
+from northgate.eta.conditions import Condition
+from northgate.site.pages import Lang
+
+FieldType = Literal[
+    "radio",
+    "text",
+    "textarea",
+    "date",
+    "country",
+    "email",
+    "passport_number",
+    "yes_no_details",
+    "year",
+    "checkbox",
+    "select",
+]
+FIELD_TYPES: frozenset[str] = frozenset(get_args(FieldType))
+# How a text field is checked beyond its length: person names as printed in a passport,
+# or the typed signature that must match the name given.
+TextFormat = Literal["name", "signature"]
+TEXT_FORMATS: frozenset[str] = frozenset(get_args(TextFormat))
+
+DETAILS_MAX_LENGTH = 1000
+# Generous defaults that still keep a single answer from filling a database row.
+DEFAULT_MAX_LENGTH: Mapping[str, int] = {"text": 100, "textarea": 1000, "email": 254}
+DATE_PARTS = ("day", "month", "year")
+
+Texts = Mapping[Lang, str]
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    labels: Texts
+
+    def label(self, lang: Lang) -> str:
+        return self.labels[lang]
+
+
+YES_NO: tuple[Option, ...] = (
+    Option("yes", {"en": "Yes", "fr": "Oui"}),
+    Option("no", {"en": "No", "fr": "Non"}),
+)
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: FieldType
+    labels: Texts
+    hints: Texts | None = None
+    required: bool = True
+    options: tuple[Option, ...] = ()
+    max_length: int | None = None
+    autocomplete: str | None = None
+    spellcheck: bool | None = None
+    format: TextFormat | None = None
+    confirm_labels: Texts | None = None  # email, passport_number
+    details_labels: Texts | None = None  # yes_no_details
+    # Date rules, all relative to ``today`` or to other date fields (in this step or in the
+    # answers already given); comparisons with other fields are strict.
+    not_future: bool = False
+    future: bool = False
+    not_past: bool = False
+    before: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
+    max_age_years: int | None = None
+
+    def label(self, lang: Lang) -> str:
+        return self.labels[lang]
+
+    def hint(self, lang: Lang) -> str | None:
+        return self.hints[lang] if self.hints else None
+
+    def confirm_label(self, lang: Lang) -> str | None:
+        return self.confirm_labels[lang] if self.confirm_labels else None
+
+    def details_label(self, lang: Lang) -> str | None:
+        return self.details_labels[lang] if self.details_labels else None
+
+    @property
+    def confirm_name(self) -> str:
+        return f"{self.name}_confirm"
+
+    @property
+    def details_name(self) -> str:
+        return f"{self.name}_details"
+
+    def part_name(self, part: str) -> str:
+        return f"{self.name}-{part}"
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        """The HTML input names (and ids) this field posts, in page order."""
+        if self.type == "date":
+            return tuple(self.part_name(part) for part in DATE_PARTS)
+        if self.type in ("email", "passport_number"):
+            return (self.name, self.confirm_name)
+        if self.type == "yes_no_details":
+            return (self.name, self.details_name)
+        return (self.name,)
+
+    @property
+    def answer_names(self) -> tuple[str, ...]:
+        """The keys this field saves in the answers (confirmations are not saved)."""
+        if self.type == "yes_no_details":
+            return (self.name, self.details_name)
+        return (self.name,)
+
+    @property
+    def focus_id(self) -> str:
+        """The input an error summary link should focus: the first one."""
+        return self.input_names[0]
+
+    @property
+    def option_values(self) -> frozenset[str]:
+        return frozenset(option.value for option in self.options)
+
+    def is_answered(self, answers: Mapping[str, Any]) -> bool:
+        value = answers.get(self.name)
+        if self.type == "checkbox":
+            return value is True
+        if value is None or value == "":
+            return False
+        if self.type == "yes_no_details" and value == "yes":
+            return bool(answers.get(self.details_name))
+        return True
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    titles: Texts
+
+    def title(self, lang: Lang) -> str:
+        return self.titles[lang]
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str  # English URL slug
+    slug_fr: str
+    titles: Texts
+    fields: tuple[Field, ...]
+    hints: Texts | None = None
+    section: str | None = None
+    show_if: Condition | None = None
+
+    def slug(self, lang: Lang) -> str:
+        return self.slug_fr if lang == "fr" else self.id
+
+    def title(self, lang: Lang) -> str:
+        return self.titles[lang]
+
+    def hint(self, lang: Lang) -> str | None:
+        return self.hints[lang] if self.hints else None
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    @property
+    def input_names(self) -> frozenset[str]:
+        return frozenset(name for f in self.fields for name in f.input_names)
+
+    @property
+    def answer_names(self) -> tuple[str, ...]:
+        """The keys this page saves in the answers."""
+        return tuple(name for f in self.fields for name in f.answer_names)
+
+    def is_visible(self, answers: Mapping[str, Any], today: date) -> bool:
+        """This page's own condition only; ``QuestionSet.applies`` also requires the
+        pages it depends on to apply."""
+        return self.show_if is None or self.show_if.holds(answers, today)
+
+    def is_complete(self, answers: Mapping[str, Any]) -> bool:
+        """Every required field has an answer. Presence only: ``validate_application``
+        re-checks the values themselves before submission."""
+        return all(f.is_answered(answers) for f in self.fields if f.required)
+
+
+@dataclass(frozen=True)
+class QuestionSet:
+    version: str
+    sections: tuple[Section, ...]
+    steps: tuple[Step, ...]
+
+    def step(self, step_id: str) -> Step | None:
+        return next((s for s in self.steps if s.id == step_id), None)
+
+    def step_by_slug(self, slug: str, lang: Lang) -> Step | None:
+        return next((s for s in self.steps if s.slug(lang) == slug), None)
+
+    def section(self, section_id: str) -> Section | None:
+        return next((s for s in self.sections if s.id == section_id), None)
+
+    def field(self, name: str) -> Field | None:
+        return next((f for s in self.steps for f in s.fields if f.name == name), None)
+
+    def step_of_field(self, name: str) -> Step | None:
+        return next((s for s in self.steps if s.field(name) is not None), None)
+
+    def visible_steps(self, answers: Mapping[str, Any], today: date) -> list[Step]:
+        """The pages that apply, in order. Conditions only see answers from pages that
+        apply themselves: an answer left on a page that no longer applies (a paid
+        representative's choice, after switching to "myself") cannot open another page."""
+        visible: list[Step] = []
+        seen: dict[str, Any] = {}
+        for step in self.steps:
+            if step.is_visible(seen, today):
+                visible.append(step)
+                seen.update((n, answers[n]) for n in step.answer_names if n in answers)
+        return visible
+
+    def applies(self, step_id: str, answers: Mapping[str, Any], today: date) -> bool:
+        """Whether the page is part of the application for these answers (check before
+        showing a page reached by URL)."""
+        return any(s.id == step_id for s in self.visible_steps(answers, today))
+
+    def visible_answers(self, answers: Mapping[str, Any], today: date) -> dict[str, Any]:
+        """Only the answers of pages that still apply: changing "someone else" back to
+        "myself" leaves the representative's details behind, not in the application."""
+        names = {name for step in self.visible_steps(answers, today) for name in step.answer_names}
+        return {name: value for name, value in answers.items() if name in names}
+
+    def _neighbours(
+        self, current_id: str, answers: Mapping[str, Any], today: date
+    ) -> tuple[list[Step], list[Step]]:
+        """Pages that apply before and after ``current_id`` (which itself may not apply,
+        e.g. after the answer just given closed it). KeyError for an unknown id."""
+        if self.step(current_id) is None:
+            raise KeyError(current_id)
+        visible = {s.id for s in self.visible_steps(answers, today)}
+        ids = [s.id for s in self.steps]
+        at = ids.index(current_id)
+        before = [s for s in self.steps[:at] if s.id in visible]
+        after = [s for s in self.steps[at + 1 :] if s.id in visible]
+        return before, after
+
+    def next_step(self, current_id: str, answers: Mapping[str, Any], today: date) -> Step | None:
+        """The next page that applies after ``current_id``, or None after the last one
+        (time for "check your answers")."""
+        after = self._neighbours(current_id, answers, today)[1]
+        return after[0] if after else None
+
+    def previous_step(
+        self, current_id: str, answers: Mapping[str, Any], today: date
+    ) -> Step | None:
+        """The page that applies before ``current_id``, or None on the first page."""
+        before = self._neighbours(current_id, answers, today)[0]
+        return before[-1] if before else None
+
+    def first_incomplete_step(self, answers: Mapping[str, Any], today: date) -> Step | None:
+        """Where to resume: the first page that applies and lacks an answer; None when
+        every page is answered."""
+        return next(
+            (s for s in self.visible_steps(answers, today) if not s.is_complete(answers)), None
+        )
+
+    def progress(self, step_id: str, answers: Mapping[str, Any], today: date) -> tuple[int, int]:
+        """(position from 1, number of pages that apply). The total can change as answers
+        open or close pages. ValueError if ``step_id`` does not apply to these answers."""
+        visible = [s.id for s in self.visible_steps(answers, today)]
+        if step_id not in visible:
+            raise ValueError(f"step {step_id!r} does not apply to these answers")
+        return visible.index(step_id) + 1, len(visible)

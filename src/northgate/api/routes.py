@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from northgate.api.models import (
@@ -111,8 +112,8 @@ async def submit_application(
             FieldProblem(field=e.field, step=e.step, code=e.code, message=e.message(body.language))
             for e in cleaned.errors
         ]
-        response.status_code = 422
-        return ValidationProblem(detail="the application has problems", errors=problems)
+        problem = ValidationProblem(detail="the application has problems", errors=problems)
+        return JSONResponse(problem.model_dump(), status_code=422)
     database = request.app.state.database
     # The draft-token column doubles as the idempotency record for API submissions.
     token = f"api:{idempotency_key}" if idempotency_key else f"api:{new_reference()}:{now}"

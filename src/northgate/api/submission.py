@@ -12,9 +12,10 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from northgate.eta.dates import parse_iso
 from northgate.eta.questions import QUESTION_SET, QuestionSet
 from northgate.eta.results import FieldError
-from northgate.eta.validation import form_for, validate_step
+from northgate.eta.validation import _MAX_ECHOED_NAME, form_for, validate_step
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,17 @@ def clean_application(
     raw: Mapping[str, Any], today: date, question_set: QuestionSet = QUESTION_SET
 ) -> CleanedApplication:
     known = {name for step in question_set.steps for name in _answer_names(step)}
-    errors = [FieldError(name, "unknown-field") for name in raw if name not in known]
+    errors = [
+        FieldError(name, "unknown-field", {"name": name[:_MAX_ECHOED_NAME]})
+        for name in raw
+        if name not in known
+    ]
+    errors += [
+        FieldError(field.name, "date-format-iso", {"subject": field.name})
+        for step in question_set.steps
+        for field in step.fields
+        if field.type == "date" and raw.get(field.name) and parse_iso(raw[field.name]) is None
+    ]
     cleaned: dict[str, Any] = {}
     # Which pages apply depends on earlier answers, so walk them in order.
     for step in question_set.steps:

@@ -1,0 +1,120 @@
+"""Save and come back later: the e-mailed link resumes the application in a new session;
+an idle session ends and says so, without losing saved answers."""
+
+from __future__ import annotations
+
+import email
+import re
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from northgate.app import create_app
+from northgate.settings import Settings
+from tests.support.journey import ADULT_FORM, csrf_of, fill_application
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+async def setup(
+    sqlite_url: str, make_settings: Callable[..., Settings]
+) -> AsyncIterator[tuple[httpx.AsyncClient, object, Settings, Clock]]:
+    settings = make_settings(database_url=sqlite_url, embedded_worker=False)
+    app = create_app(settings)
+    web = app
+    while hasattr(web, "app"):
+        web = web.app
+    clock = Clock()
+    web.state.clock = clock  # type: ignore[attr-defined]
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        yield client, web, settings, clock
+
+
+def _resume_link(mail_dir: Path) -> str:
+    for path in sorted(mail_dir.glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes())
+        for part in message.walk():
+            if part.get_content_type() == "text/plain":
+                payload = part.get_payload(decode=True)
+                assert isinstance(payload, bytes)
+                found = re.search(r"https?://\S+/resume/\S+", payload.decode())
+                if found:
+                    return found.group(0)
+    raise AssertionError("no resume link was e-mailed")
+
+
+async def test_resume_link_opens_the_application_in_a_new_browser(
+    setup: tuple[httpx.AsyncClient, object, Settings, Clock],
+) -> None:
+    client, web, settings, _clock = setup
+    await fill_application(client)
+    save_page = await client.get("/en/eta/apply/save")
+    sent = await client.post(
+        "/en/eta/apply/save",
+        data={"csrf_token": csrf_of(save_page.text), "email": "zoe@example.org"},
+    )
+    assert sent.status_code == 200
+    assert "zoe@example.org" in sent.text
+    await web.state.services.worker.run_once()  # type: ignore[attr-defined]
+    link = _resume_link(Path(settings.mail_dir))
+
+    old_cookie = client.cookies.get("ng_draft")
+    fresh = httpx.AsyncClient(transport=client._transport, base_url="http://t")
+    async with fresh:
+        opened = await fresh.get(link.replace(settings.public_origin, ""))
+        assert opened.status_code == 303
+        review = await fresh.get(opened.headers["location"])
+        assert "Zoë Anne" in review.text
+    # The old session no longer opens the application (shared computers).
+    client.cookies.set("ng_draft", old_cookie or "")
+    stale = await client.get("/en/eta/apply/check-your-answers")
+    assert stale.status_code == 303
+
+
+async def test_bad_email_for_the_link_is_refused_with_a_message(
+    setup: tuple[httpx.AsyncClient, object, Settings, Clock],
+) -> None:
+    client, _web, _settings, _clock = setup
+    await client.post("/en/eta/apply")
+    page = await client.get("/en/eta/apply/save")
+    refused = await client.post(
+        "/en/eta/apply/save", data={"csrf_token": csrf_of(page.text), "email": "zoe@"}
+    )
+    assert refused.status_code == 422
+    assert "correct format" in refused.text
+
+
+async def test_idle_session_ends_and_answers_stay_saved(
+    setup: tuple[httpx.AsyncClient, object, Settings, Clock],
+) -> None:
+    client, _web, _settings, clock = setup
+    review = await fill_application(client)
+    assert review.status_code == 200
+    assert "session-timeout" in review.text  # the warning is on the page
+    clock.now += timedelta(minutes=61)
+    ended = await client.get("/en/eta/apply/check-your-answers")
+    assert ended.status_code == 303
+    assert ended.headers["location"].endswith("/session-ended")
+    page = await client.get(ended.headers["location"])
+    assert "answers you saved are kept" in page.text
+
+
+async def test_unknown_resume_link_is_a_clear_404(
+    setup: tuple[httpx.AsyncClient, object, Settings, Clock],
+) -> None:
+    client, _web, _settings, _clock = setup
+    response = await client.get("/fr/ave/reprendre/not-a-real-token")
+    assert response.status_code == 404
+    assert 'lang="fr"' in response.text
+    assert ADULT_FORM  # the fixture data is shared with the other journey tests

@@ -4,6 +4,8 @@ server: English and French with JavaScript, and once with JavaScript disabled.""
 from __future__ import annotations
 
 import email
+import email.policy
+from email.message import EmailMessage
 import shutil
 import time
 from collections.abc import Iterator
@@ -87,8 +89,10 @@ def _wait_for_mail(mail_dir: Path, reference: str, subject_part: str, timeout: f
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for path in mail_dir.glob("*.eml"):
-            message = email.message_from_bytes(path.read_bytes())
-            body = message.as_string()
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            assert isinstance(message, EmailMessage)
+            plain = message.get_body(("plain",))
+            body = plain.get_content() if plain is not None else ""
             if reference in body and subject_part in str(message["Subject"]):
                 return
         time.sleep(0.2)

@@ -96,7 +96,9 @@ async def payment_return(request: Request, lang: Lang) -> Response:
         result = await _payments(request).settle(gateway_payment_id)
     except LookupError:
         return _redirect(url("pay", lang))
-    if result.status == "approved":
+    # refund_due: this charge duplicated an approved one (the service logs it for an
+    # operator to refund); the application itself is paid, so confirm it.
+    if result.status in ("approved", "refund_due"):
         return _redirect(url("confirmation", lang))
     if result.status in ("declined", "failed"):
         return _redirect(url("pay", lang) + f"?problem={result.status}")

@@ -1,0 +1,36 @@
+"""The job kinds and their handlers, assembled from settings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from northgate.jobs.clock import Clock, utc_now
+from northgate.jobs.decide import Decide
+from northgate.jobs.send_email import SendEmail
+from northgate.jobs.worker import Handler
+from northgate.notify.factory import mailer_from_settings
+from northgate.notify.mailer import Mailer
+from northgate.settings import Settings
+from northgate.site.pages import Lang
+
+# Where the e-mails send people to check their status. The web layer owns these paths.
+STATUS_PATHS: Mapping[Lang, str] = {"en": "/en/eta/status", "fr": "/fr/ave/etat"}
+
+
+def build_handlers(
+    *, mailer: Mailer, mail_from: str, status_urls: Mapping[Lang, str], clock: Clock = utc_now
+) -> dict[str, Handler]:
+    return {
+        "decide": Decide(clock),
+        "email": SendEmail(mailer, mail_from, status_urls, clock),
+    }
+
+
+def handlers_from_settings(settings: Settings, clock: Clock = utc_now) -> dict[str, Handler]:
+    origin = settings.public_origin.rstrip("/")
+    return build_handlers(
+        mailer=mailer_from_settings(settings),
+        mail_from=settings.mail_from,
+        status_urls={lang: origin + path for lang, path in STATUS_PATHS.items()},
+        clock=clock,
+    )

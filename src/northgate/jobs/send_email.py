@@ -1,0 +1,162 @@
+"""The ``email`` job: render one message for an application and send it, once.
+
+Delivery is at least once, with a narrow window: the message is handed to the mailer,
+then ``sent_emails`` is written in the job's transaction. If the process dies between
+the two, the job runs again after its lease and the message is sent a second time, with
+the same Message-ID (derived from the job's dedupe key), so mail clients and relays
+that de-duplicate by Message-ID show it once. Outside that window a re-run is a no-op.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Mapping
+from datetime import datetime
+from email.utils import parseaddr
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from northgate.eta.countries import country
+from northgate.eta.fee import Money
+from northgate.jobs.clock import Clock, service_date, utc_now
+from northgate.jobs.outbox import ClaimedJob
+from northgate.notify import messages
+from northgate.notify.mailer import Mailer
+from northgate.site.pages import Lang
+from northgate.storage.models import Application, Payment, SentEmail, TravelAuthorization
+
+log = logging.getLogger(__name__)
+
+
+class CannotRender(Exception):
+    """The data a message needs is missing (retried: it may be a not-yet-visible row)."""
+
+
+def message_id_for(dedupe_key: str, application: Application, sender: str) -> str:
+    """The same job always gets the same Message-ID. Hashed with the application's
+    secret handle so it says nothing about the application to anyone reading headers."""
+    digest = hashlib.sha256(f"{application.public_id}\n{dedupe_key}".encode()).hexdigest()
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "northgate.invalid"
+    return f"<{digest[:40]}@{domain}>"
+
+
+def format_fee(amount_cents: int, currency: str, lang: Lang) -> str:
+    """``CAD $7.00`` in English (the currency said, for travellers used to other dollars);
+    ``7,00 $`` in French, as Canadian French writes it."""
+    money = Money(amount_cents=amount_cents, currency=currency).format(lang)
+    return money if lang == "fr" else f"{currency} {money}"
+
+
+def full_name(answers: Mapping[str, Any]) -> str:
+    return " ".join(
+        str(answers.get(key) or "").strip() for key in ("given_names", "surname")
+    ).strip()
+
+
+class SendEmail:
+    def __init__(
+        self,
+        mailer: Mailer,
+        sender: str,
+        status_urls: Mapping[Lang, str],
+        clock: Clock = utc_now,
+    ) -> None:
+        self.mailer = mailer
+        self.sender = sender
+        self.status_urls = status_urls
+        self.clock = clock
+
+    async def __call__(self, session: AsyncSession, job: ClaimedJob) -> None:
+        sent = await session.scalar(
+            select(SentEmail.id).where(SentEmail.dedupe_key == job.dedupe_key)
+        )
+        if sent is not None:
+            return
+        application = await session.get(Application, int(job.payload["application_id"]))
+        if application is None:
+            log.warning("job %s: application gone, nothing to send", job.dedupe_key)
+            return
+        to = str(job.payload.get("to") or application.email or "")
+        if not to:
+            log.warning("job %s: no e-mail address, nothing to send", job.dedupe_key)
+            return
+        lang: Lang = "fr" if (application.correspondence_lang or application.lang) == "fr" else "en"
+        kind: messages.Kind = job.payload["kind"]
+        rendered = await self._render(session, kind, lang, application, job.payload)
+        now = self.clock()
+        message_id = message_id_for(job.dedupe_key, application, self.sender)
+        message = messages.compose(
+            rendered, to=to, sender=self.sender, message_id=message_id, date=now
+        )
+        await self.mailer.send(message)
+        session.add(
+            SentEmail(
+                application_id=application.id,
+                kind=kind,
+                dedupe_key=job.dedupe_key,
+                message_id=message_id,
+                to_address=to,
+                lang=lang,
+                sent_at=now,
+            )
+        )
+
+    async def _render(
+        self,
+        session: AsyncSession,
+        kind: messages.Kind,
+        lang: Lang,
+        application: Application,
+        payload: Mapping[str, Any],
+    ) -> messages.Rendered:
+        name = full_name(application.answers)
+        reference = application.reference or ""
+        if kind == "receipt":
+            payment = await session.scalar(
+                select(Payment).where(
+                    Payment.application_id == application.id, Payment.status == "approved"
+                )
+            )
+            if payment is None or application.paid_at is None:
+                raise CannotRender(f"no approved payment for application {application.id}")
+            return messages.receipt(
+                lang,
+                name=name,
+                reference=reference,
+                amount=format_fee(payment.amount_cents, payment.currency, lang),
+                paid_on=service_date(application.paid_at),
+                status_url=self.status_urls[lang],
+            )
+        if kind == "approval":
+            authorization = await session.scalar(
+                select(TravelAuthorization).where(
+                    TravelAuthorization.application_id == application.id
+                )
+            )
+            if authorization is None:
+                raise CannotRender(f"no eTA issued for application {application.id}")
+            issuer = country(authorization.passport_country)
+            return messages.approval(
+                lang,
+                name=name,
+                reference=reference,
+                eta_number=authorization.eta_number,
+                passport_number=authorization.passport_number,
+                passport_country=issuer.name(lang) if issuer else authorization.passport_country,
+                valid_until=authorization.valid_until,
+            )
+        if kind == "referral":
+            return messages.referral(
+                lang, name=name, reference=reference, status_url=self.status_urls[lang]
+            )
+        if kind == "resume":
+            expires = payload.get("expires_at")
+            return messages.resume(
+                lang,
+                resume_url=str(payload["resume_url"]),
+                expires_at=datetime.fromisoformat(expires) if expires else None,
+            )
+        raise CannotRender(f"unknown e-mail kind {kind!r}")

@@ -1,0 +1,128 @@
+"""The worker: claim due jobs, run their handlers, record the outcome; reconcile payments.
+
+Runs inside the server (embedded default) or as ``northgate worker`` processes; several
+can share one database because claims are leased (``outbox.claim``). A handler runs in a
+transaction that also marks its job done, so its database effects and "done" commit
+together; a handler that raises rolls back and the job is retried with a backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from northgate.jobs.clock import Clock, utc_now
+from northgate.jobs.outbox import MAX_ATTEMPTS, ClaimedJob, claim, complete, fail
+from northgate.payments.service import PaymentService
+from northgate.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[AsyncSession, ClaimedJob], Awaitable[None]]
+
+
+class Worker:
+    def __init__(
+        self,
+        database: Database,
+        handlers: Mapping[str, Handler],
+        clock: Clock = utc_now,
+        *,
+        payments: PaymentService | None = None,
+        reconcile_every: float = 60.0,
+        batch_size: int = 8,
+        lease_seconds: float = 120.0,
+        max_attempts: int = MAX_ATTEMPTS,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.database = database
+        self.handlers = dict(handlers)
+        self.clock = clock
+        self.payments = payments
+        self.reconcile_every = reconcile_every
+        self.batch_size = batch_size
+        self.lease_seconds = lease_seconds
+        # A handler that outlives its lease would run twice; stop it well before.
+        self.job_timeout = lease_seconds * 0.75
+        self.max_attempts = max_attempts
+        self.rng = rng or random.Random()
+        self._next_reconcile = 0.0
+
+    async def run_once(self) -> int:
+        """Claim a batch of due jobs and run them concurrently; return how many ran."""
+        jobs = await claim(self.database, self.batch_size, self.lease_seconds, self.clock())
+        await asyncio.gather(*(self._run(job) for job in jobs))
+        return len(jobs)
+
+    async def reconcile_if_due(self) -> int:
+        if self.payments is None or time.monotonic() < self._next_reconcile:
+            return 0
+        self._next_reconcile = time.monotonic() + self.reconcile_every
+        return await self.payments.reconcile()
+
+    async def run_forever(self, stop: asyncio.Event, poll_interval: float = 0.5) -> None:
+        """Until ``stop`` is set. Drains without pausing while there is work; otherwise
+        polls every ``poll_interval`` seconds. Nothing a job does can end the loop."""
+        while not stop.is_set():
+            ran = 0
+            # Separately guarded: a gateway outage must not hold up e-mails, nor the reverse.
+            try:
+                await self.reconcile_if_due()
+            except Exception:
+                log.exception("payment reconciliation failed")
+            try:
+                ran = await self.run_once()
+            except Exception:
+                # The database is down or similar: keep trying, without spinning.
+                log.exception("worker iteration failed")
+            if ran == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), poll_interval)
+
+    async def _run(self, job: ClaimedJob) -> None:
+        handler = self.handlers.get(job.kind)
+        try:
+            if handler is None:
+                raise LookupError(f"no handler for job kind {job.kind!r}")
+            async with (
+                asyncio.timeout(self.job_timeout),
+                self.database.session() as session,
+                session.begin(),
+            ):
+                await handler(session, job)
+                await complete(session, job, self.clock())
+        except Exception as error:
+            await self._fail(job, error)
+
+    async def _fail(self, job: ClaimedJob, error: Exception) -> None:
+        reason = f"{type(error).__name__}: {error}"
+        try:
+            async with self.database.session() as session, session.begin():
+                status = await fail(
+                    session,
+                    job,
+                    reason,
+                    self.clock(),
+                    max_attempts=self.max_attempts,
+                    rng=self.rng,
+                )
+        except Exception:
+            # Could not even record it: the lease expires and the job is claimed again.
+            log.exception("could not record failure of job %s", job.id)
+            return
+        level = logging.ERROR if status == "dead" else logging.WARNING
+        log.log(
+            level,
+            "job %s (%s) attempt %s failed, now %s: %s",
+            job.id,
+            job.dedupe_key,
+            job.attempts,
+            status,
+            reason,
+        )

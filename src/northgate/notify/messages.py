@@ -1,0 +1,189 @@
+"""E-mails to travellers, in their language of correspondence, as text with an HTML twin.
+
+Each kind has a function taking exactly what the message shows, so a caller cannot forget
+a field and a template cannot reach into the database. Templates live under
+``templates/<lang>/<kind>.{txt,html}``; only HTML is autoescaped (escaping plain text
+would print ``&amp;`` to the reader).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime as rfc2822_datetime
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from northgate.site.pages import Lang
+
+Kind = Literal["receipt", "approval", "referral", "resume"]
+KINDS: tuple[Kind, ...] = ("receipt", "approval", "referral", "resume")
+
+TEMPLATES = Path(__file__).parent / "templates"
+# Decisions are dated where the traveller reads them: Canada, Eastern time (the service's
+# published hours and the deadline are Eastern).
+TIMEZONE = ZoneInfo("America/Toronto")
+_LOCALES: dict[Lang, str] = {"en": "en_CA", "fr": "fr_CA"}
+
+_environment = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+_SUBJECTS: dict[Kind, dict[Lang, str]] = {
+    "receipt": {
+        "en": "Payment received – eTA application {reference}",
+        "fr": "Paiement reçu – demande d’AVE {reference}",
+    },
+    "approval": {
+        "en": "Your eTA is approved – {eta_number}",
+        "fr": "Votre AVE est approuvée – {eta_number}",
+    },
+    "referral": {
+        "en": "Your eTA application needs more review – {reference}",
+        "fr": "Votre demande d’AVE doit être examinée – {reference}",
+    },
+    "resume": {
+        "en": "Continue your eTA application",
+        "fr": "Poursuivre votre demande d’AVE",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    kind: Kind
+    lang: Lang
+    subject: str
+    text: str
+    html: str
+
+
+# French sets a no-break space before « : » and inside guillemets, and a narrow one before
+# « ; ! ? »; the templates are written with ordinary spaces and fixed here, so translators
+# need not type invisible characters. A URL has no space before its colon, so it is safe.
+_FRENCH_SPACING = (
+    (re.compile(r" ([:»])"), "\u00a0\\1"),
+    (re.compile(r"« "), "«\u00a0"),
+    (re.compile(r" ([;!?])"), "\u202f\\1"),
+    (re.compile(r"(\d) (\$|%|h\b)"), "\\1\u00a0\\2"),
+)
+
+
+def french_spacing(text: str) -> str:
+    for pattern, replacement in _FRENCH_SPACING:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def long_date(value: date, lang: Lang) -> str:
+    """``November 15, 2026`` / ``15 novembre 2026``."""
+    return str(format_date(value, "long", locale=_LOCALES[lang]))
+
+
+def long_datetime(value: datetime, lang: Lang) -> str:
+    pattern = "MMMM d, y 'at' h:mm a zzz" if lang == "en" else "d MMMM y 'à' HH 'h' mm zzz"
+    return str(format_datetime(value, pattern, tzinfo=TIMEZONE, locale=_LOCALES[lang]))
+
+
+def _render(kind: Kind, lang: Lang, subject_fields: dict[str, str], **context: Any) -> Rendered:
+    context = {"lang": lang, **context}
+    text = _environment.get_template(f"{lang}/{kind}.txt").render(context)
+    html = _environment.get_template(f"{lang}/{kind}.html").render(context)
+    subject = _SUBJECTS[kind][lang].format(**subject_fields)
+    if lang == "fr":
+        text, html, subject = french_spacing(text), french_spacing(html), french_spacing(subject)
+    return Rendered(kind, lang, subject, text, html)
+
+
+def receipt(
+    lang: Lang, *, name: str, reference: str, amount: str, paid_on: date, status_url: str
+) -> Rendered:
+    """Sent when the fee is paid: reference, amount, and what happens next."""
+    return _render(
+        "receipt",
+        lang,
+        {"reference": reference},
+        name=name,
+        reference=reference,
+        amount=amount,
+        paid_on=long_date(paid_on, lang),
+        status_url=status_url,
+    )
+
+
+def approval(
+    lang: Lang,
+    *,
+    name: str,
+    reference: str,
+    eta_number: str,
+    passport_number: str,
+    passport_country: str,
+    valid_until: date,
+) -> Rendered:
+    """The eTA itself. The full passport number is shown, as IRCC does, so the traveller
+    can compare it with the passport they will fly on: a typo means boarding is refused."""
+    return _render(
+        "approval",
+        lang,
+        {"eta_number": eta_number},
+        name=name,
+        reference=reference,
+        eta_number=eta_number,
+        passport_number=passport_number,
+        passport_country=passport_country,
+        valid_until=long_date(valid_until, lang),
+    )
+
+
+def referral(lang: Lang, *, name: str, reference: str, status_url: str) -> Rendered:
+    """Not a refusal: an officer reviews the application and may ask for documents."""
+    return _render(
+        "referral",
+        lang,
+        {"reference": reference},
+        name=name,
+        reference=reference,
+        status_url=status_url,
+    )
+
+
+def resume(lang: Lang, *, resume_url: str, expires_at: datetime | None) -> Rendered:
+    """A link back to a saved application; the web layer makes (and owns) the link."""
+    return _render(
+        "resume",
+        lang,
+        {},
+        resume_url=resume_url,
+        expires_at=long_datetime(expires_at, lang) if expires_at else None,
+    )
+
+
+def compose(
+    rendered: Rendered, *, to: str, sender: str, message_id: str, date: datetime
+) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = rendered.subject
+    message["Date"] = rfc2822_datetime(date)
+    message["Message-ID"] = message_id
+    # Tells mail servers and auto-responders this is automated (RFC 3834): no vacation
+    # replies bouncing back to a no-reply address.
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(rendered.text)
+    message.add_alternative(rendered.html, subtype="html")
+    # After the body: set_content() clears every Content-* header already there.
+    message["Content-Language"] = "fr-CA" if rendered.lang == "fr" else "en-CA"
+    return message

@@ -1,0 +1,102 @@
+"""A lost e-mail can be sent again from the status page, a few times an hour."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from northgate.jobs.handlers import handlers_from_settings
+from northgate.jobs.outbox import enqueue
+from northgate.jobs.resend import ResendResult, request_resend
+from northgate.jobs.worker import Worker
+from northgate.payments.sandbox import SandboxGateway
+from northgate.payments.service import PaymentService
+from northgate.settings import Settings
+from northgate.storage.db import Database
+from northgate.storage.models import SentEmail
+from tests.jobs.support import drain, pay
+from tests.payments.support import Clock, create_application
+
+
+async def _resend(database: Database, application_id: int, kind: str, clock: Clock) -> str:
+    async with database.session() as session, session.begin():
+        return await request_resend(session, application_id, kind, now=clock())
+
+
+async def test_resend_sends_again_up_to_three_times_an_hour(
+    database: Database, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(public_origin="https://eta.example")
+    clock = Clock()
+    gateway = SandboxGateway(database, clock=clock)
+    payments = PaymentService(database, gateway, clock)
+    worker = Worker(database, handlers_from_settings(settings, clock), clock)
+    application_id = await create_application(database, lang="fr")
+    submitted_only = await create_application(database)
+
+    assert await _resend(database, application_id, "receipt", clock) == "not-available"
+    await pay(payments, gateway, application_id)
+    await drain(worker)
+
+    assert await _resend(database, application_id, "referral", clock) == "not-available"
+    assert await _resend(database, submitted_only, "receipt", clock) == "not-available"
+    for _ in range(3):
+        assert await _resend(database, application_id, "approval", clock) == "queued"
+        clock.advance(minutes=1)
+    assert await _resend(database, application_id, "approval", clock) == ResendResult.LIMIT_REACHED
+    await drain(worker)
+    clock.advance(hours=1)
+    assert await _resend(database, application_id, "approval", clock) == "queued"
+    await drain(worker)
+
+    async with database.session() as session:
+        sent = (await session.scalars(select(SentEmail).order_by(SentEmail.id))).all()
+    # Jobs of one batch run concurrently, so their order is not fixed.
+    assert sorted(s.dedupe_key for s in sent) == sorted(
+        [
+            f"email:receipt:{application_id}",
+            f"email:approval:{application_id}",
+            *(f"email:approval:{application_id}:resend:{n}" for n in (1, 2, 3, 4)),
+        ]
+    )
+    # Each resend is a message of its own (its own Message-ID), as a resend should be.
+    assert len({s.message_id for s in sent}) == len(sent)
+    files = sorted(settings.mail_dir.glob("*.eml"))
+    assert len(files) == 6
+    last = email.message_from_bytes(files[-1].read_bytes(), policy=email.policy.default)
+    assert str(last["Subject"]).startswith("Votre AVE est approuvée")
+
+
+async def test_a_resume_link_is_mailed_to_the_address_given(
+    database: Database, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(public_origin="https://eta.example")
+    clock = Clock()
+    draft = await create_application(database, status="draft")
+    async with database.session() as session, session.begin():
+        await enqueue(
+            session,
+            "email",
+            f"email:resume:{draft}:1",
+            {
+                "application_id": draft,
+                "kind": "resume",
+                "to": "later@example.org",
+                "resume_url": "https://eta.example/en/eta/resume/tok",
+                "expires_at": datetime(2016, 12, 8, 5, 0, tzinfo=UTC).isoformat(),
+            },
+            now=clock(),
+        )
+    await drain(Worker(database, handlers_from_settings(settings, clock), clock))
+    [path] = settings.mail_dir.glob("*.eml")
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert message["To"] == "later@example.org"
+    body = message.get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert "https://eta.example/en/eta/resume/tok" in text
+    assert "December 8, 2016 at 12:00 a.m. EST" in text

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import email
 import email.policy
-from email.message import EmailMessage
 import shutil
 import time
 from collections.abc import Iterator
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.support.live import LiveServer
 from tests.support.journey import ADULT_FORM
+from tests.support.live import LiveServer
 
 CHROMIUM = "/usr/bin/chromium"
 # Without these, Chromium tries to reach Google's hosts, which this network refuses.

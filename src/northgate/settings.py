@@ -6,6 +6,7 @@ CLI flags override the environment by passing keyword arguments to :class:`Setti
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -45,6 +46,8 @@ class Settings(BaseSettings):
     embedded_worker: bool = True
     # A payment with no answer from the gateway after this long is looked up and settled.
     payment_reconcile_after_seconds: int = Field(default=900, ge=1)
+    # A submitted application still unpaid after this long gets one reminder e-mail.
+    payment_follow_up_after_seconds: int = Field(default=3600, ge=1)
 
     secret_key: SecretStr = SecretStr("")
     behind_tls: bool = False
@@ -52,6 +55,67 @@ class Settings(BaseSettings):
     max_url_bytes: int = Field(default=2048, ge=256)
     # The public origin used in canonical links and exported files.
     public_origin: str = "http://127.0.0.1:8000"
+
+    # Admission gate (northgate.edge.gate): waiting room, passes, adaptive concurrency limit.
+    # The limits below are the start-up values; operators change them at run time through
+    # POST /ops/gate/limits or `northgate gate set`, without a restart.
+    gate_enabled: bool = True
+    gate_event: str = Field(default="eta", pattern=r"^[a-z0-9-]{1,32}$")
+    # fixed: admit at admissions_per_minute; adaptive: that rate is a ceiling and the outflow
+    # follows a concurrency limit learned from the latency of admitted requests.
+    gate_mode: Literal["fixed", "adaptive"] = "adaptive"
+    gate_max_active: int = Field(default=2000, ge=1)
+    gate_admissions_per_minute: int = Field(default=1200, ge=1)
+    gate_limit_floor: int = Field(default=2, ge=1)
+    gate_limit_ceiling: int = Field(default=256, ge=1)
+    gate_pass_ttl_seconds: int = Field(default=30 * 60, ge=10)
+    gate_pass_cap_seconds: int = Field(default=4 * 60 * 60, ge=10)
+    gate_poll_seconds: float = Field(default=20.0, ge=0.5, le=300)
+    gate_abandon_after_seconds: int = Field(default=90, ge=2)
+    # Visitors arriving before this time join a pre-queue and get a random place at opening.
+    gate_opens_at: datetime | None = None
+    # Bearer token for /ops/gate and `northgate gate`; empty disables those endpoints.
+    gate_admin_token: SecretStr = SecretStr("")
+    # Share of the global limits a node uses on its own while Redis is unreachable (1/N).
+    gate_fallback_share: float = Field(default=1.0, gt=0, le=1)
+
+    # Edge analytics (northgate.analytics, northgate.edge.tap).
+    analytics_enabled: bool = True
+    # Peers allowed to speak for the client in X-Forwarded-For: comma-separated addresses
+    # or CIDRs of our own proxies (e.g. "127.0.0.1,10.0.0.0/8"). Empty: trust no header.
+    trusted_proxies: str = ""
+    analytics_flush_seconds: float = Field(default=5.0, ge=0.1, le=300)
+    analytics_rollup_seconds: float = Field(default=60.0, ge=1, le=3600)
+    # Minute rows must outlive a week for "same time last week" at minute resolution.
+    analytics_minute_retention_days: int = Field(default=15, ge=8)
+    analytics_hour_retention_days: int = Field(default=400, ge=29)
+    # Operators' time zone: reports and "same time last week" follow its wall clock.
+    analytics_timezone: str = "America/Toronto"
+    # Bearer token (or HTTP Basic password) for /api/v1/analytics and /ops/analytics;
+    # empty disables both.
+    operator_token: SecretStr = SecretStr("")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        import ipaddress
+
+        for part in value.split(","):
+            if part.strip():
+                ipaddress.ip_network(part.strip(), strict=False)
+        return value
+
+    @field_validator("analytics_timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(value)
+        return value
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [part.strip() for part in self.trusted_proxies.split(",") if part.strip()]
 
     @field_validator("var_dir", "node_modules")
     @classmethod

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+import secrets
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Request, Response
@@ -23,15 +24,15 @@ from northgate.api.models import (
 from northgate.api.submission import clean_application
 from northgate.eta.cleaning import normalize_passport_number
 from northgate.eta.countries import country
-from northgate.eta.dates import parse_iso
 from northgate.eta.eligibility import TriageAnswers, assess, explain
 from northgate.eta.entry_rules import RULES_VERSION
 from northgate.eta.questions import QUESTION_SET
-from northgate.eta.references import new_reference, normalize_reference
+from northgate.eta.references import normalize_reference
 from northgate.payments.service import PaymentService
 from northgate.site.pages import Lang
 from northgate.storage import applications
 from northgate.storage.models import Application, TravelAuthorization
+from northgate.submission import submit_application as submit_for_payment
 from northgate.web.eta.urls import url
 
 router = APIRouter(prefix="/api/v1", tags=["eTA"])
@@ -116,7 +117,7 @@ async def submit_application(
         return JSONResponse(problem.model_dump(), status_code=422)
     database = request.app.state.database
     # The draft-token column doubles as the idempotency record for API submissions.
-    token = f"api:{idempotency_key}" if idempotency_key else f"api:{new_reference()}:{now}"
+    token = f"api:{idempotency_key}" if idempotency_key else f"api:{secrets.token_urlsafe(24)}"
     token_hash = hashlib.sha256(token.encode()).hexdigest()
     answers = cleaned.answers
     async with database.session() as db:
@@ -131,17 +132,13 @@ async def submit_application(
             draft_token_hash=token_hash,
         )
         await applications.save_answers(db, application, answers, expected_version=None, now=now)
-        await applications.submit(
+        settings = request.app.state.settings
+        await submit_for_payment(
             db,
             application,
-            new_reference=new_reference,
-            contact={
-                "email": answers.get("email"),
-                "correspondence_lang": answers.get("correspondence_language") or body.language,
-                "passport_number": answers.get("passport_number"),
-                "date_of_birth": parse_iso(answers.get("date_of_birth")),
-            },
+            lang=body.language,
             now=now,
+            follow_up_after=timedelta(seconds=settings.payment_follow_up_after_seconds),
         )
         await db.commit()
         return await _status(db, application)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from northgate.jobs import follow_up
 from northgate.jobs.clock import Clock, utc_now
 from northgate.jobs.decide import Decide
 from northgate.jobs.send_email import SendEmail
@@ -22,6 +23,7 @@ def build_handlers(
 ) -> dict[str, Handler]:
     return {
         "decide": Decide(clock),
+        follow_up.KIND: follow_up.PaymentFollowUp(clock),
         "email": SendEmail(mailer, mail_from, status_urls, clock),
     }
 

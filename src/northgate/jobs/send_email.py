@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from northgate.eta.countries import country
-from northgate.eta.fee import Money
+from northgate.eta.fee import ETA_FEE, Money
 from northgate.jobs.clock import Clock, service_date, utc_now
 from northgate.jobs.outbox import ClaimedJob
 from northgate.notify import messages
@@ -151,6 +151,14 @@ class SendEmail:
         if kind == "referral":
             return messages.referral(
                 lang, name=name, reference=reference, status_url=self.status_urls[lang]
+            )
+        if kind == "unpaid":
+            return messages.unpaid(
+                lang,
+                name=name,
+                reference=reference,
+                fee=ETA_FEE.format(lang),
+                status_url=self.status_urls[lang],
             )
         if kind == "resume":
             expires = payload.get("expires_at")

@@ -22,8 +22,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from northgate.site.pages import Lang
 
-Kind = Literal["receipt", "approval", "referral", "resume"]
-KINDS: tuple[Kind, ...] = ("receipt", "approval", "referral", "resume")
+Kind = Literal["receipt", "approval", "referral", "resume", "unpaid"]
+KINDS: tuple[Kind, ...] = ("receipt", "approval", "referral", "resume", "unpaid")
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Decisions are dated where the traveller reads them: Canada, Eastern time (the service's
@@ -52,6 +52,10 @@ _SUBJECTS: dict[Kind, dict[Lang, str]] = {
     "referral": {
         "en": "Your eTA application needs more review – {reference}",
         "fr": "Votre demande d’AVE doit être examinée – {reference}",
+    },
+    "unpaid": {
+        "en": "Your eTA application {reference} is saved but not paid",
+        "fr": "Votre demande d’AVE {reference} est enregistrée mais n’est pas payée",
     },
     "resume": {
         "en": "Continue your eTA application",
@@ -167,6 +171,20 @@ def resume(lang: Lang, *, resume_url: str, expires_at: datetime | None) -> Rende
         {},
         resume_url=resume_url,
         expires_at=long_datetime(expires_at, lang) if expires_at else None,
+    )
+
+
+def unpaid(lang: Lang, *, name: str, reference: str, fee: str, status_url: str) -> Rendered:
+    """Sent once when a submitted application is still unpaid an hour later: people who
+    lost the payment page in a crowd still have to finish before their deadline."""
+    return _render(
+        "unpaid",
+        lang,
+        {"reference": reference},
+        name=name,
+        reference=reference,
+        fee=fee,
+        status_url=status_url,
     )
 
 

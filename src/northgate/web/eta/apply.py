@@ -15,14 +15,13 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from northgate.eta.countries import countries_for
-from northgate.eta.dates import parse_iso
 from northgate.eta.fee import ETA_FEE
 from northgate.eta.questions import QUESTION_SET, YES_NO, Step
-from northgate.eta.references import new_reference
 from northgate.eta.validation import form_for, validate_application, validate_step
 from northgate.site.pages import Lang, other_language
 from northgate.storage import applications
 from northgate.storage.models import Application
+from northgate.submission import submit_application as submit_for_payment
 from northgate.web.eta import session as draft_session
 from northgate.web.eta.context import Journey
 from northgate.web.eta.forms import posted_fields
@@ -290,20 +289,13 @@ async def submit_application(request: Request, lang: Lang) -> Response:
         first = errors[0]
         target = QUESTION_SET.step(first.step) if first.step else None
         return _redirect(step_url(target, lang) if target else url("review", lang))
-    answers = application.answers
-    contact = {
-        "email": answers.get("email"),
-        "correspondence_lang": answers.get("correspondence_language") or lang,
-        "passport_number": answers.get("passport_number"),
-        "date_of_birth": parse_iso(answers.get("date_of_birth")),
-    }
     async with journey.database.session() as db:
         fresh = await applications.by_draft_token(db, application.draft_token_hash)
         assert fresh is not None
         # A concurrent request may have submitted it first: the redirect is still right.
         with contextlib.suppress(applications.StaleApplication):
-            await applications.submit(
-                db, fresh, new_reference=new_reference, contact=contact, now=journey.now
+            await submit_for_payment(
+                db, fresh, lang=lang, now=journey.now, follow_up_after=journey.follow_up_after
             )
         await db.commit()
     response = _redirect(url("pay", lang))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from fastapi import Request
@@ -45,6 +45,11 @@ class Journey:
     @property
     def database(self) -> Database:
         return self.request.app.state.database  # type: ignore[no-any-return]
+
+    @property
+    def follow_up_after(self) -> timedelta:
+        seconds = self.request.app.state.settings.payment_follow_up_after_seconds
+        return timedelta(seconds=seconds)
 
     @property
     def secure_cookies(self) -> bool:

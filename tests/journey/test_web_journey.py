@@ -173,3 +173,34 @@ async def test_forged_csrf_token_saves_nothing(
     forged = await client.post(first, data={"csrf_token": "forged", "applying_for": "other"})
     assert forged.status_code == 303
     assert forged.headers["location"] == first
+
+
+async def test_oversized_post_is_refused_and_saved_answers_survive(
+    journey_client: tuple[httpx.AsyncClient, object, Settings],
+) -> None:
+    client, _app, settings = journey_client
+    await fill_application(client)
+    page = await client.get("/en/eta/apply/name")
+    huge = "A" * (settings.max_body_bytes + 1)
+    refused = await client.post(
+        "/en/eta/apply/name", data={"csrf_token": csrf_of(page.text), "surname": huge}
+    )
+    assert refused.status_code == 413
+    review = await client.get("/en/eta/apply/check-your-answers")
+    assert review.status_code == 200
+    assert "O’Brien-Lefèvre" in review.text
+
+
+async def test_replayed_submit_does_not_create_a_second_reference(
+    journey_client: tuple[httpx.AsyncClient, object, Settings],
+) -> None:
+    client, app, _settings = journey_client
+    review = await fill_application(client)
+    form = {"csrf_token": csrf_of(review.text)}
+    first = await client.post("/en/eta/apply/check-your-answers", data=form)
+    replay = await client.post("/en/eta/apply/check-your-answers", data=form)
+    assert first.headers["location"] == replay.headers["location"] == "/en/eta/apply/pay"
+    database = _web(app).state.database  # type: ignore[attr-defined]
+    async with database.session() as db:
+        references = (await db.scalars(select(Application.reference))).all()
+    assert len(references) == 1 and references[0]

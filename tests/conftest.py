@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -18,6 +19,15 @@ from tests.support.servers import PostgresServer, RedisServer
 
 REPO = Path(__file__).resolve().parent.parent
 NODE_MODULES = REPO / "node_modules"
+
+
+@pytest.fixture(autouse=True)
+def _no_northgate_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings come from each test, never from variables an earlier test (or the
+    developer's shell) left in the environment: the CLI exports its flags there."""
+    for name in list(os.environ):
+        if name.startswith("NORTHGATE_"):
+            monkeypatch.delenv(name)
 
 
 @pytest.fixture(scope="session")

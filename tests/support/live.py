@@ -42,8 +42,9 @@ class LiveServer:
 
 
 def northgate_env(base: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("NORTHGATE_")}
     return {
-        **os.environ,
+        **inherited,
         "NORTHGATE_VAR_DIR": str(base / "var"),
         "NORTHGATE_NODE_MODULES": str(NODE_MODULES),
         **(extra or {}),

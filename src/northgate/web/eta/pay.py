@@ -12,6 +12,7 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from northgate.edge.gate import end_pass
 from northgate.eta.fee import ETA_FEE
 from northgate.payments.service import PaymentService
 from northgate.site.pages import Lang, other_language
@@ -99,6 +100,8 @@ async def payment_return(request: Request, lang: Lang) -> Response:
     # refund_due: this charge duplicated an approved one (the service logs it for an
     # operator to refund); the application itself is paid, so confirm it.
     if result.status in ("approved", "refund_due"):
+        # Done with the gate: the place goes to the next person in the waiting room.
+        await end_pass(request.scope)
         return _redirect(url("confirmation", lang))
     if result.status in ("declined", "failed"):
         return _redirect(url("pay", lang) + f"?problem={result.status}")

@@ -1,0 +1,85 @@
+"""What the gate needs from shared state, and the records it exchanges with it.
+
+Two implementations: :mod:`.memory` (one process, the embedded default) and
+:mod:`.redis_backend` (several processes or hosts; every state change one atomic Lua
+script). :mod:`.fallback` puts the first behind the second when Redis is unreachable.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class Outcome(enum.IntEnum):
+    ADMITTED = 1
+    WAITING = 2
+    PREQUEUED = 3
+    REMAP = 4  # a pre-ticket after opening: the gate maps it to its shuffled place
+
+
+@dataclass(frozen=True)
+class PollRequest:
+    now: float  # Unix seconds
+    ticket: int  # 0: no place yet
+    gen: str  # the queue generation the ticket belongs to
+    pre: bool  # the ticket is a pre-queue ticket
+    jti: str  # the pass to record if admitted
+    pass_expires: float
+    allow: bool  # this node has room for one more visitor's work
+    rate: float  # admissions per second
+    capacity: float  # bucket size
+    max_active: int
+    abandon_after: float
+    opens_at: float  # 0: open
+
+
+@dataclass(frozen=True)
+class PollResult:
+    outcome: Outcome
+    gen: str
+    ticket: int
+    position: int
+    waiting: int
+    prequeued: int
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    waiting: int
+    active: int
+    admitted_total: int
+    head: int
+    tail: int
+    min_share: float
+    revoked: Sequence[tuple[str, float]] = ()  # (jti, revoked_at) since the last snapshot
+    overrides: Mapping[str, str] = field(default_factory=dict)  # limits set at run time
+    gen: str = ""
+    prequeued: int = 0
+    opened: bool = False
+
+
+class Backend(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    async def poll(self, request: PollRequest) -> PollResult: ...
+
+    async def renew(self, passes: Sequence[tuple[str, float]]) -> None:
+        """Push the expiry of active passes (jti, expires_at) after sliding renewal."""
+
+    async def revoke(self, jti: str, now: float, keep: float) -> None:
+        """End a pass early: free its place and refuse the jti for ``keep`` seconds."""
+
+    async def snapshot(
+        self, now: float, node: str, share: float, revoked_since: float, abandon_after: float
+    ) -> Snapshot: ...
+
+    async def set_overrides(self, values: Mapping[str, str]) -> None: ...
+
+    async def reset(self) -> None:
+        """Empty the line (a new generation: old tickets are void). Passes stay valid."""
+
+    async def close(self) -> None: ...

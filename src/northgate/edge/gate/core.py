@@ -1,0 +1,268 @@
+"""The gate's decisions, below ASGI: check a pass, place or admit a visitor, end a pass,
+and once a second bring the node's view of the shared state up to date."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from northgate.edge.gate.backend import Backend, Outcome, PollRequest, Snapshot
+from northgate.edge.gate.concurrency import ConcurrencyGuard
+from northgate.edge.gate.config import GateLimits, InvalidLimits, stored
+from northgate.edge.gate.estimate import Outflow, estimated_wait, poll_interval, promised_time
+from northgate.edge.gate.fallback import FallbackBackend
+from northgate.edge.gate.limiter import GradientLimit
+from northgate.edge.gate.metrics import GateMetrics
+from northgate.edge.gate.passes import Pass, PassProblem, PassRefused, PassSigner, new_jti
+from northgate.edge.gate.rate import RateGovernor, bucket_capacity
+from northgate.edge.gate.shuffle import permute
+from northgate.edge.gate.visitor import Visitor, VisitorCodec, new_visitor
+
+log = logging.getLogger(__name__)
+TICK_SECONDS = 1.0
+PRE = "p"  # suffix of the generation of a pre-queue ticket
+
+
+@dataclass(frozen=True)
+class Admission:
+    """The answer to a visitor without a pass: admitted (with a pass) or told to wait."""
+
+    admitted: bool
+    visitor: Visitor
+    token: str | None = None
+    issued: Pass | None = None
+    position: int = 0
+    waiting: int = 0
+    wait: float | None = None  # seconds, estimated
+    due: int = 0  # Unix seconds, the admission time shown
+    retry: int = 20  # seconds until the next poll
+    prequeue: bool = False
+    opens_at: float = 0.0
+
+
+class GateCore:
+    def __init__(
+        self,
+        limits: GateLimits,
+        backend: Backend,
+        *,
+        key: bytes,
+        event: str,
+        pass_ttl: int,
+        pass_cap: int,
+        fallback_share: float = 1.0,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.limits = limits
+        self.backend = backend
+        self.signer = PassSigner(key, event, ttl=pass_ttl, cap=pass_cap)
+        self.visitors = VisitorCodec(key, event)
+        self.shuffle_key = key + b"|shuffle|" + event.encode()
+        self.fallback_share = fallback_share
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.node = secrets.token_hex(4)
+        self.limiter = GradientLimit(
+            initial=max(limits.limit_floor, min(20, limits.limit_ceiling)),
+            floor=limits.limit_floor,
+            ceiling=limits.limit_ceiling,
+        )
+        self.guard = ConcurrencyGuard(self.limiter)
+        self.governor = RateGovernor()
+        self.outflow = Outflow()
+        self.metrics = GateMetrics()
+        self.global_share = 1.0
+        self.snapshot: Snapshot | None = None
+        self.revoked: dict[str, float] = {}  # jti -> when the entry may be forgotten
+        self._revoked_since = 0.0
+        self._renewals: dict[str, float] = {}
+        self._shed_in_tick = 0
+        self._task: asyncio.Task[None] | None = None
+
+    # ----------------------------------------------------------------- passes
+
+    def check_pass(self, token: str, now: float) -> Pass | PassProblem:
+        try:
+            admitted = self.signer.verify(token, int(now))
+        except PassRefused as refused:
+            self.metrics.count(f"pass_refused.{refused.problem.value}")
+            return refused.problem
+        if admitted.jti in self.revoked:
+            self.metrics.count("pass_refused.revoked")
+            return PassProblem.REVOKED
+        return admitted
+
+    def renew(self, current: Pass, now: float) -> str | None:
+        """A re-signed pass to send back when the current one is half used, else None."""
+        renewed = self.signer.renewal(current, int(now))
+        if renewed is None:
+            return None
+        self._renewals[renewed.jti] = renewed.expires_at
+        return self.signer.sign(renewed)
+
+    async def revoke(self, jti: str) -> None:
+        """End a pass now (the application was submitted): free its place, refuse replays."""
+        now = self.clock()
+        self.revoked[jti] = now + self.signer.cap
+        self._renewals.pop(jti, None)
+        self.metrics.count("passes_revoked")
+        await self.backend.revoke(jti, now, self.signer.cap)
+
+    # ----------------------------------------------------------------- admission
+
+    @property
+    def degraded(self) -> bool:
+        return isinstance(self.backend, FallbackBackend) and self.backend.degraded
+
+    def rate(self) -> float:
+        """Admissions per second this node asks the backend for."""
+        rate = self.limits.admissions_per_minute / 60.0
+        if self.limits.mode == "adaptive":
+            rate *= min(self.global_share, self.governor.share)
+        if self.degraded:
+            rate *= self.fallback_share
+        return max(rate, 1e-3)
+
+    async def admit(self, visitor: Visitor | None, now: float) -> Admission:
+        visitor = visitor or new_visitor()
+        limits = self.limits
+        issued = self.signer.issue(visitor.id, int(now), new_jti())
+        rate = self.rate()
+        max_active = limits.max_active
+        if self.degraded:
+            max_active = max(1, int(max_active * self.fallback_share))
+        allow = limits.mode == "fixed" or self.guard.in_flight < self.guard.limit
+        pre = visitor.gen.endswith(PRE)
+        request = PollRequest(
+            now=now,
+            ticket=visitor.ticket,
+            gen=visitor.gen.removesuffix(PRE) if pre else visitor.gen,
+            pre=pre,
+            jti=issued.jti,
+            pass_expires=float(issued.expires_at),
+            allow=allow,
+            rate=rate,
+            capacity=bucket_capacity(rate, limits.poll_seconds),
+            max_active=max_active,
+            abandon_after=limits.abandon_after,
+            opens_at=limits.opens_at,
+        )
+        result = await self.backend.poll(request)
+        if result.outcome == Outcome.REMAP:
+            ticket = 1 + permute(self.shuffle_key, result.ticket - 1, result.prequeued)
+            self.metrics.count("prequeue_placed")
+            result = await self.backend.poll(replace(request, ticket=ticket, pre=False))
+        if result.outcome == Outcome.ADMITTED:
+            self.metrics.count("admitted")
+            if visitor.joined:
+                self.metrics.wait_seconds.observe(max(0.0, now - visitor.joined))
+            return Admission(
+                True, visitor.unplaced(), self.signer.sign(issued), issued,
+                waiting=result.waiting,
+            )  # fmt: skip
+        if result.outcome == Outcome.PREQUEUED:
+            self.metrics.count("prequeued")
+            placed = visitor.placed(result.gen + PRE, result.ticket, 0, int(now))
+            retry = poll_interval(limits.poll_seconds, self.rng)
+            return Admission(
+                False, placed, position=result.position, waiting=result.waiting, retry=retry,
+                prequeue=True, opens_at=limits.opens_at,
+            )  # fmt: skip
+        self.metrics.count("queued")
+        same_place = result.gen == visitor.gen and result.ticket == visitor.ticket
+        wait = estimated_wait(result.position, self.outflow.rate, rate)
+        due = promised_time(int(now), wait, visitor.due if same_place else 0)
+        joined = visitor.joined if same_place and visitor.joined else int(now)
+        placed = visitor.placed(result.gen, result.ticket, due, joined)
+        return Admission(
+            False, placed, position=result.position, waiting=result.waiting,
+            wait=max(0.0, due - now) if due else wait, due=due,
+            retry=poll_interval(limits.poll_seconds, self.rng, wait),
+        )  # fmt: skip
+
+    def count_shed(self, klass_name: str) -> None:
+        self._shed_in_tick += 1
+        self.metrics.count(f"shed.{klass_name}")
+
+    # ----------------------------------------------------------------- tick
+
+    def ensure_started(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="gate-tick")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.backend.close()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the tick must survive anything; requests never wait on it
+                log.exception("gate tick failed")
+            await asyncio.sleep(TICK_SECONDS)
+
+    async def tick(self) -> None:
+        now = self.clock()
+        renewals, self._renewals = list(self._renewals.items()), {}
+        if renewals:
+            await self.backend.renew(renewals)
+        guard = self.guard
+        utilisation = guard.peak_in_flight / max(1, guard.limit)
+        guard.peak_in_flight = guard.in_flight
+        shed, self._shed_in_tick = self._shed_in_tick, 0
+        waiting = self.snapshot.waiting if self.snapshot else 0
+        share = self.governor.update(utilisation, shed, waiting)
+        snapshot = await self.backend.snapshot(
+            now, self.node, share, self._revoked_since, self.limits.abandon_after
+        )
+        self.snapshot = snapshot
+        self.global_share = snapshot.min_share
+        for jti, revoked_at in snapshot.revoked:
+            self.revoked[jti] = revoked_at + self.signer.cap
+            self._revoked_since = max(self._revoked_since, revoked_at - 2.0)
+        if len(self.revoked) > 1000:
+            self.revoked = {jti: until for jti, until in self.revoked.items() if until > now}
+        if snapshot.overrides:
+            try:
+                self.limits = self.limits.updated(snapshot.overrides)
+            except InvalidLimits as error:
+                log.warning("gate: ignoring stored limits: %s", error)
+        self.limiter.bounds(self.limits.limit_floor, self.limits.limit_ceiling)
+        self.outflow.observe(snapshot.admitted_total, now)
+        self.metrics.gauges.update(
+            {
+                "waiting": snapshot.waiting,
+                "active": snapshot.active,
+                "admitted_total": snapshot.admitted_total,
+                "outflow_per_second": round(self.outflow.rate, 3),
+                "concurrency_limit": self.limiter.limit,
+                "in_flight": guard.in_flight,
+                "latency_baseline_ms": round(self.limiter.baseline * 1000, 3),
+                "admission_rate_per_second": round(self.rate(), 3),
+                "adaptive_share": round(share, 3),
+                "global_share": round(self.global_share, 3),
+                "backend_degraded": int(self.degraded),
+            }
+        )
+
+    async def set_limits(self, values: dict[str, object]) -> GateLimits:
+        """Apply and share new limits (validated first); every node picks them up."""
+        updated = self.limits.updated(values)
+        await self.backend.set_overrides(stored(values))
+        self.limits = updated
+        self.limiter.bounds(updated.limit_floor, updated.limit_ceiling)
+        return updated

@@ -1,0 +1,181 @@
+"""The gate as ASGI middleware, in front of the web application (behind the cached site).
+
+Per request: classify by method and path (:mod:`.routes`); bypass what is not gated; check
+the pass locally (HMAC, no I/O); without a valid pass on a route that needs one, ask the
+backend to place or admit the visitor (one atomic script: the only shared-state call, made
+once per ~20 s per waiter); then take a slot under the adaptive concurrency limit, or shed.
+
+Hints for the analytics tap: ``scope["state"]["northgate.outcome"]`` is ``"queued"`` when
+the answer is the waiting room and ``"shed"`` for a 503 + Retry-After. The application
+finds the gate and the pass in ``scope["state"]["northgate.gate"]`` and
+``["northgate.pass"]`` (see :func:`northgate.edge.gate.end_pass`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from http.cookies import SimpleCookie
+
+from northgate.edge.asgi import ASGIApp, Message, Receive, Scope, Send
+from northgate.edge.gate.admin import GateAdmin
+from northgate.edge.gate.core import Admission, GateCore
+from northgate.edge.gate.estimate import retry_after
+from northgate.edge.gate.passes import Pass
+from northgate.edge.gate.room import WaitingRoom
+from northgate.edge.gate.routes import RequestClass, RouteCache
+
+PASS_COOKIE = "ng_pass"  # noqa: S105 (a cookie name)
+VISITOR_COOKIE = "ng_visitor"
+PASS_HEADER = b"x-northgate-pass"
+VISITOR_HEADER = b"x-northgate-visitor"
+GATE_HEADER = b"x-northgate-gate"
+VISITOR_MAX_AGE = 7 * 24 * 3600
+
+
+def _cookies(scope: Scope) -> tuple[str | None, str | None, str | None, str | None]:
+    """(pass cookie, visitor cookie, pass header, visitor header) of a request."""
+    pass_cookie = visitor_cookie = pass_header = visitor_header = None
+    for name, value in scope["headers"]:
+        if name == b"cookie":
+            text = value.decode("latin-1")
+            if PASS_COOKIE not in text and VISITOR_COOKIE not in text:
+                continue
+            jar: SimpleCookie = SimpleCookie()
+            try:
+                jar.load(text)
+            except Exception:  # a malformed cookie header is not a pass  # noqa: S112
+                continue
+            if PASS_COOKIE in jar:
+                pass_cookie = jar[PASS_COOKIE].value
+            if VISITOR_COOKIE in jar:
+                visitor_cookie = jar[VISITOR_COOKIE].value
+        elif name == PASS_HEADER:
+            pass_header = value.decode("latin-1")
+        elif name == VISITOR_HEADER:
+            visitor_header = value.decode("latin-1")
+    return pass_cookie, visitor_cookie, pass_header, visitor_header
+
+
+class Gate:
+    def __init__(
+        self,
+        app: ASGIApp,
+        core: GateCore,
+        room: WaitingRoom,
+        admin: GateAdmin,
+        *,
+        secure_cookies: bool,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.app = app
+        self.core = core
+        self.room = room
+        self.admin = admin
+        self.routes = RouteCache()
+        self.clock = clock
+        self._secure = "; Secure" if secure_cookies else ""
+
+    def _cookie(self, name: str, value: str, max_age: int) -> tuple[bytes, bytes]:
+        text = f"{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{self._secure}"
+        return (b"set-cookie", text.encode())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(scope, receive, send)
+            return
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if self.admin.handles(path):
+            await self.admin(scope, receive, send)
+            return
+        core = self.core
+        route = self.routes(scope["method"], path)
+        if route.klass == RequestClass.BYPASS or not core.limits.enabled:
+            await self.app(scope, receive, send)
+            return
+        core.ensure_started()
+        now = self.clock()
+        pass_cookie, visitor_cookie, pass_header, visitor_header = _cookies(scope)
+        admitted: Pass | None = None
+        token = pass_header or pass_cookie
+        if token:
+            checked = core.check_pass(token, now)
+            if isinstance(checked, Pass):
+                admitted = checked
+        extra: list[tuple[bytes, bytes]] = []
+        if admitted is None and route.needs_pass:
+            visitor = core.visitors.decode(visitor_header or visitor_cookie)
+            admission = await core.admit(visitor, now)
+            if not admission.admitted:
+                await self._wait(scope, send, admission, now)
+                return
+            assert admission.token is not None and admission.issued is not None
+            admitted = admission.issued
+            extra += self._admitted_headers(admission)
+        elif admitted is not None:
+            renewed = core.renew(admitted, now)
+            if renewed is not None:
+                extra += [
+                    self._cookie(PASS_COOKIE, renewed, core.signer.cap),
+                    (PASS_HEADER, renewed.encode()),
+                ]
+        state = scope.setdefault("state", {})
+        state["northgate.gate"] = core
+        state["northgate.pass"] = admitted
+        guard = core.guard
+        in_flight = await guard.acquire(route.klass)
+        if in_flight is None:
+            core.count_shed(route.klass.name.lower())
+            state["northgate.outcome"] = "shed"
+            await self.room.shed(scope, self._with_headers(send, extra), retry_after(core.rng))
+            return
+        started = time.monotonic()
+        failed = False
+        try:
+            await self.app(scope, receive, self._with_headers(send, extra))
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            guard.release(started, in_flight, dropped=failed)
+
+    def _admitted_headers(self, admission: Admission) -> list[tuple[bytes, bytes]]:
+        assert admission.token is not None
+        core = self.core
+        return [
+            self._cookie(PASS_COOKIE, admission.token, core.signer.cap),
+            self._cookie(VISITOR_COOKIE, core.visitors.encode(admission.visitor), VISITOR_MAX_AGE),
+            (PASS_HEADER, admission.token.encode()),
+            (GATE_HEADER, b"admitted"),
+        ]
+
+    async def _wait(self, scope: Scope, send: Send, admission: Admission, now: float) -> None:
+        scope.setdefault("state", {})["northgate.outcome"] = "queued"
+        token = self.core.visitors.encode(admission.visitor)
+        cookies = [self._cookie(VISITOR_COOKIE, token, VISITOR_MAX_AGE), (GATE_HEADER, b"queued")]
+        await self.room.send(scope, send, admission, now, cookies, token)
+
+    @staticmethod
+    def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
+        if not extra:
+            return send
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = dict(message)
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        return sending
+
+    async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def receiving() -> Message:
+            message = await receive()
+            if message["type"] == "lifespan.shutdown":
+                await self.core.stop()
+            return message
+
+        await self.app(scope, receiving, send)

@@ -1,0 +1,123 @@
+"""The admission pass: a signed, expiring, event-bound token checked without any I/O.
+
+Format (ASCII, fits a cookie): ``base64url(payload) "." base64url(hmac)`` where the payload
+is ``v1|event|visitor|issued_at|expires_at|jti`` (Unix seconds). The signature is
+HMAC-SHA256 over the payload with the site's secret key, compared in constant time.
+
+``issued_at`` never changes while the pass slides: renewal only pushes ``expires_at``,
+at most to ``issued_at + cap``, so an active applicant keeps the place for a bounded time.
+The ``jti`` names one admission: revoking it (after submission) refuses every copy of the
+pass, old or renewed, which is how replays are refused. Pure code: clock and key passed in.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+VERSION = "v1"
+MAX_TOKEN_LENGTH = 512
+
+
+class PassProblem(enum.Enum):
+    MALFORMED = "malformed"
+    BAD_SIGNATURE = "bad-signature"
+    WRONG_EVENT = "wrong-event"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+class PassRefused(Exception):
+    def __init__(self, problem: PassProblem) -> None:
+        super().__init__(problem.value)
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Pass:
+    event: str
+    visitor: str
+    issued_at: int
+    expires_at: int
+    jti: str
+
+    def payload(self) -> str:
+        return "|".join(
+            (VERSION, self.event, self.visitor, str(self.issued_at), str(self.expires_at), self.jti)
+        )
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
+
+
+def new_jti() -> str:
+    return secrets.token_urlsafe(12)
+
+
+class PassSigner:
+    """Issues, checks and renews passes for one event with one key."""
+
+    def __init__(self, key: bytes, event: str, *, ttl: int, cap: int) -> None:
+        if not key:
+            raise ValueError("a pass needs a non-empty key")
+        self._key = key
+        self.event = event
+        self.ttl = ttl
+        self.cap = max(cap, ttl)
+
+    def _mac(self, payload: bytes) -> bytes:
+        return hmac.new(self._key, payload, hashlib.sha256).digest()
+
+    def sign(self, admitted: Pass) -> str:
+        payload = admitted.payload().encode()
+        return f"{_b64(payload)}.{_b64(self._mac(payload))}"
+
+    def issue(self, visitor: str, now: int, jti: str | None = None) -> Pass:
+        return Pass(self.event, visitor, now, min(now + self.ttl, now + self.cap), jti or new_jti())
+
+    def verify(self, token: str, now: int) -> Pass:
+        """The pass in ``token``, or :class:`PassRefused` saying why not (no revocation check)."""
+        if not token or len(token) > MAX_TOKEN_LENGTH or token.count(".") != 1:
+            raise PassRefused(PassProblem.MALFORMED)
+        encoded_payload, encoded_mac = token.split(".")
+        try:
+            payload = _unb64(encoded_payload)
+            mac = _unb64(encoded_mac)
+        except (binascii.Error, ValueError) as error:
+            raise PassRefused(PassProblem.MALFORMED) from error
+        if not hmac.compare_digest(mac, self._mac(payload)):
+            raise PassRefused(PassProblem.BAD_SIGNATURE)
+        try:
+            version, event, visitor, issued, expires, jti = payload.decode("ascii").split("|")
+            issued_at, expires_at = int(issued), int(expires)
+        except (UnicodeDecodeError, ValueError) as error:
+            raise PassRefused(PassProblem.MALFORMED) from error
+        if version != VERSION or not jti or not visitor:
+            raise PassRefused(PassProblem.MALFORMED)
+        if event != self.event:
+            raise PassRefused(PassProblem.WRONG_EVENT)
+        if now >= expires_at or expires_at > issued_at + self.cap:
+            raise PassRefused(PassProblem.EXPIRED)
+        return Pass(event, visitor, issued_at, expires_at, jti)
+
+    def renewal(self, current: Pass, now: int) -> Pass | None:
+        """A renewed pass when more than half of the current validity is used, else None."""
+        limit = current.issued_at + self.cap
+        if current.expires_at >= limit:
+            return None
+        if current.expires_at - now > self.ttl // 2:
+            return None
+        expires_at = min(now + self.ttl, limit)
+        if expires_at <= current.expires_at:
+            return None
+        return Pass(current.event, current.visitor, current.issued_at, expires_at, current.jti)

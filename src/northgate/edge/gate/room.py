@@ -1,0 +1,213 @@
+"""What the gate answers instead of the page: the waiting room (HTML or JSON) and the
+fast "try again later" for shed work.
+
+The HTML is rendered once per language and state with ``@@SLOT@@`` markers, then filled
+in per request by joining byte strings: no template render per waiter (CALIBRATION.md).
+
+Status codes: a browser in the waiting room gets **200** (a successful answer: the page is
+the service for now, and a 5xx would be shown as an error and counted as one). API clients
+(``Accept: application/json`` or ``/api/``) get **503 + Retry-After** with the same fields
+as JSON, because generic HTTP clients and retry middleware understand that and would
+mistake a 200 for the resource. Shed work gets 503 + a jittered Retry-After in both forms.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Mapping
+from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from northgate.edge.asgi import Scope, Send, header, language_of_path
+from northgate.edge.gate.core import Admission
+from northgate.site.pages import LANGUAGES, Lang, other_language
+from northgate.site.render import chrome_context
+from northgate.site.server import ErrorPages
+from northgate.web.assets import AssetBundle
+from northgate.web.i18n import gettext
+from northgate.web.templating import environment
+
+SLOTS = ("PLACE", "WAIT", "REFRESH", "KEEP", "URL", "OPENS")
+try:
+    EASTERN: dt.tzinfo = ZoneInfo("America/Toronto")
+except ZoneInfoNotFoundError:  # no tz database: fixed offset, standard time
+    EASTERN = dt.timezone(dt.timedelta(hours=-5), "ET")
+_NO_STORE = (b"cache-control", b"no-store")
+
+
+def _marker(name: str) -> str:
+    return f"@@{name}@@"
+
+
+class _Prepared:
+    """A page split at its markers: alternating literal bytes and slot names."""
+
+    def __init__(self, html: str) -> None:
+        self.parts: list[bytes | str] = []
+        rest = html
+        while "@@" in rest:
+            before, _, after = rest.partition("@@")
+            name, _, rest = after.partition("@@")
+            if name not in SLOTS:
+                raise ValueError(f"unknown slot {name!r} in the waiting room template")
+            self.parts += [before.encode(), name]
+        self.parts.append(rest.encode())
+
+    def fill(self, values: Mapping[str, str]) -> bytes:
+        return b"".join(
+            part if isinstance(part, bytes) else _escape(values[part]).encode()
+            for part in self.parts
+        )
+
+
+def _escape(text: str) -> str:
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    )
+
+
+def render_pages(assets: AssetBundle) -> dict[tuple[Lang, bool], _Prepared]:
+    pages = {}
+    for lang in LANGUAGES:
+        template = environment(lang).get_template("gate/waiting.html")
+        for prequeue in (False, True):
+            title = (
+                gettext(lang, "The application opens soon")
+                if prequeue
+                else gettext(lang, "You are in line")
+            )
+            html = template.render(
+                chrome_context(lang, assets)
+                | {"title": title, "other_url": f"/{other_language(lang)}/", "prequeue": prequeue}
+            )
+            pages[(lang, prequeue)] = _Prepared(html)
+    return pages
+
+
+def format_number(value: int, lang: Lang) -> str:
+    text = f"{value:,}"
+    return text.replace(",", "\u202f") if lang == "fr" else text
+
+
+def format_wait(seconds: float | None, lang: Lang) -> str:
+    if seconds is None:
+        return gettext(lang, "not known yet")
+    if seconds < 60:
+        return gettext(lang, "less than a minute")
+    minutes = math.ceil(seconds / 60)
+    if minutes > 10:
+        minutes = math.ceil(minutes / 5) * 5
+    if minutes < 90:
+        return gettext(lang, "about %(minutes)s min") % {"minutes": minutes}
+    hours, minutes = divmod(minutes, 60)
+    return gettext(lang, "about %(hours)s h %(minutes)s min") % {
+        "hours": hours,
+        "minutes": f"{minutes:02d}",
+    }
+
+
+def wants_json(scope: Scope) -> bool:
+    if scope["path"].startswith("/api/"):
+        return True
+    accept = header(scope, b"accept") or b""
+    return b"application/json" in accept and b"text/html" not in accept
+
+
+def request_url(scope: Scope) -> str:
+    raw = scope.get("raw_path") or quote(scope["path"]).encode()
+    url: str = raw.decode("latin-1")
+    query = scope.get("query_string") or b""
+    if query:
+        url += "?" + query.decode("latin-1")
+    return "".join(c for c in url if 0x20 < ord(c) < 0x7F)
+
+
+def _iso(timestamp: float) -> str:
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat(timespec="seconds")
+
+
+class WaitingRoom:
+    def __init__(self, assets: AssetBundle, errors: ErrorPages, keep_seconds: float) -> None:
+        self.pages = render_pages(assets)
+        self.errors = errors
+        self.keep_seconds = keep_seconds
+
+    async def send(
+        self,
+        scope: Scope,
+        send: Send,
+        admission: Admission,
+        now: float,
+        cookies: list[tuple[bytes, bytes]],
+        visitor_token: str,
+    ) -> None:
+        retry = admission.retry
+        url = request_url(scope)
+        if wants_json(scope):
+            body = {
+                "status": "prequeue" if admission.prequeue else "waiting",
+                "place": admission.position + 1,
+                "ahead": admission.position,
+                "waiting": admission.waiting,
+                "estimated_wait_seconds": None
+                if admission.wait is None
+                else math.ceil(admission.wait),
+                "estimated_admission_at": _iso(admission.due) if admission.due else None,
+                "retry_after": retry,
+                "next_check_at": _iso(now + retry),
+                "opens_at": _iso(admission.opens_at) if admission.opens_at else None,
+                "visitor": visitor_token,
+            }
+            await _send(
+                send,
+                503,
+                json.dumps(body).encode(),
+                b"application/json",
+                [(b"retry-after", str(retry).encode()), *cookies],
+            )
+            return
+        lang = language_of_path(scope["path"])
+        page = self.pages[(lang, admission.prequeue)]
+        opens = dt.datetime.fromtimestamp(admission.opens_at or now, EASTERN)
+        html = page.fill(
+            {
+                "PLACE": format_number(admission.position + 1, lang),
+                "WAIT": format_wait(admission.wait, lang),
+                "REFRESH": str(retry),
+                "KEEP": str(max(1, round(self.keep_seconds / 60))),
+                "URL": url,
+                "OPENS": opens.strftime("%H:%M"),
+            }
+        )
+        extra = [(b"refresh", f"{retry}; url={url}".encode()), *cookies]
+        await _send(
+            send,
+            200,
+            b"" if scope["method"] == "HEAD" else html,
+            b"text/html; charset=utf-8",
+            extra,
+        )
+
+    async def shed(self, scope: Scope, send: Send, retry: int) -> None:
+        headers = [(b"retry-after", str(retry).encode()), (b"x-northgate-gate", b"shed")]
+        if wants_json(scope):
+            body = json.dumps({"error": "busy", "retry_after": retry}).encode()
+            await _send(send, 503, body, b"application/json", headers)
+            return
+        await self.errors.send(scope, send, 503, extra_headers=headers)
+
+
+async def _send(
+    send: Send, status: int, body: bytes, content_type: bytes, extra: list[tuple[bytes, bytes]]
+) -> None:
+    headers = [
+        (b"content-type", content_type),
+        (b"content-length", str(len(body)).encode()),
+        _NO_STORE,
+        (b"x-robots-tag", b"noindex"),
+        *extra,
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

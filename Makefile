@@ -26,8 +26,12 @@ lint: $(STAMPS)/dev
 typecheck: $(STAMPS)/dev
 	$(BIN)/mypy
 
-bench: $(STAMPS)/dev $(STAMPS)/assets $(STAMPS)/bench-system
+bench: $(STAMPS)/dev $(STAMPS)/assets $(STAMPS)/bench-system $(STAMPS)/test-system
 	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/gate.py
+	$(BIN)/python bench/overload.py
+	$(BIN)/python bench/analytics.py
+	$(BIN)/python bench/submit.py
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -99,3 +99,15 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         yield server
     finally:
         server.stop()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A skipped test is a failed test here: integration tests run against real servers
+    or not at all, and "not at all" must not look green."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None or exitstatus != 0:
+        return
+    skipped = reporter.stats.get("skipped", [])
+    if skipped:
+        reporter.write_line(f"{len(skipped)} test(s) skipped: failing the run", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

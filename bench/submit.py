@@ -23,7 +23,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import (
+from tests.journey.test_api import ANSWERS
+from tests.support.servers import PostgresServer
+
+from common import (
     LOAD_CPU,
     VENV_BIN,
     BenchError,
@@ -39,8 +42,6 @@ from bench.common import (
     wait_ready,
     write_results,
 )
-from tests.journey.test_api import ANSWERS
-from tests.support.servers import PostgresServer
 
 PGBENCH_SCRIPT = "INSERT INTO bench_rows (payload) VALUES (repeat('x', 1000));\n"
 WRK_SCRIPT = """

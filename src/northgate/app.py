@@ -1,9 +1,9 @@
 """Build the ASGI application from settings: the edge in front of the web application.
 
-Request flow, outermost first (DESIGN.md): error shield → request limits → cached site →
-web application (FastAPI: health, information-site forms, the eTA journey, the JSON API,
-the sandbox payment page). Jobs run in an embedded worker unless production runs
-`northgate worker` processes.
+Request flow, outermost first (DESIGN.md): analytics tap → error shield → request limits →
+cached site → admission gate → web application (FastAPI: health, information-site forms,
+the eTA journey, the JSON API, the sandbox payment page, operators' analytics). Jobs run in
+an embedded worker unless production runs `northgate worker` processes.
 """
 
 from __future__ import annotations
@@ -16,10 +16,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from northgate import __version__
+from northgate.analytics import web as analytics_web
+from northgate.analytics.runtime import Analytics
+from northgate.api import routes as api_routes
 from northgate.edge.asgi import ASGIApp
+from northgate.edge.gate import build_gate
 from northgate.edge.limits import RequestLimits
 from northgate.edge.shield import ErrorShield
-from northgate.api import routes as api_routes
+from northgate.edge.tap import Tap
 from northgate.payments.sandbox_page import sandbox_router
 from northgate.services import build_services, running_worker
 from northgate.settings import Settings
@@ -28,13 +32,15 @@ from northgate.site.server import ErrorPages, SiteServer
 from northgate.storage import shared
 from northgate.storage.db import Database
 from northgate.web import feedback, health
-from northgate.web.eta import apply, pay, save, status, triage
 from northgate.web.errors import install_error_pages
+from northgate.web.eta import apply, pay, save, status, triage
 
 log = logging.getLogger(__name__)
 
 
-def create_web_app(settings: Settings, site: Site, database: Database) -> FastAPI:
+def create_web_app(
+    settings: Settings, site: Site, database: Database, analytics: Analytics | None = None
+) -> FastAPI:
     redis = shared.connect(settings.redis_url) if settings.redis_url else None
     services = build_services(settings, database)
 
@@ -43,6 +49,9 @@ def create_web_app(settings: Settings, site: Site, database: Database) -> FastAP
         async with contextlib.AsyncExitStack() as stack:
             if settings.embedded_worker:
                 await stack.enter_async_context(running_worker(services.worker))
+            if analytics is not None and settings.analytics_enabled:
+                await analytics.start()
+                stack.push_async_callback(analytics.stop)
             yield
         await database.close()
         if redis is not None:
@@ -62,9 +71,11 @@ def create_web_app(settings: Settings, site: Site, database: Database) -> FastAP
     app.state.redis = redis
     app.state.payments = services.payments
     app.state.services = services
+    app.state.analytics = analytics
     install_error_pages(app, site)
     app.include_router(health.router)
     app.include_router(feedback.router)
+    app.include_router(analytics_web.router)
     app.include_router(api_routes.router)
     app.include_router(triage.router)
     app.include_router(apply.router)
@@ -82,9 +93,18 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     site = build_site(node_modules=settings.node_modules, public_origin=settings.public_origin)
     database = Database(settings.effective_database_url)
     errors = ErrorPages(site)
-    web = create_web_app(settings, site, database)
-    edge: ASGIApp = SiteServer(site, web, errors)
+    analytics = Analytics(
+        settings, database, information_paths=[*site.responses, *site.redirects, "/"]
+    )
+    web = create_web_app(settings, site, database, analytics)
+    # The admission gate stands behind the cached site: information pages and assets never
+    # reach it. The journey ends a pass with northgate.edge.gate.end_pass(request.scope).
+    gate = build_gate(settings, web, errors, site.assets)
+    web.state.gate = gate.core
+    edge: ASGIApp = SiteServer(site, gate, errors)
     edge = RequestLimits(
         edge, errors, max_body_bytes=settings.max_body_bytes, max_url_bytes=settings.max_url_bytes
     )
-    return ErrorShield(edge, errors)
+    edge = ErrorShield(edge, errors)
+    # Outermost: counts every arrival, including those refused or failed inside.
+    return Tap(edge, analytics.recorder) if settings.analytics_enabled else edge

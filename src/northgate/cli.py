@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -152,6 +154,97 @@ def export_static(directory: Path, public_origin: str | None) -> None:
     site = build_site(node_modules=settings.node_modules, public_origin=settings.public_origin)
     written = export_site(site, directory)
     click.echo(f"wrote {len(written)} files to {directory}")
+
+
+@main.command()
+@click.option("--hours", type=click.FloatRange(min=0.01), help="The last N hours [default: live]")
+@click.option("--start", type=click.DateTime(), help="Start (UTC unless an offset is given)")
+@click.option("--end", type=click.DateTime(), help="End [default: now]")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables")
+@click.option(
+    "--png",
+    "png_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write the charts as PNG files into this directory",
+)
+@click.option("--database-url", help="sqlite:///PATH or postgresql://… [NORTHGATE_DATABASE_URL]")
+def report(
+    hours: float | None,
+    start: datetime | None,
+    end: datetime | None,
+    as_json: bool,
+    png_dir: Path | None,
+    database_url: str | None,
+) -> None:
+    """Who came, to which section, from where, served or turned away; same time last week."""
+    from northgate.analytics.command import choose, produce
+
+    settings = _export_to_environment(database_url=database_url)
+    try:
+        period = choose(hours, start, end)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from error
+    click.echo(produce(settings, period, as_json=as_json, png_dir=png_dir))
+
+
+@main.group()
+def gate() -> None:
+    """Read or change the admission gate's limits at run time (no restart)."""
+
+
+def _gate_options(command: Callable[..., None]) -> Callable[..., None]:
+    command = click.option(
+        "--url", help="A node's address [default: http://NORTHGATE_HOST:NORTHGATE_PORT]"
+    )(command)
+    command = click.option(
+        "--direct", is_flag=True, help="Use Redis (NORTHGATE_REDIS_URL) instead of a node"
+    )(command)
+    return command
+
+
+@gate.command("show")
+@_gate_options
+def gate_show(url: str | None, direct: bool) -> None:
+    """Print the gate's limits, gauges and counters as JSON."""
+    _gate_run(url, direct, None)
+
+
+@gate.command("set")
+@click.argument("assignments", nargs=-1, required=True)
+@_gate_options
+def gate_set(assignments: tuple[str, ...], url: str | None, direct: bool) -> None:
+    """Change limits, e.g. `northgate gate set admissions_per_minute=600 mode=fixed`."""
+    from northgate.edge.gate.command import CommandError, parse_assignments
+
+    try:
+        values = parse_assignments(assignments)
+    except CommandError as error:
+        raise click.BadParameter(str(error)) from error
+    _gate_run(url, direct, values)
+
+
+def _gate_run(url: str | None, direct: bool, values: dict[str, str] | None) -> None:
+    import json
+
+    from northgate.edge.gate import command
+    from northgate.edge.gate.config import InvalidLimits
+
+    settings = Settings()
+    try:
+        if direct:
+            result = command.direct(settings, values)
+        else:
+            base = (url or f"http://{settings.host}:{settings.port}").rstrip("/")
+            token = settings.gate_admin_token.get_secret_value()
+            if not token:
+                raise command.CommandError("set NORTHGATE_GATE_ADMIN_TOKEN")
+            if values is None:
+                result = command.over_http(base + "/ops/gate", token, "GET")
+            else:
+                result = command.over_http(base + "/ops/gate/limits", token, "POST", values)
+    except (command.CommandError, InvalidLimits) as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(json.dumps(result, indent=2))
 
 
 def _redact(url: str) -> str:

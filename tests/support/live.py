@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -10,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.servers import free_port, stop, wait_for_port
+from tests.support.servers import free_port, wait_for_port
 
 REPO = Path(__file__).resolve().parents[2]
 NODE_MODULES = REPO / "node_modules"
@@ -33,12 +34,22 @@ class LiveServer:
         return Path(self.env["NORTHGATE_VAR_DIR"])
 
     def kill_hard(self) -> None:
-        """kill -9: no shutdown hooks, no flushing, as in a power cut."""
-        self.process.send_signal(signal.SIGKILL)
+        """kill -9 of the master and its workers: no shutdown hooks, as in a power cut."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(10)
 
     def stop(self) -> None:
-        stop(self.process)
+        """SIGTERM to the whole group (master and workers), then SIGKILL if it lingers."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.kill_hard()
+        # Workers that outlived their master are still in the group.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
 
 
 def northgate_env(base: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -70,11 +81,16 @@ def start_server(base: Path, extra_env: Mapping[str, str] | None = None) -> Live
     log = base / f"server-{port}.log"
     with log.open("wb") as log_file:
         process = subprocess.Popen(
-            [*NORTHGATE, "serve"], env=env, stdout=log_file, stderr=subprocess.STDOUT
+            [*NORTHGATE, "serve"],
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so workers die with it
         )
     try:
         wait_for_port(port, process)
     except Exception:
-        stop(process)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
         raise
     return LiveServer(f"http://127.0.0.1:{port}", process, log, env)

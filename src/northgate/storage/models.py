@@ -161,3 +161,6 @@ class SandboxCharge(Base):
     return_url: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+from northgate.analytics import models as _analytics_models  # noqa: E402,F401

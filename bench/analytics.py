@@ -1,0 +1,494 @@
+"""What does the analytics tap cost? A cached information page with and without it, one run.
+
+Two `northgate serve` processes (granian, 1 worker, pinned to core 1), identical but for
+NORTHGATE_ANALYTICS_ENABLED; wrk pinned to core 0 sends the same requests to both, in turns
+(the first case alternating from run to run), with a warm-up before each measurement:
+
+    GET /en/eta, a browser User-Agent, X-Forwarded-For from a pool of 10,000 public addresses
+    (both servers trust 127.0.0.1 as a proxy), so every request does the tap's real work:
+    proxy parsing, country look-up, visitor hash, aggregation, and the flusher writing to
+    SQLite every 5 s (its CPU is in the server's figures).
+
+Prints medians of req/s and server CPU per request, and the overhead (target <= 5 %), then
+checks that the tapped server counted every request wrk completed (no more than those plus
+the ones in flight when wrk stopped). Also measures, in one process pinned to core 1, the
+tap's own CPU per request, the steadiest figure on a shared machine. Writes
+bench/results/analytics.json.
+
+Usage: .venv/bin/python bench/analytics.py [--runs N] [--duration S] [--warmup S]
+Environment: BENCH_RUNS, BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_NOISE_LIMIT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from common import (
+    LOAD_CPU,
+    PROJECT_DIR,
+    SERVER_CPU,
+    VENV_BIN,
+    BenchError,
+    Server,
+    WrkResult,
+    check_wrk,
+    env_number,
+    free_port,
+    host_busy_share,
+    loopback_url,
+    machine_info,
+    measure_window,
+    median,
+    parse_wrk,
+    ratio,
+    require_loopback,
+    require_tools,
+    start_server,
+    terminate_raises,
+    wait_ready,
+    write_results,
+)
+
+PAGE_PATH = "/en/eta"
+OVERHEAD_TARGET = 0.05
+READINESS_SLACK = 1_000  # wait_ready polls every 0.1 s during start-up
+STARTUP_TIMEOUT_S = 90.0
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"
+WRK_SCRIPT = """
+math.randomseed(2016)
+local firsts = {8, 24, 31, 41, 45, 62, 77, 81, 91, 103, 142, 151, 176, 185, 203, 212}
+local pool = {}
+for i = 1, 10000 do
+  pool[i] = firsts[math.random(#firsts)] .. "." .. math.random(0, 255) .. "." ..
+            math.random(0, 255) .. "." .. math.random(1, 254)
+end
+local n = 0
+wrk.headers["User-Agent"] = "BROWSER"
+request = function()
+  n = n % #pool + 1
+  wrk.headers["X-Forwarded-For"] = pool[n]
+  return wrk.format(nil)
+end
+""".replace("BROWSER", BROWSER)
+
+
+@dataclass
+class Case:
+    name: str
+    label: str
+    enabled: bool
+    server: Server | None = None
+    database: Path | None = None
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    # Every request wrk completed against this server (warm-ups and retried runs included).
+    completed: int = 0
+    wrk_runs: int = 0
+
+
+def parse_options(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Cost of the analytics tap (bench/README.md).")
+    parser.add_argument("--runs", type=int, default=int(env_number("BENCH_RUNS", 3)))
+    parser.add_argument("--duration", type=float, default=env_number("BENCH_DURATION", 8))
+    parser.add_argument("--warmup", type=float, default=env_number("BENCH_WARMUP", 2))
+    parser.add_argument("--connections", type=int, default=int(env_number("BENCH_CONNECTIONS", 64)))
+    parser.add_argument("--noise-limit", type=float, default=env_number("BENCH_NOISE_LIMIT", 0.05))
+    parser.add_argument("--retries", type=int, default=int(env_number("BENCH_RETRIES", 2)))
+    parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if not 1 <= args.runs <= 20 or not 1 <= args.duration <= 120 or not 0 <= args.warmup <= 60:
+        parser.error("runs 1-20, duration 1-120 s, warm-up 0-60 s")
+    return args
+
+
+def run_wrk_script(url: str, script: Path, *, duration: float, connections: int) -> WrkResult:
+    require_loopback(url)
+    seconds = max(1, round(duration))
+    command = [
+        "taskset",
+        "-c",
+        str(LOAD_CPU),
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout=2s",
+        "--latency",
+        "-s",
+        str(script),
+        url,
+    ]
+    try:
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=seconds + 30, check=False
+        )
+    except subprocess.TimeoutExpired as error:
+        raise BenchError(f"wrk ran over {seconds + 30} s") from error
+    if done.returncode != 0:
+        raise BenchError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
+    return parse_wrk(done.stdout)
+
+
+def northgate(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [str(VENV_BIN / "northgate"), *args],
+        env=env,
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise BenchError(f"northgate {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+def case_env(work: Path, case: Case) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NORTHGATE_")}
+    var = work / case.name
+    var.mkdir(mode=0o700, exist_ok=True)
+    case.database = var / "northgate.db"
+    env.update(
+        {
+            "NORTHGATE_VAR_DIR": str(var),
+            "NORTHGATE_NODE_MODULES": str(PROJECT_DIR / "node_modules"),
+            "NORTHGATE_DATABASE_URL": f"sqlite:///{case.database}",
+            "NORTHGATE_ANALYTICS_ENABLED": "true" if case.enabled else "false",
+            "NORTHGATE_TRUSTED_PROXIES": "127.0.0.1",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+def measure(
+    case: Case, others: list[Server], script: Path, args: argparse.Namespace, run: int
+) -> dict[str, Any]:
+    assert case.server is not None
+    server = case.server
+    record: dict[str, Any] = {}
+    for attempt in range(args.retries + 1):
+        if args.warmup > 0:
+            warm = run_wrk_script(
+                server.url, script, duration=args.warmup, connections=args.connections
+            )
+            check_wrk(warm, f"{case.label} warm-up")
+            case.completed += warm.requests
+            case.wrk_runs += 1
+        result, window = measure_window(
+            server,
+            others,
+            lambda: run_wrk_script(
+                server.url, script, duration=args.duration, connections=args.connections
+            ),
+        )
+        check_wrk(result, case.label)
+        case.completed += result.requests
+        case.wrk_runs += 1
+        record = {
+            "run": run + 1,
+            "attempt": attempt + 1,
+            "requests": result.requests,
+            "requests_per_s": result.requests_per_s,
+            "latency_ms": result.latency_ms,
+            "server_cpu_us_per_request": round(window.server_cpu_s / result.requests * 1e6, 2),
+            "server_core_busy": round(window.server_cpu_s / window.seconds, 3),
+            "noise": round(window.noise(), 3),
+            "window": window.to_json(),
+        }
+        if window.noise() <= args.noise_limit:
+            break
+        print(
+            f"  ... {case.label}: {window.noise():.0%} of the run went to other work; again",
+            flush=True,
+        )
+        time.sleep(3.0 * (attempt + 1))
+    record["noisy"] = record["noise"] > args.noise_limit
+    return record
+
+
+def summary(case: Case) -> dict[str, Any]:
+    runs = case.runs
+    return {
+        "requests_per_s": round(median([r["requests_per_s"] for r in runs]), 1),
+        "server_cpu_us_per_request": round(
+            median([r["server_cpu_us_per_request"] for r in runs]), 2
+        ),
+        "p99_ms": round(median([r["latency_ms"]["p99"] for r in runs]), 3),
+        "requests_per_s_runs": [round(r["requests_per_s"], 1) for r in runs],
+        "noisy_runs": sum(1 for r in runs if r["noisy"]),
+    }
+
+
+def in_process_cost(requests: int = 200_000) -> dict[str, float]:
+    """CPU per request of a bare ASGI app with and without the tap, in this process.
+
+    The steadiest view of the tap's own cost: no network, no server, no load generator;
+    the same 10,000 clients as the wrk runs; recording plus resolving (``take``) included.
+    """
+    import asyncio
+    import random
+
+    from northgate.analytics.addresses import ClientAddress
+    from northgate.analytics.countries import IptoccResolver
+    from northgate.analytics.recorder import Recorder
+    from northgate.analytics.salts import DailySalts, MemorySaltStore
+    from northgate.analytics.sections import SectionClassifier
+    from northgate.edge.tap import Tap
+
+    rng = random.Random(2016)
+    firsts = [8, 24, 31, 41, 45, 62, 77, 81, 91, 103, 142, 151, 176, 185, 203, 212]
+    scopes = [
+        {
+            "type": "http",
+            "method": "GET",
+            "path": PAGE_PATH,
+            "client": ("127.0.0.1", 50000),
+            "headers": [
+                (b"host", b"127.0.0.1"),
+                (b"user-agent", BROWSER.encode()),
+                (
+                    b"x-forwarded-for",
+                    f"{rng.choice(firsts)}.{rng.randrange(256)}."
+                    f"{rng.randrange(256)}.{rng.randrange(1, 255)}".encode(),
+                ),
+            ],
+        }
+        for _ in range(10_000)
+    ]
+    start = {"type": "http.response.start", "status": 200, "headers": []}
+    body = {"type": "http.response.body", "body": b"page"}
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send(start)
+        await send(body)
+
+    async def send(message: Any) -> None:
+        return None
+
+    async def receive() -> Any:
+        return {"type": "http.request"}
+
+    salts = DailySalts(MemorySaltStore())
+    recorder = Recorder(
+        countries=IptoccResolver(),
+        salts=salts,
+        addresses=ClientAddress(["127.0.0.1"]),
+        sections=SectionClassifier([PAGE_PATH]),
+    )
+    tap = Tap(app, recorder)
+
+    async def run(target: Any, n: int) -> float:
+        begin = time.process_time()
+        for i in range(n):
+            await target(scopes[i % len(scopes)], receive, send)
+        return time.process_time() - begin
+
+    async def measure() -> dict[str, float]:
+        await salts.prepare(time.time())
+        await run(tap, 20_000)  # warm: every client seen once
+        recorder.take()
+        bare, tapped, resolved = [], [], []
+        for _ in range(3):
+            bare.append(await run(app, requests))
+            tapped.append(await run(tap, requests))
+            begin = time.process_time()
+            recorder.take()
+            resolved.append(time.process_time() - begin)
+        per = 1e6 / requests
+        return {
+            "bare_app_us": round(median(bare) * per, 3),
+            "with_tap_us": round(median(tapped) * per, 3),
+            "take_us": round(median(resolved) * per, 3),
+            "tap_us": round((median(tapped) - median(bare) + median(resolved)) * per, 3),
+        }
+
+    return asyncio.run(measure())
+
+
+def counted_arrivals(env: dict[str, str]) -> int:
+    out = northgate(env, "report", "--hours", "2", "--json")
+    body = json.loads(out[: out.rindex("}") + 1])
+    return int(body["totals"]["arrivals"]["value"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_options(argv)
+    if args.in_process:
+        print(json.dumps(in_process_cost()))
+        return 0
+    require_tools("wrk", "taskset")
+    started = time.monotonic()
+    cases = [Case("tap", "with the tap", True), Case("no-tap", "without the tap", False)]
+    print(
+        f"analytics: 2 cases x {args.runs} run(s) x ({args.warmup:g}+{args.duration:g} s)",
+        flush=True,
+    )
+    info = machine_info()
+    info["busy_share_before_start"] = round(host_busy_share(1.0), 3)
+    sent_to_tap = slack = 0
+    with terminate_raises(), tempfile.TemporaryDirectory(prefix="northgate-bench-") as tmp:
+        work = Path(tmp)
+        script = work / "visitors.lua"
+        script.write_text(WRK_SCRIPT)
+        envs: dict[str, dict[str, str]] = {}
+        try:
+            for case in cases:
+                env = envs[case.name] = case_env(work, case)
+                northgate(env, "migrate")
+                port = free_port()
+                command = [
+                    str(VENV_BIN / "northgate"),
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--workers",
+                    "1",
+                    "--server",
+                    "granian",
+                ]
+                case.server = start_server(case.name, command, log_dir=work, env=env)
+                wait_ready(case.server, loopback_url(port, PAGE_PATH), timeout=STARTUP_TIMEOUT_S)
+                case.server.check_pinned(SERVER_CPU)
+                print(f"  started {case.label} (pid {case.server.pid})", flush=True)
+            for run in range(args.runs):
+                order = cases if run % 2 == 0 else cases[::-1]
+                for case in order:
+                    others = [c.server for c in cases if c is not case and c.server]
+                    record = measure(case, others, script, args, run)
+                    case.runs.append(record)
+                    print(
+                        f"  run {run + 1}/{args.runs} {case.label:<16}"
+                        f"{record['requests_per_s']:>10,.0f} req/s  "
+                        f"{record['server_cpu_us_per_request']:.1f} us/req",
+                        flush=True,
+                    )
+        finally:
+            for case in cases:
+                if case.server is not None:
+                    case.server.stop()  # SIGTERM: the tapped server flushes its last round
+        tap = cases[0]
+        # Everything wrk completed against the tapped server (warm-ups included) was counted;
+        # beyond that only requests in flight when a wrk run stopped, and readiness checks.
+        counted = counted_arrivals(envs["tap"])
+        sent_to_tap = tap.completed
+        slack = tap.wrk_runs * args.connections + READINESS_SLACK
+
+    child = subprocess.run(
+        ["taskset", "-c", str(SERVER_CPU), str(VENV_BIN / "python"), __file__, "--in-process"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+        cwd=PROJECT_DIR,
+    )
+    in_process = json.loads(child.stdout.strip().splitlines()[-1])
+    medians = {case.name: summary(case) for case in cases}
+    rps = ratio(medians["tap"]["requests_per_s"], medians["no-tap"]["requests_per_s"])
+    cpu = ratio(
+        medians["tap"]["server_cpu_us_per_request"], medians["no-tap"]["server_cpu_us_per_request"]
+    )
+    overhead_rps = 1 - rps if rps is not None else None
+    overhead_cpu = cpu - 1 if cpu is not None else None
+    print()
+    print(
+        f"GET {PAGE_PATH}, wrk -t1 -c{args.connections} -d{round(args.duration)}s, "
+        f"10,000 client addresses, medians of {args.runs}"
+    )
+    print(f"{'case':<18}{'req/s':>10}{'CPU us/req':>12}{'p99 ms':>9}   req/s per run")
+    for case in cases:
+        s = medians[case.name]
+        print(
+            f"{case.label:<18}{s['requests_per_s']:>10,.0f}"
+            f"{s['server_cpu_us_per_request']:>12.1f}{s['p99_ms']:>9.2f}   "
+            + " ".join(f"{v:,.0f}" for v in s["requests_per_s_runs"])
+        )
+    verdict = (
+        "OK" if overhead_rps is not None and overhead_rps <= OVERHEAD_TARGET else "ABOVE TARGET"
+    )
+    print(
+        f"\ntap overhead: {overhead_rps:.1%} of throughput ({verdict}, target <= "
+        f"{OVERHEAD_TARGET:.0%}); {overhead_cpu:+.1%} CPU per request"
+    )
+    noisy = sum(medians[case.name]["noisy_runs"] for case in cases)
+    if noisy:
+        print(
+            f"WARNING: {noisy} run(s) still disturbed by other processes after retries: the "
+            "wrk figures above are not trustworthy; prefer the in-process figure below."
+        )
+    tap_share = in_process["tap_us"] / medians["no-tap"]["server_cpu_us_per_request"]
+    print(
+        f"in process, pinned: the tap costs {in_process['tap_us']:.2f} us of CPU per request "
+        f"(recording {in_process['with_tap_us'] - in_process['bare_app_us']:.2f} + resolving "
+        f"{in_process['take_us']:.2f}), {tap_share:.1%} of a request's CPU without the tap"
+    )
+    print(
+        f"counted by the tap: {counted:,} arrivals; wrk completed {sent_to_tap:,} requests "
+        f"(difference {counted - sent_to_tap:,}: in flight at wrk's stops or readiness checks, "
+        f"at most {slack:,})"
+    )
+    results = {
+        "benchmark": "analytics",
+        "page": PAGE_PATH,
+        "settings": {
+            "runs": args.runs,
+            "duration_s": args.duration,
+            "warmup_s": args.warmup,
+            "connections": args.connections,
+            "client_addresses": 10_000,
+            "server_cpu": SERVER_CPU,
+            "overhead_target": OVERHEAD_TARGET,
+        },
+        "machine": info,
+        "cases": {
+            case.name: {"label": case.label, "median": medians[case.name], "runs": case.runs}
+            for case in cases
+        },
+        "ratios": {
+            "tap/no-tap requests_per_s": round(rps, 4) if rps else None,
+            "tap/no-tap cpu_per_request": round(cpu, 4) if cpu else None,
+        },
+        "overhead": {
+            "throughput": round(overhead_rps, 4) if overhead_rps is not None else None,
+            "cpu_per_request": round(overhead_cpu, 4) if overhead_cpu is not None else None,
+            "within_target": verdict == "OK",
+        },
+        "in_process": {**in_process, "share_of_request_cpu": round(tap_share, 4)},
+        "counting": {
+            "counted_arrivals": counted,
+            "wrk_completed": sent_to_tap,
+            "allowed_extra": slack,
+            "exact": sent_to_tap <= counted <= sent_to_tap + slack,
+        },
+        "elapsed_s": round(time.monotonic() - started, 1),
+    }
+    path = write_results("analytics", results)
+    print(f"wrote {path.relative_to(PROJECT_DIR)}")
+    if not sent_to_tap <= counted <= sent_to_tap + slack:
+        raise BenchError(f"the tap counted {counted} arrivals; wrk completed {sent_to_tap}")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        exit_code = main()
+    except BenchError as error:
+        print(f"\nBENCHMARK FAILED: {error}", file=sys.stderr)
+        exit_code = 1
+    except KeyboardInterrupt:
+        print("\ninterrupted; every server stopped", file=sys.stderr)
+        exit_code = 130
+    except SystemExit as stop:
+        exit_code = stop.code if isinstance(stop.code, int) else 1
+    sys.exit(exit_code)

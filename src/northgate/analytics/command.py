@@ -1,0 +1,57 @@
+"""``northgate report``: the analytics in the terminal, as JSON, or as PNG charts."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from pathlib import Path
+
+from northgate.analytics.charts import charts_of
+from northgate.analytics.periods import Period, last_hours, live_period, period_between
+from northgate.analytics.png import render_png
+from northgate.analytics.report import Report
+from northgate.analytics.runtime import Analytics
+from northgate.analytics.text import render_text
+from northgate.settings import Settings
+from northgate.storage.db import Database
+
+
+def choose(hours: float | None, start: dt.datetime | None, end: dt.datetime | None) -> Period:
+    now = dt.datetime.now(dt.UTC)
+    if start is not None:
+        start = start if start.tzinfo else start.replace(tzinfo=dt.UTC)
+        end = end or now
+        end = end if end.tzinfo else end.replace(tzinfo=dt.UTC)
+        return period_between(start, end)
+    if hours is not None:
+        return last_hours(now, hours)
+    return live_period(now)
+
+
+async def load_report(settings: Settings, period: Period) -> Report:
+    database = Database(settings.effective_database_url)
+    analytics = Analytics(settings, database)
+    try:
+        return await analytics.reports.report(period)
+    finally:
+        if analytics.redis is not None:
+            await analytics.redis.aclose()
+        await database.close()
+
+
+def produce(
+    settings: Settings, period: Period, *, as_json: bool = False, png_dir: Path | None = None
+) -> str:
+    report = asyncio.run(load_report(settings, period))
+    lines = [json.dumps(report.to_json(), indent=2) if as_json else render_text(report)]
+    if png_dir is not None:
+        from zoneinfo import ZoneInfo
+
+        png_dir.mkdir(parents=True, exist_ok=True)
+        stamp = period.end.strftime("%Y%m%dT%H%MZ")
+        for name, chart in charts_of(report, ZoneInfo(settings.analytics_timezone)).items():
+            path = png_dir / f"northgate-{name}-{stamp}.png"
+            path.write_bytes(render_png(chart))
+            lines.append(f"wrote {path}")
+    return "\n".join(lines)

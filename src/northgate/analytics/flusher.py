@@ -1,0 +1,133 @@
+"""The background task that moves aggregates out of memory, every few seconds.
+
+Each round: refresh the daily salts, take the aggregates (a swap, no await in between, so
+an arrival is in exactly one batch), and write every pending batch in order, each under its
+own id. A batch whose write fails stays pending and is retried with the same id, so a write
+that committed but whose answer was lost is not counted twice. On shutdown a last round
+runs.
+
+At-most-once window: a crash (kill -9, power) loses what was recorded since the last
+successful write: one flush interval (default 5 s) of arrivals, plus any batches still
+pending because storage was unreachable (at most ``max_pending``; older ones are dropped
+with an error in the log rather than grow memory without bound). Nothing is ever counted
+twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from northgate.analytics.aggregate import Batch
+from northgate.analytics.delta import Delta
+from northgate.analytics.salts import DailySalts
+
+log = logging.getLogger(__name__)
+
+
+class Source(Protocol):
+    def take(self) -> Batch: ...
+
+
+class Sink(Protocol):
+    async def apply(self, delta: Delta, now: int) -> bool: ...
+
+
+Housekeeping = Callable[[int], Awaitable[None]]
+
+
+class Flusher:
+    def __init__(
+        self,
+        source: Source,
+        sink: Sink,
+        salts: DailySalts,
+        *,
+        interval: float = 5.0,
+        housekeeping: Housekeeping | None = None,
+        housekeeping_interval: float = 60.0,
+        max_pending: int = 120,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.source = source
+        self.sink = sink
+        self.salts = salts
+        self.interval = interval
+        self.housekeeping = housekeeping
+        self.housekeeping_interval = housekeeping_interval
+        self.max_pending = max_pending
+        self.clock = clock
+        self.pending: deque[Delta] = deque()
+        self.written_arrivals = 0
+        self.dropped_arrivals = 0
+        self._task: asyncio.Task[None] | None = None
+        self._last_housekeeping = 0.0
+
+    async def flush(self) -> int:
+        """One round; returns the arrivals written by it."""
+        now = self.clock()
+        try:
+            await self.salts.prepare(now)
+        except Exception as error:
+            log.warning("analytics: could not refresh the daily salt: %r", error)
+        batch = self.source.take()
+        if batch:
+            self.pending.append(Delta.of(batch))
+        written = 0
+        while self.pending:
+            delta = self.pending[0]
+            try:
+                await self.sink.apply(delta, int(now))
+            except Exception as error:
+                log.warning(
+                    "analytics: write of %d arrivals failed, kept for retry (%d pending): %r",
+                    delta.arrivals,
+                    len(self.pending),
+                    error,
+                )
+                break
+            self.pending.popleft()
+            written += delta.arrivals
+        while len(self.pending) > self.max_pending:
+            lost = self.pending.popleft()
+            self.dropped_arrivals += lost.arrivals
+            log.error("analytics: storage unreachable; dropped %d arrivals", lost.arrivals)
+        self.written_arrivals += written
+        return written
+
+    async def tidy(self) -> None:
+        if self.housekeeping is None:
+            return
+        try:
+            await self.housekeeping(int(self.clock()))
+        except Exception as error:
+            log.warning("analytics: housekeeping failed: %r", error)
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            await self.flush()
+            if time.monotonic() - self._last_housekeeping >= self.housekeeping_interval:
+                self._last_housekeeping = time.monotonic()
+                await self.tidy()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._last_housekeeping = time.monotonic()
+            self._task = asyncio.create_task(self.run(), name="analytics-flusher")
+
+    async def stop(self, grace: float = 10.0) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        try:
+            await asyncio.wait_for(self.flush(), grace)
+        except TimeoutError:
+            log.error("analytics: last flush timed out; %d batches unwritten", len(self.pending))

@@ -1,0 +1,176 @@
+"""Arrivals in memory: the hot path, and their resolution into a batch off the hot path.
+
+The hot path (:meth:`Recorder.arrive`, called by the tap for every request) does the least
+that keeps every fact: one header scan for the user agent (and ``X-Forwarded-For`` when a
+proxy is trusted), one tuple of raw values (minute, path, peer, forwarded-for, user agent,
+status, hints) and one dictionary increment. Nothing awaits, nothing is written.
+
+:meth:`Recorder.take` (the flusher, every few seconds) swaps the dictionary out, with no
+await between reading and clearing, so an arrival is in exactly one batch, then resolves
+each *distinct* raw key once: client address, country, bot, visitor hash, section, outcome.
+Resolutions of clients are memoised (bounded, in memory only, emptied whenever a salt
+changes), so a returning visitor costs a dictionary look-up. Raw addresses never leave this
+process: the batch holds countries and visitor hashes only.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, Final
+
+from northgate.analytics.addresses import ClientAddress
+from northgate.analytics.aggregate import Batch
+from northgate.analytics.bots import BotRules
+from northgate.analytics.countries import CountryResolver
+from northgate.analytics.dimensions import (
+    MINUTE,
+    UNKNOWN_COUNTRY,
+    ArrivalKey,
+    Lang,
+    Outcome,
+    Section,
+    VisitorKey,
+)
+from northgate.analytics.outcomes import OUTCOME_HINT, SECTION_HINT, outcome_of
+from northgate.analytics.salts import DAY, DailySalts
+from northgate.analytics.sections import SectionClassifier, is_section
+
+_MINUTES_PER_DAY: Final = DAY // MINUTE
+_MEMO_LIMIT: Final = 200_000
+# Status of a request whose application raised.
+RAISED: Final = -1
+
+Client = tuple[str, int | None, bool]  # country, visitor hash (None for bots), bot
+RawKey = tuple[Any, ...]
+
+
+class Recorder:
+    def __init__(
+        self,
+        *,
+        countries: CountryResolver,
+        salts: DailySalts,
+        addresses: ClientAddress | None = None,
+        sections: SectionClassifier | None = None,
+        bots: BotRules | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.countries = countries
+        self.salts = salts
+        self.addresses = addresses or ClientAddress()
+        self.sections = sections or SectionClassifier()
+        self.bots = bots or BotRules()
+        self.clock = clock
+        self.arrivals: dict[RawKey, int] = {}
+        # Read X-Forwarded-For only when a proxy may set it.
+        self._wants_forwarded_for = bool(self.addresses.trusted)
+        self._clients: dict[tuple[int, str | None, bytes | None, bytes], Client] = {}
+        self._salt_version = -1
+
+    # ------------------------------------------------------------------ hot path
+
+    def arrive(
+        self,
+        started: float,
+        scope: dict[str, Any] | Any,
+        status: int,
+        retry_after: bool,
+        state: dict[str, Any] | None,
+    ) -> None:
+        """One finished request. ``status`` 0: no response; ``RAISED``: an exception."""
+        agent = b""
+        forwarded_for: bytes | None = None
+        if self._wants_forwarded_for:
+            for name, value in scope["headers"]:
+                if name == b"user-agent":
+                    agent = value
+                elif name == b"x-forwarded-for":
+                    # Several headers are one list, in order.
+                    forwarded_for = value if forwarded_for is None else forwarded_for + b"," + value
+        else:
+            for name, value in scope["headers"]:
+                if name == b"user-agent":
+                    agent = value
+                    break
+        client = scope.get("client")
+        if state:
+            hint = state.get(OUTCOME_HINT)
+            section = state.get(SECTION_HINT)
+        else:
+            hint = section = None
+        key = (
+            started // MINUTE,  # a float: int() is left to ``take``
+            scope["path"],
+            client[0] if client else None,
+            forwarded_for,
+            agent,
+            status,
+            retry_after,
+            hint,
+            section,
+        )
+        arrivals = self.arrivals
+        arrivals[key] = arrivals.get(key, 0) + 1
+
+    def record(
+        self,
+        *,
+        started: float,
+        path: str,
+        peer: str | None,
+        headers: Iterable[tuple[bytes, bytes]],
+        outcome: Outcome,
+        section: Section | None = None,
+    ) -> None:
+        """An arrival described directly (simulations, tests), with the outcome already known."""
+        state = {OUTCOME_HINT: outcome, SECTION_HINT: section}
+        scope = {"path": path, "headers": list(headers), "client": (peer, 0) if peer else None}
+        self.arrive(started, scope, 200, False, state)
+
+    def pending(self) -> int:
+        """Arrivals recorded and not yet taken."""
+        return sum(self.arrivals.values())
+
+    # ------------------------------------------------------------------ off the hot path
+
+    def take(self) -> Batch:
+        arrivals = self.arrivals
+        self.arrivals = {}
+        if self.salts.version != self._salt_version:
+            self._clients.clear()
+            self._salt_version = self.salts.version
+        batch = Batch()
+        counts, visitors = batch.counts, batch.visitors
+        for (minute, path, peer, forwarded_for, agent, status, retry_after, hint,
+             section_hint), n in arrivals.items():  # fmt: skip
+            minute = int(minute)
+            country, visitor, bot = self.client(minute, peer, forwarded_for, agent)
+            section: Section = section_hint if is_section(section_hint) else self.sections(path)
+            outcome = outcome_of(
+                status or None, hint=hint, retry_after=retry_after, raised=status == RAISED
+            )
+            lang: Lang = "fr" if path.startswith("/fr/") or path == "/fr" else "en"
+            key = ArrivalKey(minute, section, lang, country, outcome, bot)
+            counts[key] = counts.get(key, 0) + n
+            if visitor is not None:
+                visitors.setdefault(VisitorKey(minute, section, country), set()).add(visitor)
+        return batch
+
+    def client(
+        self, minute: int, peer: str | None, forwarded_for: bytes | None, agent: bytes
+    ) -> Client:
+        """Country, visitor hash and bot verdict of a client on the day of ``minute``."""
+        day = minute // _MINUTES_PER_DAY
+        memo_key = (day, peer, forwarded_for, agent)
+        client = self._clients.get(memo_key)
+        if client is None:
+            address = self.addresses.resolve(peer, forwarded_for)
+            country = self.countries(address) if address else UNKNOWN_COUNTRY
+            bot = self.bots(agent)
+            visitor = None if bot or not address else self.salts.visitor(day, address, agent)
+            client = (country, visitor, bot)
+            if len(self._clients) >= _MEMO_LIMIT:
+                self._clients.clear()
+            self._clients[memo_key] = client
+        return client

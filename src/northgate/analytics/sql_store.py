@@ -1,0 +1,215 @@
+"""Analytics in the database: idempotent batch writes, reads for reports, retention.
+
+A write is one transaction: record the batch id (``INSERT … ON CONFLICT DO NOTHING
+RETURNING``; no row back means the batch was already applied, so nothing else is done),
+upsert-increment the minute and hour counters, and max-merge the visitor sketches. On
+PostgreSQL a transaction-scoped advisory lock serialises the writers of every node (a few
+milliseconds every few seconds each), so concurrent upserts can never deadlock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Final
+
+from sqlalchemy import and_, delete, select, text, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from northgate.analytics.aggregate import Granularity, SketchKey
+from northgate.analytics.delta import Delta
+from northgate.analytics.dimensions import HOUR, MINUTE, ArrivalKey
+from northgate.analytics.hll import Sketch
+from northgate.analytics.models import AppliedBatch, ArrivalCount, VisitorSketch
+from northgate.storage.db import Database
+
+SECONDS: Final[Mapping[Granularity, int]] = {"minute": MINUTE, "hour": HOUR}
+_ADVISORY_LOCK_KEY: Final = 0x6E67616E  # "ngan"
+_COUNT_KEY_COLUMNS: Final = (
+    "granularity",
+    "period_start",
+    "section",
+    "lang",
+    "country",
+    "outcome",
+    "bot",
+)
+_SKETCH_KEY_COLUMNS: Final = ("granularity", "period_start", "dimension", "value")
+_CHUNK: Final = 500
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class SqlStore:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.dialect = database.engine.dialect.name
+        self._insert: Any = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+
+    # ------------------------------------------------------------------ writing
+
+    async def apply(self, delta: Delta, now: int) -> bool:
+        """Add ``delta`` once. False if a batch with its id was already applied."""
+        async with self.database.session() as session, session.begin():
+            if self.dialect == "postgresql":
+                await session.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY}
+                )
+            claim = (
+                self._insert(AppliedBatch)
+                .values(batch_id=delta.batch_id, applied_at=now)
+                .on_conflict_do_nothing()
+                .returning(AppliedBatch.batch_id)
+            )
+            if (await session.execute(claim)).first() is None:
+                return False
+            await self._add_counts(session, "minute", delta.counts)
+            await self._add_counts(session, "hour", delta.hour_counts())
+            await self._merge_sketches(session, delta.sketches)
+        return True
+
+    async def _add_counts(
+        self, session: AsyncSession, granularity: Granularity, counts: Mapping[ArrivalKey, int]
+    ) -> None:
+        if not counts:
+            return
+        seconds = SECONDS[granularity]
+        rows = [
+            {
+                "granularity": granularity,
+                "period_start": key.minute * seconds,
+                "section": key.section,
+                "lang": key.lang,
+                "country": key.country,
+                "outcome": key.outcome,
+                "bot": key.bot,
+                "arrivals": n,
+            }
+            for key, n in sorted(counts.items())
+        ]
+        stmt = self._insert(ArrivalCount)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(_COUNT_KEY_COLUMNS),
+            set_={"arrivals": ArrivalCount.arrivals + stmt.excluded.arrivals},
+        )
+        for chunk in _chunks(rows):
+            await session.execute(stmt, list(chunk))
+
+    async def _merge_sketches(
+        self, session: AsyncSession, sketches: Mapping[SketchKey, Sketch]
+    ) -> None:
+        if not sketches:
+            return
+        keys = sorted(sketches)
+        merged = {key: sketches[key].copy() for key in keys}
+        column = tuple_(*(getattr(VisitorSketch, name) for name in _SKETCH_KEY_COLUMNS))
+        for chunk in _chunks(keys):
+            wanted = [(k.granularity, k.period * SECONDS[k.granularity], k.dimension, k.value)
+                      for k in chunk]  # fmt: skip
+            existing = await session.execute(select(VisitorSketch).where(column.in_(wanted)))
+            for row in existing.scalars():
+                key = SketchKey(
+                    row.granularity,  # type: ignore[arg-type]
+                    row.period_start // SECONDS[row.granularity],  # type: ignore[index]
+                    row.dimension,  # type: ignore[arg-type]
+                    row.value,
+                )
+                merged[key].merge(Sketch.from_bytes(row.registers))
+        rows = [
+            {
+                "granularity": key.granularity,
+                "period_start": key.period * SECONDS[key.granularity],
+                "dimension": key.dimension,
+                "value": key.value,
+                "registers": merged[key].to_bytes(),
+            }
+            for key in keys
+        ]
+        stmt = self._insert(VisitorSketch)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(_SKETCH_KEY_COLUMNS),
+            set_={"registers": stmt.excluded.registers},
+        )
+        for chunk in _chunks(rows):
+            await session.execute(stmt, list(chunk))
+
+    # ------------------------------------------------------------------ reading
+
+    async def counts(self, granularity: Granularity, start: int, end: int) -> dict[ArrivalKey, int]:
+        """Counts of periods starting in [start, end) (Unix seconds), keyed by period index."""
+        seconds = SECONDS[granularity]
+        query = select(ArrivalCount).where(
+            and_(
+                ArrivalCount.granularity == granularity,
+                ArrivalCount.period_start >= start,
+                ArrivalCount.period_start < end,
+            )
+        )
+        out: dict[ArrivalKey, int] = {}
+        async with self.database.session() as session:
+            for row in (await session.execute(query)).scalars():
+                key = ArrivalKey(
+                    row.period_start // seconds,
+                    row.section,  # type: ignore[arg-type]
+                    row.lang,  # type: ignore[arg-type]
+                    row.country,
+                    row.outcome,  # type: ignore[arg-type]
+                    bool(row.bot),
+                )
+                out[key] = out.get(key, 0) + int(row.arrivals)
+        return out
+
+    async def sketches(
+        self, granularity: Granularity, start: int, end: int
+    ) -> dict[SketchKey, Sketch]:
+        seconds = SECONDS[granularity]
+        query = select(VisitorSketch).where(
+            and_(
+                VisitorSketch.granularity == granularity,
+                VisitorSketch.period_start >= start,
+                VisitorSketch.period_start < end,
+            )
+        )
+        out: dict[SketchKey, Sketch] = {}
+        async with self.database.session() as session:
+            for row in (await session.execute(query)).scalars():
+                key = SketchKey(
+                    granularity,
+                    row.period_start // seconds,
+                    row.dimension,  # type: ignore[arg-type]
+                    row.value,
+                )
+                out[key] = Sketch.from_bytes(row.registers)
+        return out
+
+    async def is_applied(self, batch_id: str) -> bool:
+        async with self.database.session() as session:
+            found = await session.get(AppliedBatch, batch_id)
+            return found is not None
+
+    # ------------------------------------------------------------------ retention
+
+    async def prune(
+        self, now: int, *, minute_retention_s: int, hour_retention_s: int, batch_retention_s: int
+    ) -> None:
+        """Minute rows older than their retention go (their hours stay); then old hours."""
+        async with self.database.session() as session, session.begin():
+            for model in (ArrivalCount, VisitorSketch):
+                for granularity, keep in (
+                    ("minute", minute_retention_s),
+                    ("hour", hour_retention_s),
+                ):
+                    await session.execute(
+                        delete(model).where(
+                            and_(
+                                model.granularity == granularity,
+                                model.period_start < now - keep,
+                            )
+                        )
+                    )
+            await session.execute(
+                delete(AppliedBatch).where(AppliedBatch.applied_at < now - batch_retention_s)
+            )

@@ -1,0 +1,95 @@
+"""The tap: count every arrival at the edge, served or turned away (outermost middleware).
+
+It sits outside everything else, so it sees the requests that the gate queues or sheds,
+those that the request limits refuse and those that end in an error, which 2016's page-tag
+analytics never saw. Per request it costs a wrapped ``send``, a header scan and one
+dictionary increment of raw values (``northgate.analytics.recorder``, which resolves them off
+the hot path); it writes nothing, and a failure in it is logged, never passed on to the
+visitor.
+
+Contract with inner components (the admission gate in particular)
+-----------------------------------------------------------------
+The tap gives every HTTP scope a ``scope["state"]`` dict before calling inward (shallow
+copies of the scope share it). An inner component that turns a visitor away says so there,
+before or while it answers::
+
+    scope["state"]["northgate.outcome"] = "queued"   # waiting-room page: a 200, but queued
+    scope["state"]["northgate.outcome"] = "shed"     # "try again at T" (503 + Retry-After)
+
+Valid values are the outcomes ``served``, ``queued``, ``shed``, ``client_error`` and
+``server_error``; anything else is ignored. Without a hint the outcome follows the response:
+below 400 ``served``; 429 or 503 with ``Retry-After`` ``shed``; other 4xx ``client_error``;
+other 5xx ``server_error``; no response at all (the client left) ``client_error``. An
+exception that escapes inward is ``server_error`` and is re-raised unchanged. An inner
+component may likewise name the section with ``scope["state"]["northgate.section"]``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from northgate.analytics.recorder import RAISED, Recorder
+from northgate.edge.asgi import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger(__name__)
+
+
+class Tap:
+    def __init__(
+        self, app: ASGIApp, recorder: Recorder, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.app = app
+        self.recorder = recorder
+        self.clock = clock
+        self.failures = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = self.clock()
+        state: dict[str, Any] | None = scope.get("state")
+        if state is None:
+            state = scope["state"] = {}
+        status = 0
+        retry_after = False
+
+        # A plain function returning send's awaitable: no extra coroutine per message.
+        def tap_send(message: Message) -> Any:
+            nonlocal status, retry_after
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                if status == 503 or status == 429:
+                    retry_after = any(
+                        name.lower() == b"retry-after" for name, _ in message.get("headers", ())
+                    )
+            return send(message)
+
+        try:
+            await self.app(scope, receive, tap_send)
+        except Exception:
+            self._arrive(started, scope, RAISED, False, state)
+            raise
+        except BaseException:  # cancelled: the client went away; not our error
+            self._arrive(started, scope, status, retry_after, state)
+            raise
+        try:
+            self.recorder.arrive(started, scope, status, retry_after, state)
+        except Exception:
+            self._failed()
+
+    def _arrive(
+        self, started: float, scope: Scope, status: int, retry_after: bool, state: dict[str, Any]
+    ) -> None:
+        try:
+            self.recorder.arrive(started, scope, status, retry_after, state)
+        except Exception:
+            self._failed()
+
+    def _failed(self) -> None:
+        self.failures += 1
+        if self.failures <= 10 or self.failures % 10_000 == 0:
+            log.exception("analytics: could not record an arrival (%d so far)", self.failures)

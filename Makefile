@@ -52,7 +52,7 @@ $(STAMPS)/assets: package.json package-lock.json
 
 # Real servers the integration tests start for themselves (PostgreSQL ships on the machine).
 $(STAMPS)/test-system: $(SYSTEM_DEPS)
-	$(SYSTEM_DEPS) redis-server=redis-server nginx=nginx-light pg_ctl=postgresql
+	$(SYSTEM_DEPS) redis-server=redis-server nginx=nginx-light pg_ctl=postgresql chromium=chromium
 	@mkdir -p $(STAMPS) && touch $@
 
 $(STAMPS)/bench-system: $(SYSTEM_DEPS)

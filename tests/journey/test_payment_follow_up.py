@@ -5,44 +5,23 @@ from __future__ import annotations
 import email
 import email.policy
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 
-from northgate.app import create_app
 from northgate.settings import Settings
 from tests.journey.test_api import ANSWERS
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
+from tests.support.clocked import ClockedApp, clocked_app
 
 
 @pytest.fixture
 async def setup(
     database_url: str, make_settings: Callable[..., Settings]
-) -> AsyncIterator[tuple[httpx.AsyncClient, Any, Settings, Clock]]:
+) -> AsyncIterator[ClockedApp]:
     settings = make_settings(database_url=database_url, embedded_worker=False)
-    app = create_app(settings)
-    web: Any = app
-    while hasattr(web, "app"):
-        web = web.app
-    clock = Clock()
-    web.state.clock = clock
-    # The worker and its handlers keep their own clock; both read the same instance.
-    web.state.services.worker.clock = clock
-    for handler in web.state.services.worker.handlers.values():
-        handler.clock = clock
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
-        yield client, web, settings, clock
+    async with clocked_app(settings, base_url="http://api") as clocked:
+        yield clocked
 
 
 def _subjects(directory: Path) -> list[str]:
@@ -53,9 +32,9 @@ def _subjects(directory: Path) -> list[str]:
 
 
 async def test_unpaid_application_gets_one_reminder_in_its_language(
-    setup: tuple[httpx.AsyncClient, Any, Settings, Clock],
+    setup: ClockedApp,
 ) -> None:
-    client, web, settings, clock = setup
+    client, web, settings, clock = setup.client, setup.web, setup.settings, setup.clock
     created = await client.post("/api/v1/applications", json={"answers": ANSWERS})
     assert created.status_code == 201
     worker = web.state.services.worker
@@ -73,9 +52,9 @@ async def test_unpaid_application_gets_one_reminder_in_its_language(
 
 
 async def test_paid_application_gets_no_reminder(
-    setup: tuple[httpx.AsyncClient, Any, Settings, Clock],
+    setup: ClockedApp,
 ) -> None:
-    client, web, settings, clock = setup
+    client, web, settings, clock = setup.client, setup.web, setup.settings, setup.clock
     created = (await client.post("/api/v1/applications", json={"answers": ANSWERS})).json()
     link = (await client.post(f"/api/v1/applications/{created['id']}/payments")).json()
     card = {"number": "4242424242424242", "expiry": "12/39", "cvc": "123", "name": "E L"}

@@ -6,39 +6,24 @@ from __future__ import annotations
 import email
 import re
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
-from northgate.app import create_app
 from northgate.settings import Settings
+from tests.support.clocked import ClockedApp, clocked_app
 from tests.support.journey import ADULT_FORM, csrf_of, fill_application
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
 async def setup(
     sqlite_url: str, make_settings: Callable[..., Settings]
-) -> AsyncIterator[tuple[httpx.AsyncClient, object, Settings, Clock]]:
+) -> AsyncIterator[ClockedApp]:
     settings = make_settings(database_url=sqlite_url, embedded_worker=False)
-    app = create_app(settings)
-    web = app
-    while hasattr(web, "app"):
-        web = web.app
-    clock = Clock()
-    web.state.clock = clock  # type: ignore[attr-defined]
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-        yield client, web, settings, clock
+    async with clocked_app(settings) as clocked:
+        yield clocked
 
 
 def _resume_link(mail_dir: Path) -> str:
@@ -55,9 +40,9 @@ def _resume_link(mail_dir: Path) -> str:
 
 
 async def test_resume_link_opens_the_application_in_a_new_browser(
-    setup: tuple[httpx.AsyncClient, object, Settings, Clock],
+    setup: ClockedApp,
 ) -> None:
-    client, web, settings, _clock = setup
+    client, web, settings = setup.client, setup.web, setup.settings
     await fill_application(client)
     save_page = await client.get("/en/eta/apply/save")
     sent = await client.post(
@@ -66,7 +51,7 @@ async def test_resume_link_opens_the_application_in_a_new_browser(
     )
     assert sent.status_code == 200
     assert "zoe@example.org" in sent.text
-    await web.state.services.worker.run_once()  # type: ignore[attr-defined]
+    await web.state.services.worker.run_once()
     link = _resume_link(Path(settings.mail_dir))
 
     old_cookie = client.cookies.get("ng_draft")
@@ -83,9 +68,9 @@ async def test_resume_link_opens_the_application_in_a_new_browser(
 
 
 async def test_bad_email_for_the_link_is_refused_with_a_message(
-    setup: tuple[httpx.AsyncClient, object, Settings, Clock],
+    setup: ClockedApp,
 ) -> None:
-    client, _web, _settings, _clock = setup
+    client = setup.client
     await client.post("/en/eta/apply")
     page = await client.get("/en/eta/apply/save")
     refused = await client.post(
@@ -96,9 +81,9 @@ async def test_bad_email_for_the_link_is_refused_with_a_message(
 
 
 async def test_idle_session_ends_and_answers_stay_saved(
-    setup: tuple[httpx.AsyncClient, object, Settings, Clock],
+    setup: ClockedApp,
 ) -> None:
-    client, _web, _settings, clock = setup
+    client, clock = setup.client, setup.clock
     review = await fill_application(client)
     assert review.status_code == 200
     assert "session-timeout" in review.text  # the warning is on the page
@@ -111,9 +96,9 @@ async def test_idle_session_ends_and_answers_stay_saved(
 
 
 async def test_unknown_resume_link_is_a_clear_404(
-    setup: tuple[httpx.AsyncClient, object, Settings, Clock],
+    setup: ClockedApp,
 ) -> None:
-    client, _web, _settings, _clock = setup
+    client = setup.client
     response = await client.get("/fr/ave/reprendre/not-a-real-token")
     assert response.status_code == 404
     assert 'lang="fr"' in response.text

@@ -14,6 +14,22 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
+class TrackedSend:
+    """Wraps ``send`` and remembers whether the response has started: an error after that
+    point cannot be turned into an error page any more."""
+
+    __slots__ = ("send", "started")
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self.send(message)
+
+
 def header(scope: Scope, name: bytes) -> bytes | None:
     """The first value of request header ``name`` (lower case), or None."""
     for key, value in scope["headers"]:

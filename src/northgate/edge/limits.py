@@ -6,7 +6,7 @@ unbounded body into memory.
 
 from __future__ import annotations
 
-from northgate.edge.asgi import ASGIApp, Message, Receive, Scope, Send, header
+from northgate.edge.asgi import ASGIApp, Message, Receive, Scope, Send, TrackedSend, header
 from northgate.site.server import ErrorPages
 
 
@@ -53,7 +53,7 @@ class RequestLimits:
 
     async def _call_counting_body(self, scope: Scope, receive: Receive, send: Send) -> None:
         received = 0
-        started = False
+        tracked = TrackedSend(send)
 
         async def counting_receive() -> Message:
             nonlocal received
@@ -64,14 +64,8 @@ class RequestLimits:
                     raise BodyTooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
         try:
-            await self.app(scope, counting_receive, tracking_send)
+            await self.app(scope, counting_receive, tracked)
         except BodyTooLarge:
-            if not started:
+            if not tracked.started:
                 await self.errors.send(scope, send, 413, extra_headers=[(b"connection", b"close")])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from northgate.edge.asgi import ASGIApp, Message, Receive, Scope, Send
+from northgate.edge.asgi import ASGIApp, Receive, Scope, Send, TrackedSend
 from northgate.site.server import ErrorPages
 
 log = logging.getLogger(__name__)
@@ -23,17 +23,10 @@ class ErrorShield:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        tracked = TrackedSend(send)
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, tracked)
         except Exception:
             log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
-            if not started:
+            if not tracked.started:
                 await self.errors.send(scope, send, 500)

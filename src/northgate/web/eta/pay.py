@@ -10,15 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from northgate.edge.gate import end_pass
 from northgate.eta.fee import ETA_FEE
 from northgate.payments.service import PaymentService
 from northgate.site.pages import Lang, other_language
-from northgate.web.eta import session as draft_session
-from northgate.web.eta.apply import load_draft
 from northgate.web.eta.context import Journey
+from northgate.web.eta.draft import open_draft, read_form, redirect
 from northgate.web.eta.routing import add_localized
 from northgate.web.eta.urls import url
 from northgate.web.i18n import gettext
@@ -28,85 +27,73 @@ PAYMENT_PROBLEMS = ("declined", "failed", "retry")
 PAID = ("paid", "approved", "referred")
 
 
-def _redirect(location: str) -> RedirectResponse:
-    return RedirectResponse(location, status_code=303, headers={"cache-control": "no-store"})
-
-
 def _payments(request: Request) -> PaymentService:
     return request.app.state.payments  # type: ignore[no-any-return]
 
 
+def _elsewhere(status: str, lang: Lang) -> Response | None:
+    """Only a submitted, unpaid application belongs on the payment page."""
+    if status == "draft":
+        return redirect(url("review", lang))
+    if status in PAID:
+        return redirect(url("confirmation", lang))
+    return None
+
+
 async def pay_page(request: Request, lang: Lang) -> Response:
-    journey = Journey(request, lang)
-    loaded = await load_draft(journey)
-    if isinstance(loaded, Response):
-        return loaded
-    application, session = loaded
-    if application.status == "draft":
-        return _redirect(url("review", lang))
-    if application.status in PAID:
-        return _redirect(url("confirmation", lang))
+    draft = await open_draft(request, lang)
+    if isinstance(draft, Response):
+        return draft
+    if (elsewhere := _elsewhere(draft.application.status, lang)) is not None:
+        return elsewhere
     problem = request.query_params.get("problem")
-    response = journey.render(
+    return draft.render(
         "eta/pay.html",
         title=gettext(lang, "Pay the eTA fee"),
         other_url=url("pay", other_language(lang)),
-        reference=application.reference,
+        reference=draft.application.reference,
         fee=ETA_FEE.format(lang),
         problem=problem if problem in PAYMENT_PROBLEMS else None,
-        csrf=draft_session.csrf_token(journey.key, session.token),
         back_url=None,
-        **journey.session_context(session),
     )
-    journey.set_session_cookie(response, session)
-    return response
 
 
 async def pay(request: Request, lang: Lang) -> Response:
-    journey = Journey(request, lang)
-    loaded = await load_draft(journey)
-    if isinstance(loaded, Response):
-        return loaded
-    application, session = loaded
-    form = await request.form()
-    csrf = form.get("csrf_token")
-    if not draft_session.csrf_valid(
-        journey.key, session.token, csrf if isinstance(csrf, str) else None
-    ):
-        return _redirect(url("pay", lang))
-    if application.status == "draft":
-        return _redirect(url("review", lang))
-    if application.status in PAID:
-        return _redirect(url("confirmation", lang))
-    result = await _payments(request).start(application.id, url("payment-return", lang))
+    draft = await open_draft(request, lang)
+    if isinstance(draft, Response):
+        return draft
+    if not draft.csrf_valid(await read_form(request)):
+        return draft.redirect(url("pay", lang))
+    if (elsewhere := _elsewhere(draft.application.status, lang)) is not None:
+        return elsewhere
+    result = await _payments(request).start(draft.application.id, url("payment-return", lang))
     if result.already_paid:
-        return _redirect(url("confirmation", lang))
+        return draft.redirect(url("confirmation", lang))
     if result.redirect_url is None:
-        return _redirect(url("pay", lang) + "?problem=retry")
-    return _redirect(result.redirect_url)
+        return draft.redirect(url("pay", lang) + "?problem=retry")
+    return draft.redirect(result.redirect_url)
 
 
 async def payment_return(request: Request, lang: Lang) -> Response:
     """Where the gateway sends the browser back. The outcome is read from the gateway,
     never from this URL's parameters."""
-    journey = Journey(request, lang)
     gateway_payment_id = request.query_params.get("payment", "")
     if not gateway_payment_id or len(gateway_payment_id) > 64:
-        return _redirect(url("pay", lang))
+        return redirect(url("pay", lang))
     try:
         result = await _payments(request).settle(gateway_payment_id)
     except LookupError:
-        return _redirect(url("pay", lang))
+        return redirect(url("pay", lang))
     # refund_due: this charge duplicated an approved one (the service logs it for an
     # operator to refund); the application itself is paid, so confirm it.
     if result.status in ("approved", "refund_due"):
         # Done with the gate: the place goes to the next person in the waiting room.
         await end_pass(request.scope)
-        return _redirect(url("confirmation", lang))
+        return redirect(url("confirmation", lang))
     if result.status in ("declined", "failed"):
-        return _redirect(url("pay", lang) + f"?problem={result.status}")
+        return redirect(url("pay", lang) + f"?problem={result.status}")
     # Still pending at the gateway: show a page that checks again by itself.
-    return journey.render(
+    return Journey(request, lang).render(
         "eta/payment_pending.html",
         title=gettext(lang, "We are confirming your payment"),
         other_url=url("payment-return", other_language(lang)) + f"?payment={gateway_payment_id}",
@@ -116,14 +103,13 @@ async def payment_return(request: Request, lang: Lang) -> Response:
 
 
 async def confirmation(request: Request, lang: Lang) -> Response:
-    journey = Journey(request, lang)
-    loaded = await load_draft(journey)
-    if isinstance(loaded, Response):
-        return loaded
-    application, session = loaded
+    draft = await open_draft(request, lang)
+    if isinstance(draft, Response):
+        return draft
+    application = draft.application
     if application.status not in PAID:
-        return _redirect(url("pay" if application.status == "submitted" else "review", lang))
-    response = journey.render(
+        return redirect(url("pay" if application.status == "submitted" else "review", lang))
+    return draft.render(
         "eta/confirmation.html",
         title=gettext(lang, "Application submitted"),
         other_url=url("confirmation", other_language(lang)),
@@ -133,8 +119,6 @@ async def confirmation(request: Request, lang: Lang) -> Response:
         status_url=url("status", lang),
         back_url=None,
     )
-    journey.set_session_cookie(response, session)
-    return response
 
 
 def _register() -> None:

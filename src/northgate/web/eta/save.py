@@ -7,15 +7,15 @@ from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from northgate.eta.questions import QUESTION_SET
 from northgate.jobs.outbox import enqueue
 from northgate.site.pages import Lang, other_language
 from northgate.storage import applications
 from northgate.web.eta import session as draft_session
-from northgate.web.eta.apply import load_draft
 from northgate.web.eta.context import Journey
+from northgate.web.eta.draft import open_draft, read_form, redirect
 from northgate.web.eta.routing import add_localized, add_localized_slug
 from northgate.web.eta.urls import step_url, url
 from northgate.web.i18n import gettext
@@ -25,53 +25,33 @@ router = APIRouter(include_in_schema=False)
 RESUME_EMAIL_INTERVAL = timedelta(minutes=1)
 
 
-def _redirect(location: str) -> RedirectResponse:
-    return RedirectResponse(location, status_code=303, headers={"cache-control": "no-store"})
-
-
 async def save_page(request: Request, lang: Lang) -> Response:
-    journey = Journey(request, lang)
-    loaded = await load_draft(journey)
-    if isinstance(loaded, Response):
-        return loaded
-    application, session = loaded
-    response = journey.render(
+    draft = await open_draft(request, lang)
+    if isinstance(draft, Response):
+        return draft
+    return draft.render(
         "eta/save.html",
         title=gettext(lang, "Save your application and come back later"),
         other_url=url("save", other_language(lang)),
-        email=application.answers.get("email") or "",
+        email=draft.application.answers.get("email") or "",
         error=None,
         sent_to=None,
-        csrf=draft_session.csrf_token(journey.key, session.token),
         back_url=None,
-        **journey.session_context(session),
     )
-    journey.set_session_cookie(response, session)
-    return response
 
 
 async def send_resume_link(request: Request, lang: Lang) -> Response:
-    journey = Journey(request, lang)
-    loaded = await load_draft(journey)
-    if isinstance(loaded, Response):
-        return loaded
-    application, session = loaded
-    form = await request.form()
-    csrf = form.get("csrf_token")
-    if not draft_session.csrf_valid(
-        journey.key, session.token, csrf if isinstance(csrf, str) else None
-    ):
-        return _redirect(url("save", lang))
-    typed = str(form.get("email") or "").strip()
-    context = {
-        "csrf": draft_session.csrf_token(journey.key, session.token),
-        "back_url": None,
-        **journey.session_context(session),
-    }
+    draft = await open_draft(request, lang)
+    if isinstance(draft, Response):
+        return draft
+    form = await read_form(request)
+    if not draft.csrf_valid(form):
+        return draft.redirect(url("save", lang))
+    typed = form.get("email", "").strip()
     try:
         address = validate_email(typed, check_deliverability=False).normalized
     except EmailNotValidError:
-        return journey.render(
+        return draft.render(
             "eta/save.html",
             title=gettext(lang, "Save your application and come back later"),
             other_url=url("save", other_language(lang)),
@@ -81,12 +61,13 @@ async def send_resume_link(request: Request, lang: Lang) -> Response:
                 lang, "Enter an e-mail address in the correct format, like name@example.com"
             ),
             sent_to=None,
-            **context,
+            back_url=None,
         )
+    journey = draft.journey
     resume_token = draft_session.new_token()
     origin = request.app.state.settings.public_origin
     async with journey.database.session() as db:
-        fresh = await applications.by_draft_token(db, application.draft_token_hash)
+        fresh = await applications.by_draft_token(db, draft.application.draft_token_hash)
         assert fresh is not None
         await applications.set_resume_token(
             db, fresh, draft_session.token_hash(resume_token), journey.now
@@ -105,17 +86,15 @@ async def send_resume_link(request: Request, lang: Lang) -> Response:
             now=journey.now,
         )
         await db.commit()
-    response = journey.render(
+    return draft.render(
         "eta/save.html",
         title=gettext(lang, "We have e-mailed you a link"),
         other_url=url("save", other_language(lang)),
         email=address,
         error=None,
         sent_to=address,
-        **context,
+        back_url=None,
     )
-    journey.set_session_cookie(response, session)
-    return response
 
 
 async def resume(request: Request, lang: Lang, token: str) -> Response:
@@ -144,7 +123,7 @@ async def resume(request: Request, lang: Lang, token: str) -> Response:
     else:
         step = QUESTION_SET.first_incomplete_step(answers, journey.today)
         target = step_url(step, lang) if step else url("review", lang)
-    response = _redirect(target)
+    response = redirect(target)
     journey.set_session_cookie(
         response, draft_session.DraftSession(new_token, int(journey.now.timestamp()))
     )

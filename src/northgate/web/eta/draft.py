@@ -1,0 +1,97 @@
+"""The application a browser is working on, opened from its session cookie.
+
+Every journey page after "start" begins the same way: read the signed session, find the
+draft, refresh the sliding session cookie on the way out, and check the CSRF token of a
+posted form. This module does that once for all of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from northgate.site.pages import Lang
+from northgate.storage import applications
+from northgate.storage.models import Application
+from northgate.web.eta import session as draft_session
+from northgate.web.eta.context import NO_STORE, Journey
+from northgate.web.eta.urls import url
+
+
+def redirect(location: str) -> RedirectResponse:
+    return RedirectResponse(location, status_code=303, headers=NO_STORE)
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """Text fields only: a file part where text is expected is simply not an answer."""
+    form = await request.form()
+    return {name: value for name, value in form.items() if isinstance(value, str)}
+
+
+@dataclass(frozen=True)
+class OpenDraft:
+    journey: Journey
+    application: Application
+    session: draft_session.DraftSession
+
+    @property
+    def lang(self) -> Lang:
+        return self.journey.lang
+
+    @property
+    def csrf(self) -> str:
+        return draft_session.csrf_token(self.journey.key, self.session.token)
+
+    def csrf_valid(self, form: dict[str, str]) -> bool:
+        return draft_session.csrf_valid(
+            self.journey.key, self.session.token, form.get("csrf_token")
+        )
+
+    def render(
+        self, template: str, *, title: str, other_url: str, status: int = 200, **context: Any
+    ) -> HTMLResponse:
+        """A page of the open application: CSRF token, timeout warning, refreshed cookie."""
+        response = self.journey.render(
+            template,
+            title=title,
+            other_url=other_url,
+            status=status,
+            **({"csrf": self.csrf} | self.journey.session_context(self.session) | context),
+        )
+        self.journey.set_session_cookie(response, self.session)
+        return response
+
+    def redirect(self, location: str) -> RedirectResponse:
+        response = redirect(location)
+        self.journey.set_session_cookie(response, self.session)
+        return response
+
+
+async def open_draft(request: Request, lang: Lang) -> OpenDraft | Response:
+    """The open application, or the redirect that explains why there is none."""
+    journey = Journey(request, lang)
+    now = int(journey.now.timestamp())
+    try:
+        session = draft_session.read_session(
+            request.cookies.get(draft_session.COOKIE_NAME), journey.key, now
+        )
+    except draft_session.SessionProblem as problem:
+        ended = problem.reason == "expired"
+        return redirect(url("session-ended" if ended else "start", lang))
+    async with journey.database.session() as db:
+        application = await applications.by_draft_token(db, draft_session.token_hash(session.token))
+    if application is None:
+        return redirect(url("start", lang))
+    return OpenDraft(journey, application, session.touched(now))
+
+
+def after_submission(application: Application, lang: Lang) -> Response | None:
+    """Submitted applications cannot be edited: send the browser where it belongs."""
+    if application.status == "submitted":
+        return redirect(url("pay", lang))
+    if application.status != "draft":
+        return redirect(url("confirmation", lang))
+    return None

@@ -41,8 +41,9 @@ def write_page(path: Path, status: int, headers: list[tuple[str, str]], body: by
 
 def _load_page(path: Path) -> tuple[Message, Message]:
     data: dict[str, Any] = json.loads(path.read_text())
-    headers = [(name.lower().encode("latin-1"), value.encode("latin-1"))
-               for name, value in data["headers"]]
+    headers = [
+        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in data["headers"]
+    ]
     start: Message = {"type": "http.response.start", "status": data["status"], "headers": headers}
     body: Message = {"type": "http.response.body", "body": base64.b64decode(data["body_base64"])}
     return start, body
@@ -91,8 +92,7 @@ def main(argv: list[str] | None = None) -> None:
     # Same server, same options as `northgate serve`: reuse its launcher, pointed at us.
     from northgate import cli
 
-    cli.APP_FACTORY = FACTORY
-    cli.run_server(server, "127.0.0.1", args.port, args.workers)
+    cli.run_server(server, "127.0.0.1", args.port, args.workers, target=FACTORY)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -26,11 +27,11 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -42,6 +43,8 @@ LOOPBACK = "127.0.0.1"
 SERVER_CPU = 1
 LOAD_CPU = 0
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+T = TypeVar("T")
 
 
 class BenchError(RuntimeError):
@@ -117,7 +120,9 @@ class Fetched:
         return None
 
 
-def http_get(url: str, *, timeout: float = 5.0, headers: Mapping[str, str] | None = None) -> Fetched:
+def http_get(
+    url: str, *, timeout: float = 5.0, headers: Mapping[str, str] | None = None
+) -> Fetched:
     """One plain GET (no Accept-Encoding unless given), the way wrk sends it."""
     require_loopback(url)
     parts = urlsplit(url)
@@ -225,6 +230,17 @@ class Server:
         except FileNotFoundError:
             return ""
 
+    def exit_reason(self) -> str:
+        """Why the server is gone, in words (or "running")."""
+        code = self.popen.poll()
+        if code is None:
+            return "running"
+        if code < 0:
+            return f"killed by signal {signal.Signals(-code).name}"
+        if code == 0:
+            return "exited with status 0: it shut down cleanly, so something signalled it"
+        return f"exited with status {code}"
+
     def check_pinned(self, cpu: int = SERVER_CPU) -> None:
         for pid in process_tree(self.pid):
             allowed = cpus_allowed(pid)
@@ -280,8 +296,7 @@ def wait_ready(server: Server, url: str, *, timeout: float = 60.0, expect: int =
     while time.monotonic() < deadline:
         if server.popen.poll() is not None:
             raise BenchError(
-                f"{server.name} exited with {server.popen.returncode} before it was ready:\n"
-                + server.log_tail()
+                f"{server.name} {server.exit_reason()} before it was ready:\n" + server.log_tail()
             )
         try:
             fetched = http_get(url, timeout=2.0)
@@ -301,17 +316,179 @@ def wait_ready(server: Server, url: str, *, timeout: float = 60.0, expect: int =
 
 @contextlib.contextmanager
 def terminate_raises() -> Iterator[None]:
-    """Turn SIGTERM/SIGHUP into SystemExit so that ``finally`` blocks stop the servers."""
+    """Make Ctrl-C, SIGTERM and SIGHUP raise, so that ``finally`` blocks stop the servers.
+
+    SIGINT gets Python's default handler back even when the shell started us with it
+    ignored (a background job of a non-interactive shell).
+    """
 
     def handler(signum: int, _frame: FrameType | None) -> None:
         raise SystemExit(128 + signum)
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         yield
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+# --------------------------------------------------------------------------- noise
+
+
+@dataclass(frozen=True)
+class CoreTimes:
+    """Seconds one CPU spent, from /proc/stat (cumulative since boot)."""
+
+    user_system: float  # user + nice + system: time charged to processes
+    interrupts: float  # irq + softirq: loopback networking lands here, charged to no process
+    idle: float  # idle + iowait
+    steal: float  # taken by the hypervisor for other guests
+
+    @property
+    def busy(self) -> float:
+        """Time not idle and not stolen. Interrupt time is included: on this kernel the
+        softirq work of loopback networking shows up in the busy process's own stime too,
+        so leaving it out would hide that much of a neighbour's work."""
+        return self.user_system + self.interrupts
+
+    def __sub__(self, other: CoreTimes) -> CoreTimes:
+        return CoreTimes(
+            self.user_system - other.user_system,
+            self.interrupts - other.interrupts,
+            self.idle - other.idle,
+            self.steal - other.steal,
+        )
+
+
+def core_times() -> dict[int, CoreTimes]:
+    times: dict[int, CoreTimes] = {}
+    for line in Path("/proc/stat").read_text().splitlines():
+        name, *values = line.split()
+        if not name.startswith("cpu") or name == "cpu":
+            continue
+        user, nice, system, idle, iowait, irq, softirq, steal = (int(v) for v in values[:8])
+        times[int(name[3:])] = CoreTimes(
+            (user + nice + system) / _CLK_TCK,
+            (irq + softirq) / _CLK_TCK,
+            (idle + iowait) / _CLK_TCK,
+            steal / _CLK_TCK,
+        )
+    return times
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+@dataclass(frozen=True)
+class Window:
+    """What the two cores did while one measurement ran.
+
+    ``foreign`` is the core's busy time not explained by the processes we account for: on
+    the server core, the servers we started; on the load core, the load generator (counted
+    when it exits, so it must run to completion inside the window). A busy neighbour (tests,
+    a build, another benchmark) shows up here and makes the measurement untrustworthy. On a
+    quiet host it stays within a few percent of the window.
+    """
+
+    seconds: float
+    server_cpu_s: float
+    idle_servers_cpu_s: float
+    load_cpu_s: float
+    server_core: CoreTimes
+    load_core: CoreTimes
+    server_core_foreign_s: float
+    load_core_foreign_s: float
+
+    def noise(self) -> float:
+        """The largest share of the window lost to others (foreign work or steal), 0..1."""
+        if self.seconds <= 0:
+            return 0.0
+        return (
+            max(
+                self.server_core_foreign_s,
+                self.load_core_foreign_s,
+                self.server_core.steal,
+                self.load_core.steal,
+            )
+            / self.seconds
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        def core(times: CoreTimes) -> dict[str, float]:
+            return {name: round(value, 3) for name, value in asdict(times).items()}
+
+        return {
+            "seconds": round(self.seconds, 3),
+            "server_cpu_s": round(self.server_cpu_s, 3),
+            "idle_servers_cpu_s": round(self.idle_servers_cpu_s, 3),
+            "load_cpu_s": round(self.load_cpu_s, 3),
+            "server_core": core(self.server_core),
+            "load_core": core(self.load_core),
+            "server_core_foreign_s": round(self.server_core_foreign_s, 3),
+            "load_core_foreign_s": round(self.load_core_foreign_s, 3),
+            "noise": round(self.noise(), 3),
+        }
+
+
+def measure_window(
+    server: Server,
+    idle_servers: Sequence[Server],
+    load: Callable[[], T],
+    *,
+    server_cpu: int = SERVER_CPU,
+    load_cpu: int = LOAD_CPU,
+) -> tuple[T, Window]:
+    """Run ``load()`` (e.g. a wrk run) and account for the CPU time of both cores meanwhile."""
+    idle_before = sum(s.cpu_seconds() for s in idle_servers)
+    cores_before = core_times()
+    server_before = server.cpu_seconds()
+    children_before = _children_cpu()
+    started = time.monotonic()
+    result = load()
+    seconds = time.monotonic() - started
+    children_after = _children_cpu()
+    server_after = server.cpu_seconds()
+    cores_after = core_times()
+    idle_after = sum(s.cpu_seconds() for s in idle_servers)
+    server_core = cores_after[server_cpu] - cores_before[server_cpu]
+    load_core = cores_after[load_cpu] - cores_before[load_cpu]
+    server_s = server_after - server_before
+    idle_s = idle_after - idle_before
+    load_s = children_after - children_before
+    window = Window(
+        seconds=seconds,
+        server_cpu_s=server_s,
+        idle_servers_cpu_s=idle_s,
+        load_cpu_s=load_s,
+        server_core=server_core,
+        load_core=load_core,
+        server_core_foreign_s=max(0.0, server_core.busy - server_s - idle_s),
+        load_core_foreign_s=max(0.0, load_core.busy - load_s),
+    )
+    return result, window
+
+
+def host_busy_share(seconds: float = 1.0) -> float:
+    """Share of all cores busy with processes over ``seconds`` of doing nothing ourselves."""
+    before = core_times()
+    time.sleep(seconds)
+    after = core_times()
+    busy = sum((after[c] - before[c]).user_system for c in after)
+    return busy / (seconds * len(after))
+
+
+def wait_for_quiet(limit: float, *, max_wait_s: float = 30.0, window_s: float = 1.0) -> float:
+    """Wait (at most ``max_wait_s``) for a ``window_s`` in which other processes keep the
+    CPUs busy less than ``limit`` of the time; return the last share seen."""
+    deadline = time.monotonic() + max_wait_s
+    share = host_busy_share(window_s)
+    while share > limit and time.monotonic() < deadline:
+        share = host_busy_share(window_s)
+    return share
 
 
 # --------------------------------------------------------------------------- wrk
@@ -405,7 +582,7 @@ def run_wrk(
             command, capture_output=True, text=True, timeout=seconds + 30, check=False
         )
     except subprocess.TimeoutExpired as error:
-        raise BenchError(f"wrk did not finish within {seconds + 30} s: {' '.join(command)}") from error
+        raise BenchError(f"wrk ran over {seconds + 30} s: {' '.join(command)}") from error
     if done.returncode != 0:
         raise BenchError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
     return parse_wrk(done.stdout)
@@ -455,16 +632,28 @@ def _git_revision() -> str:
     """Short commit of the project, with ``+dirty`` when src/ has uncommitted changes."""
     git = ["git", "-C", str(PROJECT_DIR)]
     try:
-        head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, timeout=10, check=True).stdout.strip()
-        status = subprocess.run([*git, "status", "--porcelain", "--", "src"], capture_output=True,
-                                text=True, timeout=10, check=True).stdout.strip()
+        head = subprocess.run(
+            [*git, "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        status = subprocess.run(
+            [*git, "status", "--porcelain", "--", "src"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return head + ("+dirty" if status else "")
 
 
-def machine_info(packages: Sequence[str] = ("granian", "uvicorn", "uvloop", "httptools")) -> dict[str, Any]:
+def machine_info(
+    packages: Sequence[str] = ("granian", "uvicorn", "uvloop", "httptools"),
+) -> dict[str, Any]:
     return {
         "date_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "nproc": os.cpu_count(),

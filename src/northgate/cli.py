@@ -65,13 +65,16 @@ def serve(
     run_server(settings.server, settings.host, settings.port, settings.workers)
 
 
-def run_server(server: ServerName, host: str, port: int, workers: int) -> None:
+def run_server(
+    server: ServerName, host: str, port: int, workers: int, target: str = APP_FACTORY
+) -> None:
+    """Serve ``target`` (an app factory) the way production does; benchmarks reuse it."""
     if server == "granian":
         from granian import Granian
         from granian.constants import Interfaces
 
         Granian(
-            APP_FACTORY,
+            target,
             factory=True,
             interface=Interfaces.ASGI,
             address=host,
@@ -83,7 +86,7 @@ def run_server(server: ServerName, host: str, port: int, workers: int) -> None:
         import uvicorn
 
         uvicorn.run(
-            APP_FACTORY,
+            target,
             factory=True,
             host=host,
             port=port,

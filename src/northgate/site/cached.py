@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
@@ -120,6 +121,7 @@ def parse_http_date(value: bytes) -> datetime | None:
     return parsed
 
 
+@lru_cache(maxsize=256)
 def accepts_gzip(accept_encoding: bytes | None) -> bool:
     """True when gzip has a quality above zero: named explicitly, or else through ``*``."""
     if not accept_encoding:

@@ -3,13 +3,16 @@ recover when load drops (never stuck at the floor)."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from dataclasses import dataclass
 
 import pytest
 
+from northgate.edge.gate.concurrency import ConcurrencyGuard
 from northgate.edge.gate.limiter import AIMDLimit, GradientLimit
 from northgate.edge.gate.rate import RateGovernor, TokenBucket
+from northgate.edge.gate.routes import RequestClass
 
 
 @dataclass
@@ -102,3 +105,56 @@ def test_token_bucket_rate_and_capacity() -> None:
     assert taken == 5
     taken = sum(bucket.take(t / 100) for t in range(1, 101))  # one second, 100 tries
     assert taken in (9, 10)  # floating-point refill at the last step
+
+
+def test_governor_holds_while_the_node_is_full_but_sheds_nothing() -> None:
+    """At its concurrency limit is where an overloaded node should be: admissions already
+    need a free slot, so fullness alone must not starve the line (it used to fall to the
+    floor share in ~10 s, and the outflow with it)."""
+    governor = RateGovernor()
+    for _ in range(60):
+        governor.update(utilisation=1.0, shed=0, waiting=10_000)
+    assert governor.share == 1.0
+    governor.update(utilisation=1.0, shed=1, waiting=10_000)  # admitted work refused
+    assert governor.share == pytest.approx(governor.backoff)  # back off at once
+    for _ in range(10):
+        governor.update(utilisation=1.0, shed=0, waiting=10_000)
+    assert governor.share == pytest.approx(governor.backoff)  # full, fine: hold
+    for _ in range(10):
+        governor.update(utilisation=0.2, shed=0, waiting=10_000)  # room again: climb
+    assert governor.share == 1.0
+
+
+def test_gradient_on_one_core_rarely_probes_the_limit_that_doubled_latency() -> None:
+    """One core, CPU-bound: two in flight take twice as long as one. The limit goes back
+    to 2 ever more rarely (the p99 of admitted requests is the p99 at the limit it probes),
+    and still grows at once when the node gets more capacity."""
+    rng, clock = random.Random(7), [0.0]
+    limit = GradientLimit(initial=20, floor=1, ceiling=1000)
+    server = Server(workers=1, service=0.01)
+    drive(limit, server, demand=1000, seconds=60, clock=clock, rng=rng)  # settle
+    time_at: dict[int, float] = {}
+    end = clock[0] + 120
+    while clock[0] < end:
+        in_flight = limit.limit
+        rtt = server.latency(in_flight, rng)
+        step = rtt / in_flight
+        time_at[in_flight] = time_at.get(in_flight, 0.0) + step
+        clock[0] += step
+        limit.sample(rtt, in_flight, clock[0])
+    assert time_at.get(1, 0.0) / sum(time_at.values()) >= 0.97, time_at
+    server.workers = 8  # more capacity (say, the handler now waits on I/O)
+    drive(limit, server, demand=1000, seconds=90, clock=clock, rng=rng)
+    assert limit.limit >= 6
+
+
+async def test_guard_counts_critical_requests_forced_over_the_limit() -> None:
+    limiter = GradientLimit(initial=1, floor=1, ceiling=1)
+    guard = ConcurrencyGuard(limiter, critical_wait=0.01)
+    assert await guard.acquire(RequestClass.CRITICAL) == 1  # the only slot
+    handed = asyncio.create_task(guard.acquire(RequestClass.CRITICAL))
+    await asyncio.sleep(0)
+    guard.release(0.0, 1)  # a slot is handed over in time: not forced
+    assert await handed == 1 and guard.forced == 0
+    assert await guard.acquire(RequestClass.CRITICAL) == 2  # waited 10 ms, let in anyway
+    assert guard.forced == 1 and guard.in_flight == 2

@@ -205,3 +205,75 @@ async def test_admin_reads_and_changes_limits(
     assert off.json()["enabled"] is False
     for _ in range(5):  # disabled: everything passes
         assert (await clients(gate).get("/en/eta/apply")).text == "the page"
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("ng_pass=P.s; ng_visitor=V.1.2", ("P.s", "V.1.2")),
+        ('theme=dark;ng_visitor="V.1.2" ; other=x=y', (None, "V.1.2")),
+        ("xng_pass=no; ng_passport=no; ng_pass", (None, None)),
+        ("ng_visitor=; ng_pass=P", ("P", None)),
+        ("=;;; ng_pass=P=q; \x7f", ("P=q", None)),
+    ],
+)
+def test_cookie_header_parsing(header: str, expected: tuple[str | None, str | None]) -> None:
+    from northgate.edge.gate.middleware import _our_cookies
+
+    assert _our_cookies(header) == expected
+
+
+async def test_a_poll_that_changes_nothing_gets_its_own_token_back(
+    make_gate: Callable[..., tuple[Gate, App]], clients: Callable[[Gate], httpx.AsyncClient]
+) -> None:
+    gate, _app = make_gate(gate_admissions_per_minute=1)
+    await clients(gate).get("/api/v1/applications/X")  # takes the only token
+    client = clients(gate)
+    first = await client.post("/api/v1/applications")
+    visitor = first.json()["visitor"]
+    assert f"ng_visitor={visitor};" in first.headers["set-cookie"]
+    again = await client.post("/api/v1/applications")  # the cookie jar sends it back
+    assert again.json()["visitor"] == visitor and again.json()["place"] == 1
+    assert f"ng_visitor={visitor};" in again.headers["set-cookie"]
+
+
+async def test_waiting_room_json_is_valid_and_complete(
+    make_gate: Callable[..., tuple[Gate, App]], clients: Callable[[Gate], httpx.AsyncClient]
+) -> None:
+    """Built by formatting rather than json.dumps: same fields, same types, valid JSON."""
+    gate, _app = make_gate(gate_admissions_per_minute=1)
+    await clients(gate).get("/api/v1/x")
+    waiting = await clients(gate).get("/api/v1/x")
+    body = json.loads(waiting.content)
+    assert set(body) == {
+        "status", "place", "ahead", "waiting", "estimated_wait_seconds",
+        "estimated_admission_at", "retry_after", "next_check_at", "opens_at", "visitor",
+    }  # fmt: skip
+    assert body["status"] == "waiting" and body["opens_at"] is None
+    assert isinstance(body["estimated_wait_seconds"], int)
+    assert body["estimated_admission_at"].endswith("+00:00")
+    assert body["retry_after"] == int(waiting.headers["retry-after"])
+    assert int(waiting.headers["content-length"]) == len(waiting.content)
+
+
+def test_waiting_json_matches_json_dumps() -> None:
+    from northgate.edge.gate.core import Admission
+    from northgate.edge.gate.room import waiting_json
+    from northgate.edge.gate.visitor import Visitor
+
+    cases = [
+        Admission(False, Visitor("a"), position=4, waiting=9, wait=12.2, due=1_800_000_013,
+                  retry=7),
+        Admission(False, Visitor("b"), position=0, waiting=1, wait=None, retry=20,
+                  prequeue=True, opens_at=1_800_000_600.5),
+    ]  # fmt: skip
+    for admission in cases:
+        token = 'tok"en\\é'  # escaped by the JSON encoder, whatever a backend puts there
+        built = json.loads(waiting_json(admission, 1_800_000_000.7, admission.retry, token))
+        assert built["visitor"] == token
+        assert built["next_check_at"] == f"2027-01-15T08:00:{admission.retry:02d}+00:00"
+        assert built["place"] == admission.position + 1
+        assert built["status"] == ("prequeue" if admission.prequeue else "waiting")
+        if admission.opens_at:
+            assert built["opens_at"] == "2027-01-15T08:10:00+00:00"
+            assert built["estimated_admission_at"] is None

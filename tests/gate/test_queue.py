@@ -3,6 +3,7 @@ the pre-queue shuffle."""
 
 from __future__ import annotations
 
+import random
 import secrets
 from collections.abc import AsyncIterator
 
@@ -156,3 +157,40 @@ def test_permutation_is_a_bijection() -> None:
     for n in (1, 2, 3, 7, 100, 1000):
         images = {permute(b"key", i, n) for i in range(n)}
         assert images == set(range(n))
+
+
+def test_ticket_counts_stay_exact_across_growth() -> None:
+    """The line's index grows by doubling without re-adding every place; positions after
+    each doubling must match a plain count."""
+    queue = TicketQueue(abandon_after=1e9)
+    rng = random.Random(3)
+    live: list[int] = []
+    for step in range(20_000):
+        live.append(queue.join(float(step)).ticket)
+        if rng.random() < 0.4 and len(live) > 1:
+            queue.leave(live.pop(rng.randrange(len(live))))
+        if step % 997 == 0 or step in (1023, 1024, 1025, 2047, 2048, 4096):
+            probe = live[rng.randrange(len(live))]
+            expected = sum(1 for ticket in live if ticket < probe)
+            place = queue.touch(probe, float(step))
+            assert place is not None and place.position == expected
+    assert queue.live == len(live)
+
+
+async def test_a_full_node_keeps_its_admission_rate_until_work_is_refused() -> None:
+    """Adaptive mode under overload: in flight at the limit, nothing shed, the outflow holds;
+    once admitted work is refused or forced in over the limit, it slows down."""
+    core = make_core(MemoryBackend(), mode="adaptive", admissions_per_minute=6000)
+    configured = core.rate()
+    guard = core.guard
+    for _ in range(15):  # 15 ticks at the limit, every slot busy, nothing shed
+        guard.in_flight = guard.peak_in_flight = guard.limit
+        await core.tick()
+    assert core.rate() == pytest.approx(configured)
+    guard.forced = 3  # CRITICAL requests waited critical_wait and went in over the limit
+    await core.tick()
+    assert core.rate() < configured
+    share = core.governor.share
+    core.count_shed("default")  # admitted visitors' pages refused
+    await core.tick()
+    assert core.governor.share < share

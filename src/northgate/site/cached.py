@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
+from functools import lru_cache
 
 Headers = list[tuple[bytes, bytes]]
 

@@ -41,6 +41,9 @@ class ConcurrencyGuard:
         self.clock = clock
         self.in_flight = 0
         self.peak_in_flight = 0
+        # CRITICAL requests let in over the limit after waiting ``critical_wait``: admitted
+        # work the node could not serve in time, like a shed one (see RateGovernor).
+        self.forced = 0
         self._critical: deque[asyncio.Future[None]] = deque()
         self._default: deque[asyncio.Future[None]] = deque()
 
@@ -66,6 +69,7 @@ class ConcurrencyGuard:
         if klass == RequestClass.CRITICAL:
             if await self._wait(self._critical, self.critical_wait):
                 return self.in_flight
+            self.forced += 1
             return self._enter()  # waited long enough: over the limit, but never refused
         baseline = self.limiter.baseline or 0.05
         timeout = min(self.max_wait, max(0.002, baseline * self.wait_factor))

@@ -133,20 +133,23 @@ class GateCore:
     async def admit(self, visitor: Visitor | None, now: float) -> Admission:
         visitor = visitor or new_visitor()
         limits = self.limits
-        issued = self.signer.issue(visitor.id, int(now), new_jti())
         rate = self.rate()
         max_active = limits.max_active
         if self.degraded:
             max_active = max(1, int(max_active * self.fallback_share))
         allow = limits.mode == "fixed" or self.guard.in_flight < self.guard.limit
+        # Under overload most calls end in the waiting room: mint the pass only on admission,
+        # and draw its jti only when this node has room (no backend admits without).
+        jti = new_jti() if allow else ""
+        issued_at = int(now)
         pre = visitor.gen.endswith(PRE)
         request = PollRequest(
             now=now,
             ticket=visitor.ticket,
             gen=visitor.gen.removesuffix(PRE) if pre else visitor.gen,
             pre=pre,
-            jti=issued.jti,
-            pass_expires=float(issued.expires_at),
+            jti=jti,
+            pass_expires=float(self.signer.expires_at(issued_at)),
             allow=allow,
             rate=rate,
             capacity=bucket_capacity(rate, limits.poll_seconds),
@@ -160,6 +163,7 @@ class GateCore:
             self.metrics.count("prequeue_placed")
             result = await self.backend.poll(replace(request, ticket=ticket, pre=False))
         if result.outcome == Outcome.ADMITTED:
+            issued = self.signer.issue(visitor.id, issued_at, jti)
             self.metrics.count("admitted")
             if visitor.joined:
                 self.metrics.wait_seconds.observe(max(0.0, now - visitor.joined))
@@ -224,8 +228,9 @@ class GateCore:
         utilisation = guard.peak_in_flight / max(1, guard.limit)
         guard.peak_in_flight = guard.in_flight
         shed, self._shed_in_tick = self._shed_in_tick, 0
+        forced, guard.forced = guard.forced, 0
         waiting = self.snapshot.waiting if self.snapshot else 0
-        share = self.governor.update(utilisation, shed, waiting)
+        share = self.governor.update(utilisation, shed + forced, waiting)
         snapshot = await self.backend.snapshot(
             now, self.node, share, self._revoked_since, self.limits.abandon_after
         )

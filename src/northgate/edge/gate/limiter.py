@@ -68,6 +68,8 @@ class GradientLimit:
     settle: float = 0.1  # headroom, as a share of the limit, once latency rises
     probe_every: float = 30.0  # seconds of continuous queueing before re-measuring
     probe_samples: int = 20
+    knee_hold: float = 2.0  # seconds to stay below a limit that pushed latency past tolerance
+    knee_hold_max: float = 60.0  # doubling each time the same limit fails again
     window: int = 10_000
     window_seconds: float = 0.5
     min_window: int = 10
@@ -76,6 +78,9 @@ class GradientLimit:
     _window: _Window = field(init=False, default_factory=_Window)
     _probe: _Window | None = field(init=False, default=None)
     _queueing_since: float | None = field(init=False, default=None)
+    _knee: int = field(init=False, default=0)  # a limit that failed recently; 0: none
+    _knee_until: float = field(init=False, default=0.0)
+    _knee_for: float = field(init=False, default=0.0)
 
     def __post_init__(self) -> None:
         self.estimated = float(min(max(self.initial, self.floor), self.ceiling))
@@ -136,6 +141,7 @@ class GradientLimit:
             return
         if in_flight < self.estimated / 2 and not queueing:
             return  # app-limited: no evidence that more would be served well
+        self._remember_knee(short, now)
         gradient = max(0.5, min(1.0, self.tolerance * self.baseline / short))
         # Probe quickly while latency sits at the baseline, settle gently once it rises.
         if queueing:
@@ -144,7 +150,33 @@ class GradientLimit:
             headroom = math.sqrt(self.estimated)
         target = self.estimated * gradient + headroom
         updated = self.estimated * (1 - self.smoothing) + target * self.smoothing
+        if self._knee and now < self._knee_until:
+            updated = min(updated, self._knee - 0.001)  # not back to the failed limit yet
         self.estimated = min(max(updated, self.floor), self.ceiling)
+
+    def _remember_knee(self, short: float, now: float) -> None:
+        """Back off from re-probing a limit that just pushed latency past tolerance.
+
+        Near the floor one more slot is a big step: on one core, a CPU-bound handler at two
+        in flight takes twice as long as at one. The sqrt(limit) headroom climbs back to
+        that limit within a couple of windows, so without a memory the limit spent a third
+        of its time there and the p99 of admitted requests was the p99 at the higher limit.
+        So a limit that failed is avoided for ``knee_hold`` seconds, twice as long each time
+        the same limit fails again (up to ``knee_hold_max``), and forgotten as soon as it
+        (or more) is served within tolerance: when the node gets faster, the limit grows.
+        A falling limit resets the hold, so an outage does not leave long holds behind.
+        """
+        level = int(self.estimated)
+        if short > self.tolerance * self.baseline:
+            if level <= self.floor:
+                return
+            again = level == self._knee
+            self._knee_for = (
+                min(self.knee_hold_max, self._knee_for * 2) if again else self.knee_hold
+            )
+            self._knee, self._knee_until = level, now + self._knee_for
+        elif self._knee and level >= self._knee:
+            self._knee, self._knee_for = 0, 0.0
 
 
 @dataclass

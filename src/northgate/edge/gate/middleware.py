@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from http.cookies import SimpleCookie
 
 from northgate.edge.asgi import ASGIApp, Message, Receive, Scope, Send
 from northgate.edge.gate.admin import GateAdmin
@@ -39,22 +38,36 @@ def _cookies(scope: Scope) -> tuple[str | None, str | None, str | None, str | No
     for name, value in scope["headers"]:
         if name == b"cookie":
             text = value.decode("latin-1")
-            if PASS_COOKIE not in text and VISITOR_COOKIE not in text:
-                continue
-            jar: SimpleCookie = SimpleCookie()
-            try:
-                jar.load(text)
-            except Exception:  # a malformed cookie header is not a pass  # noqa: S112
-                continue
-            if PASS_COOKIE in jar:
-                pass_cookie = jar[PASS_COOKIE].value
-            if VISITOR_COOKIE in jar:
-                visitor_cookie = jar[VISITOR_COOKIE].value
+            if PASS_COOKIE in text or VISITOR_COOKIE in text:
+                found_pass, found_visitor = _our_cookies(text)
+                pass_cookie = found_pass or pass_cookie
+                visitor_cookie = found_visitor or visitor_cookie
         elif name == PASS_HEADER:
             pass_header = value.decode("latin-1")
         elif name == VISITOR_HEADER:
             visitor_header = value.decode("latin-1")
     return pass_cookie, visitor_cookie, pass_header, visitor_header
+
+
+def _our_cookies(text: str) -> tuple[str | None, str | None]:
+    """The pass and visitor cookies in one Cookie header (RFC 6265 ``name=value; ...``).
+
+    A split, not ``http.cookies.SimpleCookie``: that parser cost more than the rest of a
+    waiting-room poll's cookie handling, and it drops *every* cookie of a header when it
+    meets one it dislikes. Both values are base64url and dots, checked by their HMAC next,
+    so nothing here needs unquoting; a malformed header simply yields no pass.
+    """
+    pass_cookie = visitor_cookie = None
+    for part in text.split(";"):
+        name, sep, value = part.partition("=")
+        if not sep:
+            continue
+        name = name.strip()
+        if name == PASS_COOKIE:
+            pass_cookie = value.strip().strip('"') or None
+        elif name == VISITOR_COOKIE:
+            visitor_cookie = value.strip().strip('"') or None
+    return pass_cookie, visitor_cookie
 
 
 class Gate:
@@ -107,10 +120,13 @@ class Gate:
                 admitted = checked
         extra: list[tuple[bytes, bytes]] = []
         if admitted is None and route.needs_pass:
-            visitor = core.visitors.decode(visitor_header or visitor_cookie)
+            presented = visitor_header or visitor_cookie
+            visitor = core.visitors.decode(presented)
             admission = await core.admit(visitor, now)
             if not admission.admitted:
-                await self._wait(scope, send, admission, now)
+                # A poll that changed nothing sends the same signed value back: no new HMAC.
+                same = presented if visitor is not None and admission.visitor == visitor else None
+                await self._wait(scope, send, admission, now, same)
                 return
             assert admission.token is not None and admission.issued is not None
             admitted = admission.issued
@@ -152,9 +168,11 @@ class Gate:
             (GATE_HEADER, b"admitted"),
         ]
 
-    async def _wait(self, scope: Scope, send: Send, admission: Admission, now: float) -> None:
+    async def _wait(
+        self, scope: Scope, send: Send, admission: Admission, now: float, token: str | None
+    ) -> None:
         scope.setdefault("state", {})["northgate.outcome"] = "queued"
-        token = self.core.visitors.encode(admission.visitor)
+        token = token or self.core.visitors.encode(admission.visitor)
         cookies = [self._cookie(VISITOR_COOKIE, token, VISITOR_MAX_AGE), (GATE_HEADER, b"queued")]
         await self.room.send(scope, send, admission, now, cookies, token)
 

@@ -17,8 +17,9 @@ import binascii
 import enum
 import hashlib
 import hmac
-import secrets
 from dataclasses import dataclass
+
+from northgate.edge.gate import ids
 
 VERSION = "v1"
 MAX_TOKEN_LENGTH = 512
@@ -61,7 +62,7 @@ def _unb64(text: str) -> bytes:
 
 
 def new_jti() -> str:
-    return secrets.token_urlsafe(12)
+    return ids.token(12)
 
 
 class PassSigner:
@@ -76,14 +77,18 @@ class PassSigner:
         self.cap = max(cap, ttl)
 
     def _mac(self, payload: bytes) -> bytes:
-        return hmac.new(self._key, payload, hashlib.sha256).digest()
+        return hmac.digest(self._key, payload, hashlib.sha256)  # one-shot: no HMAC object
 
     def sign(self, admitted: Pass) -> str:
         payload = admitted.payload().encode()
         return f"{_b64(payload)}.{_b64(self._mac(payload))}"
 
+    def expires_at(self, now: int) -> int:
+        """When a pass issued at ``now`` expires (before any renewal)."""
+        return min(now + self.ttl, now + self.cap)
+
     def issue(self, visitor: str, now: int, jti: str | None = None) -> Pass:
-        return Pass(self.event, visitor, now, min(now + self.ttl, now + self.cap), jti or new_jti())
+        return Pass(self.event, visitor, now, self.expires_at(now), jti or new_jti())
 
     def verify(self, token: str, now: int) -> Pass:
         """The pass in ``token``, or :class:`PassRefused` saying why not (no revocation check)."""

@@ -17,6 +17,8 @@ import datetime as dt
 import json
 import math
 from collections.abc import Mapping
+from functools import lru_cache
+from json.encoder import encode_basestring_ascii as _json_string
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -124,8 +126,36 @@ def request_url(scope: Scope) -> str:
     return "".join(c for c in url if 0x20 < ord(c) < 0x7F)
 
 
-def _iso(timestamp: float) -> str:
-    return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat(timespec="seconds")
+@lru_cache(maxsize=512)
+def _iso(second: int) -> str:
+    """ISO 8601 of a whole Unix second, cached: every waiter polling in the same second is
+    told the same few times (formatting a datetime cost more than the rest of the JSON)."""
+    return dt.datetime.fromtimestamp(second, dt.UTC).isoformat(timespec="seconds")
+
+
+def _iso_or_null(second: float) -> str:
+    return f'"{_iso(int(second))}"' if second else "null"
+
+
+def waiting_json(admission: Admission, now: float, retry: int, visitor_token: str) -> bytes:
+    """The waiting room for API clients, built by formatting, not ``json.dumps`` of a dict:
+    one of these answers goes to every arrival and every poll under overload. The fields
+    are numbers, ISO dates and one string escaped by the JSON encoder's C helper."""
+    wait = "null" if admission.wait is None else str(math.ceil(admission.wait))
+    return (
+        f'{{"status": "{"prequeue" if admission.prequeue else "waiting"}", '
+        f'"place": {admission.position + 1}, "ahead": {admission.position}, '
+        f'"waiting": {admission.waiting}, "estimated_wait_seconds": {wait}, '
+        f'"estimated_admission_at": {_iso_or_null(admission.due)}, '
+        f'"retry_after": {retry}, "next_check_at": "{_iso(int(now) + retry)}", '
+        f'"opens_at": {_iso_or_null(admission.opens_at)}, '
+        f'"visitor": {_json_string(visitor_token)}}}'
+    ).encode()
+
+
+@lru_cache(maxsize=64)
+def _shed_json(retry: int) -> bytes:
+    return json.dumps({"error": "busy", "retry_after": retry}).encode()
 
 
 class WaitingRoom:
@@ -144,30 +174,16 @@ class WaitingRoom:
         visitor_token: str,
     ) -> None:
         retry = admission.retry
-        url = request_url(scope)
         if wants_json(scope):
-            body = {
-                "status": "prequeue" if admission.prequeue else "waiting",
-                "place": admission.position + 1,
-                "ahead": admission.position,
-                "waiting": admission.waiting,
-                "estimated_wait_seconds": None
-                if admission.wait is None
-                else math.ceil(admission.wait),
-                "estimated_admission_at": _iso(admission.due) if admission.due else None,
-                "retry_after": retry,
-                "next_check_at": _iso(now + retry),
-                "opens_at": _iso(admission.opens_at) if admission.opens_at else None,
-                "visitor": visitor_token,
-            }
             await _send(
                 send,
                 503,
-                json.dumps(body).encode(),
+                waiting_json(admission, now, retry, visitor_token),
                 b"application/json",
                 [(b"retry-after", str(retry).encode()), *cookies],
             )
             return
+        url = request_url(scope)
         lang = language_of_path(scope["path"])
         page = self.pages[(lang, admission.prequeue)]
         opens = dt.datetime.fromtimestamp(admission.opens_at or now, EASTERN)
@@ -193,8 +209,7 @@ class WaitingRoom:
     async def shed(self, scope: Scope, send: Send, retry: int) -> None:
         headers = [(b"retry-after", str(retry).encode()), (b"x-northgate-gate", b"shed")]
         if wants_json(scope):
-            body = json.dumps({"error": "busy", "retry_after": retry}).encode()
-            await _send(send, 503, body, b"application/json", headers)
+            await _send(send, 503, _shed_json(retry), b"application/json", headers)
             return
         await self.errors.send(scope, send, 503, extra_headers=headers)
 

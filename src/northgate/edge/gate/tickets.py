@@ -19,22 +19,22 @@ from dataclasses import dataclass
 
 
 class _Fenwick:
-    """Prefix sums of 0/1 flags over 1..n, growing by doubling."""
+    """Prefix sums of 0/1 flags over 1..n, growing by doubling (n stays a power of two)."""
 
     def __init__(self, size: int = 1024) -> None:
-        self.size = size
-        self.tree = array("i", [0]) * (size + 1)
+        self.size = 1 << max(0, size - 1).bit_length()
+        self.tree = array("i", [0]) * (self.size + 1)
 
     def _grow(self, needed: int) -> None:
-        flags = [self.range(i, i) for i in range(1, self.size + 1)]
-        size = self.size
-        while size < needed:
-            size *= 2
-        self.size = size
-        self.tree = array("i", [0]) * (size + 1)
-        for index, flag in enumerate(flags, start=1):
-            if flag:
-                self.add(index, flag)
+        # Node i sums flags (i - lowbit(i), i], whatever n is: doubling n = 2^k leaves the
+        # old nodes as they are; of the new ones only node 2n reaches below n + 1 (it sums
+        # everything), and the rest cover new, empty tickets. O(n) copying, instead of
+        # re-adding every flag (which showed in the waiting room's profile under overload).
+        while self.size < needed:
+            total = self.prefix(self.size)
+            self.tree.extend(array("i", [0]) * self.size)
+            self.size *= 2
+            self.tree[self.size] = total
 
     def add(self, index: int, delta: int) -> None:
         if index > self.size:

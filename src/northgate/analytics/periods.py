@@ -87,7 +87,9 @@ def period_between(start: dt.datetime, end: dt.datetime) -> Period:
 
 
 def last_hours(now: dt.datetime, hours: float) -> Period:
-    end = _floor(now, MINUTE)
+    """The last ``hours`` up to now, the minute still filling included: asked "how many in
+    the last two hours", nobody expects the arrivals of the current minute to be missing."""
+    end = _ceil(now, MINUTE)
     return period_between(end - dt.timedelta(hours=hours), end)
 
 

@@ -22,8 +22,8 @@ from tests.analytics.support import BROWSER, window
 from tests.support.live import LiveServer, start_server
 
 
-def record(analytics: Analytics, n: int, address: str = "8.8.8.8") -> None:
-    now = time.time()
+def record(analytics: Analytics, n: int, address: str = "8.8.8.8", at: float | None = None) -> None:
+    now = time.time() if at is None else at
     for i in range(n):
         analytics.recorder.record(
             started=now,
@@ -209,3 +209,41 @@ def test_kill_9_loses_at_most_the_last_interval_and_a_restart_adds_nothing(
     finally:
         restarted.stop()  # graceful: its (empty) last round adds nothing
     assert _count_in(url) == after_kill
+
+
+async def visitors_stored(sql: SqlStore) -> int:
+    start, end = window()
+    sketches = await sql.sketches("minute", start, end)
+    return sum(s.count() for key, s in sketches.items() if key.dimension == "all")
+
+
+async def test_visitors_go_out_less_often_than_counts(make: Callable[[], Analytics]) -> None:
+    analytics = make()
+    flusher = analytics.flusher
+    now = time.time() // 60 * 60 + 1  # early in a minute: rounds below stay in it
+    flusher.clock = lambda: now
+    record(analytics, 7, "8.8.8.8", at=now)
+    await flusher.flush()  # the first round writes counts and visitors
+    assert await visitors_stored(analytics.sql) == 7
+
+    record(analytics, 7, "9.9.9.9", at=now)
+    assert await flusher.flush() == 7  # counts at once ...
+    assert await visitors_stored(analytics.sql) == 7  # ... visitors held back
+    assert flusher._visitors.visitors
+
+    now += flusher.visitors_interval
+    await flusher.flush()  # the interval is up: held visitors are written
+    assert await visitors_stored(analytics.sql) == 14
+
+    record(analytics, 7, "1.1.1.1", at=now)
+    now += 1
+    await flusher.flush()
+    assert await visitors_stored(analytics.sql) == 14
+    now += 60  # the minute has closed: its visitors are complete and go out
+    await flusher.flush()
+    assert await visitors_stored(analytics.sql) == 21
+
+    record(analytics, 7, "4.4.4.4", at=now)
+    await analytics.stop()  # the last round writes every visitor gathered
+    assert await visitors_stored(analytics.sql) == 28
+    await analytics.sql.database.close()

@@ -16,8 +16,10 @@ class Delta:
     sketches: dict[SketchKey, Sketch] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, batch: Batch) -> Delta:
-        return cls(batch.batch_id, dict(batch.counts), batch.sketches())
+    def of(cls, batch: Batch, visitors: Batch | None = None) -> Delta:
+        """The counts of ``batch`` and the visitor sketches of ``visitors`` (default: its own)."""
+        source = batch if visitors is None else visitors
+        return cls(batch.batch_id, dict(batch.counts), source.sketches())
 
     @property
     def arrivals(self) -> int:

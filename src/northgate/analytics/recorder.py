@@ -66,6 +66,7 @@ class Recorder:
         # Read X-Forwarded-For only when a proxy may set it.
         self._wants_forwarded_for = bool(self.addresses.trusted)
         self._clients: dict[tuple[int, str | None, bytes | None, bytes], Client] = {}
+        self._routes: dict[tuple[Any, ...], tuple[Section, Lang, Outcome]] = {}
         self._salt_version = -1
 
     # ------------------------------------------------------------------ hot path
@@ -140,22 +141,48 @@ class Recorder:
         if self.salts.version != self._salt_version:
             self._clients.clear()
             self._salt_version = self.salts.version
-        batch = Batch()
-        counts, visitors = batch.counts, batch.visitors
+        routes, clients = self._routes, self._clients
+        if len(routes) >= _MEMO_LIMIT:
+            routes.clear()
+        # Plain tuples in the loop (it runs once per distinct raw key, 10,000s a round);
+        # the few distinct results become named keys at the end.
+        counts: dict[tuple[Any, ...], int] = {}
+        visitors: dict[tuple[int, Section, str], set[int]] = {}
         for (minute, path, peer, forwarded_for, agent, status, retry_after, hint,
              section_hint), n in arrivals.items():  # fmt: skip
             minute = int(minute)
-            country, visitor, bot = self.client(minute, peer, forwarded_for, agent)
-            section: Section = section_hint if is_section(section_hint) else self.sections(path)
-            outcome = outcome_of(
-                status or None, hint=hint, retry_after=retry_after, raised=status == RAISED
-            )
-            lang: Lang = "fr" if path.startswith("/fr/") or path == "/fr" else "en"
-            key = ArrivalKey(minute, section, lang, country, outcome, bot)
+            client = clients.get((minute // _MINUTES_PER_DAY, peer, forwarded_for, agent))
+            if client is None:
+                client = self.client(minute, peer, forwarded_for, agent)
+            country, visitor, bot = client
+            route_key = (path, status, retry_after, hint, section_hint)
+            route = routes.get(route_key)
+            if route is None:
+                route = routes[route_key] = self.route(*route_key)
+            section, lang, outcome = route
+            key = (minute, section, lang, country, outcome, bot)
             counts[key] = counts.get(key, 0) + n
             if visitor is not None:
-                visitors.setdefault(VisitorKey(minute, section, country), set()).add(visitor)
+                vkey = (minute, section, country)
+                hashes = visitors.get(vkey)
+                if hashes is None:
+                    hashes = visitors[vkey] = set()
+                hashes.add(visitor)
+        batch = Batch()
+        batch.counts.update((ArrivalKey(*key), n) for key, n in counts.items())
+        batch.visitors.update((VisitorKey(*vkey), hashes) for vkey, hashes in visitors.items())
         return batch
+
+    def route(
+        self, path: str, status: int, retry_after: bool, hint: object, section_hint: object
+    ) -> tuple[Section, Lang, Outcome]:
+        """Section, language and outcome of a request (memoised by ``take``: they repeat)."""
+        section: Section = section_hint if is_section(section_hint) else self.sections(path)
+        outcome = outcome_of(
+            status or None, hint=hint, retry_after=retry_after, raised=status == RAISED
+        )
+        lang: Lang = "fr" if path.startswith("/fr/") or path == "/fr" else "en"
+        return section, lang, outcome
 
     def client(
         self, minute: int, peer: str | None, forwarded_for: bytes | None, agent: bytes

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Final
+from typing import Final, TypeGuard
 
 from northgate.analytics.dimensions import SECTIONS, Section
 
@@ -37,7 +37,7 @@ _CACHE_LIMIT: Final = 20_000
 _VALID: Final = frozenset(SECTIONS)
 
 
-def is_section(value: object) -> bool:
+def is_section(value: object) -> TypeGuard[Section]:
     return isinstance(value, str) and value in _VALID
 
 

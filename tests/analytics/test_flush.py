@@ -222,28 +222,34 @@ async def test_visitors_go_out_less_often_than_counts(make: Callable[[], Analyti
     flusher = analytics.flusher
     now = time.time() // 60 * 60 + 1  # early in a minute: rounds below stay in it
     flusher.clock = lambda: now
+    # Sketch estimates, not exact counts (two of seven visitors may share a register):
+    # what matters is whether a round added the visitors it was given.
     record(analytics, 7, "8.8.8.8", at=now)
     await flusher.flush()  # the first round writes counts and visitors
-    assert await visitors_stored(analytics.sql) == 7
+    first = await visitors_stored(analytics.sql)
+    assert first >= 5
 
     record(analytics, 7, "9.9.9.9", at=now)
     assert await flusher.flush() == 7  # counts at once ...
-    assert await visitors_stored(analytics.sql) == 7  # ... visitors held back
+    assert await visitors_stored(analytics.sql) == first  # ... visitors held back
     assert flusher._visitors.visitors
 
     now += flusher.visitors_interval
     await flusher.flush()  # the interval is up: held visitors are written
-    assert await visitors_stored(analytics.sql) == 14
+    second = await visitors_stored(analytics.sql)
+    assert second > first
 
+    flusher.visitors_interval = 3600.0  # from here on only a closing minute sends them
     record(analytics, 7, "1.1.1.1", at=now)
     now += 1
     await flusher.flush()
-    assert await visitors_stored(analytics.sql) == 14
+    assert await visitors_stored(analytics.sql) == second
     now += 60  # the minute has closed: its visitors are complete and go out
     await flusher.flush()
-    assert await visitors_stored(analytics.sql) == 21
+    third = await visitors_stored(analytics.sql)
+    assert third > second
 
     record(analytics, 7, "4.4.4.4", at=now)
     await analytics.stop()  # the last round writes every visitor gathered
-    assert await visitors_stored(analytics.sql) == 28
+    assert await visitors_stored(analytics.sql) > third
     await analytics.sql.database.close()

@@ -7,7 +7,8 @@ NORTHGATE_ANALYTICS_ENABLED; wrk pinned to core 0 sends the same requests to bot
     GET /en/eta, a browser User-Agent, X-Forwarded-For from a pool of 10,000 public addresses
     (both servers trust 127.0.0.1 as a proxy), so every request does the tap's real work:
     proxy parsing, country look-up, visitor hash, aggregation, and the flusher writing to
-    SQLite every 5 s (its CPU is in the server's figures).
+    SQLite (counts every 5 s, visitor sketches every 30 s or when a minute closes; its CPU
+    is in the server's figures).
 
 Prints medians of req/s and server CPU per request, and the overhead (target <= 5 %), then
 checks that the tapped server counted every request wrk completed (no more than those plus

@@ -24,10 +24,11 @@ class TrackedSend:
         self.send = send
         self.started = False
 
-    async def __call__(self, message: Message) -> None:
+    def __call__(self, message: Message) -> Awaitable[None]:
+        # Returns send's awaitable rather than awaiting it: no coroutine per message.
         if message["type"] == "http.response.start":
             self.started = True
-        await self.send(message)
+        return self.send(message)
 
 
 def header(scope: Scope, name: bytes) -> bytes | None:

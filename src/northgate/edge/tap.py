@@ -31,10 +31,20 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from northgate.analytics.dimensions import OUTCOMES
+from northgate.analytics.outcomes import OUTCOME_HINT
 from northgate.analytics.recorder import RAISED, Recorder
 from northgate.edge.asgi import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
+
+
+def _retry_after(headers: Any, state: dict[str, Any]) -> bool:
+    """Whether a refusal carried Retry-After; not asked when an inner component said what it
+    did (the gate's waiting room and sheds do, and they are most refusals under load)."""
+    if headers is None or state.get(OUTCOME_HINT) in OUTCOMES:
+        return False
+    return any(name.lower() == b"retry-after" for name, _ in headers)
 
 
 class Tap:
@@ -55,17 +65,15 @@ class Tap:
         if state is None:
             state = scope["state"] = {}
         status = 0
-        retry_after = False
+        refused: Any = None  # headers of a 503 or 429, looked at only if nobody gave a hint
 
         # A plain function returning send's awaitable: no extra coroutine per message.
         def tap_send(message: Message) -> Any:
-            nonlocal status, retry_after
+            nonlocal status, refused
             if message["type"] == "http.response.start":
                 status = message["status"]
                 if status == 503 or status == 429:
-                    retry_after = any(
-                        name.lower() == b"retry-after" for name, _ in message.get("headers", ())
-                    )
+                    refused = message.get("headers", ())
             return send(message)
 
         try:
@@ -74,10 +82,10 @@ class Tap:
             self._arrive(started, scope, RAISED, False, state)
             raise
         except BaseException:  # cancelled: the client went away; not our error
-            self._arrive(started, scope, status, retry_after, state)
+            self._arrive(started, scope, status, _retry_after(refused, state), state)
             raise
         try:
-            self.recorder.arrive(started, scope, status, retry_after, state)
+            self.recorder.arrive(started, scope, status, _retry_after(refused, state), state)
         except Exception:
             self._failed()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 
 class Outcome(enum.IntEnum):
@@ -20,8 +20,9 @@ class Outcome(enum.IntEnum):
     REMAP = 4  # a pre-ticket after opening: the gate maps it to its shuffled place
 
 
-@dataclass(frozen=True)
-class PollRequest:
+# Records built on every gate decision are NamedTuples: a frozen dataclass of a dozen fields
+# took 2.6 us to build (one object.__setattr__ per field), a tenth of a waiting-room answer.
+class PollRequest(NamedTuple):
     now: float  # Unix seconds
     ticket: int  # 0: no place yet
     gen: str  # the queue generation the ticket belongs to
@@ -36,8 +37,7 @@ class PollRequest:
     opens_at: float  # 0: open
 
 
-@dataclass(frozen=True)
-class PollResult:
+class PollResult(NamedTuple):
     outcome: Outcome
     gen: str
     ticket: int

@@ -10,7 +10,7 @@ import random
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from northgate.edge.gate.backend import Backend, Outcome, PollRequest, Snapshot
 from northgate.edge.gate.concurrency import ConcurrencyGuard
@@ -29,8 +29,7 @@ TICK_SECONDS = 1.0
 PRE = "p"  # suffix of the generation of a pre-queue ticket
 
 
-@dataclass(frozen=True)
-class Admission:
+class Admission(NamedTuple):
     """The answer to a visitor without a pass: admitted (with a pass) or told to wait."""
 
     admitted: bool
@@ -161,7 +160,7 @@ class GateCore:
         if result.outcome == Outcome.REMAP:
             ticket = 1 + permute(self.shuffle_key, result.ticket - 1, result.prequeued)
             self.metrics.count("prequeue_placed")
-            result = await self.backend.poll(replace(request, ticket=ticket, pre=False))
+            result = await self.backend.poll(request._replace(ticket=ticket, pre=False))
         if result.outcome == Outcome.ADMITTED:
             issued = self.signer.issue(visitor.id, issued_at, jti)
             self.metrics.count("admitted")

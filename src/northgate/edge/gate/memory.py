@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 
 from northgate.edge.gate.backend import Outcome, PollRequest, PollResult, Snapshot
 from northgate.edge.gate.rate import TokenBucket
@@ -132,4 +131,4 @@ class MemoryBackend:
 
 
 def _without_ticket(request: PollRequest) -> PollRequest:
-    return replace(request, ticket=0, pre=False)
+    return request._replace(ticket=0, pre=False)

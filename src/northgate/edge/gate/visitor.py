@@ -13,15 +13,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from northgate.edge.gate import ids
 
 MAX_LENGTH = 200
 
 
-@dataclass(frozen=True)
-class Visitor:
+class Visitor(NamedTuple):
     id: str
     gen: str = ""
     ticket: int = 0

@@ -158,3 +158,39 @@ async def test_guard_counts_critical_requests_forced_over_the_limit() -> None:
     assert await handed == 1 and guard.forced == 0
     assert await guard.acquire(RequestClass.CRITICAL) == 2  # waited 10 ms, let in anyway
     assert guard.forced == 1 and guard.in_flight == 2
+
+
+async def test_guard_serves_critical_first_then_the_newest_default_waiter() -> None:
+    limiter = GradientLimit(initial=1, floor=1, ceiling=1)
+    limiter.baseline = 1.0  # DEFAULT waits up to max_wait
+    guard = ConcurrencyGuard(limiter, max_wait=1.0)
+    assert await guard.acquire(RequestClass.DEFAULT) == 1
+    assert not guard.has_free_slot() and guard.may_wait()
+    older = asyncio.create_task(guard.acquire(RequestClass.DEFAULT))
+    await asyncio.sleep(0)
+    assert not guard.may_wait()  # one waiter per slot is enough to keep it busy
+    newer = asyncio.create_task(guard.acquire(RequestClass.DEFAULT))
+    critical = asyncio.create_task(guard.acquire(RequestClass.CRITICAL))
+    await asyncio.sleep(0)
+
+    guard.release(0.0, 1)
+    await asyncio.sleep(0)
+    assert critical.done() and not newer.done() and not older.done()
+    guard.release(0.0, 1)
+    await asyncio.sleep(0)
+    assert newer.done() and not older.done()  # newest first: the oldest is about to give up
+    guard.release(0.0, 1)
+    assert await older == 1
+    guard.release(0.0, 1)
+    assert guard.in_flight == 0 and guard.has_free_slot()
+
+
+async def test_a_waiter_gives_up_after_its_wait_and_leaves_no_trace() -> None:
+    limiter = GradientLimit(initial=1, floor=1, ceiling=1)
+    limiter.baseline = 0.01
+    guard = ConcurrencyGuard(limiter)
+    await guard.acquire(RequestClass.DEFAULT)
+    assert await guard.acquire(RequestClass.DEFAULT) is None  # ~10 ms, then refused
+    assert guard.may_wait() and guard.in_flight == 1
+    guard.give_back()
+    assert guard.in_flight == 0 and guard.has_free_slot()

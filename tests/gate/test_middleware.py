@@ -160,6 +160,39 @@ async def test_priority_shedding_under_overload(
     assert counters["shed.sheddable"] == 1 and counters["shed.default"] == 1
 
 
+async def test_a_visitor_whose_turn_has_come_waits_briefly_for_a_slot(
+    make_gate: Callable[..., tuple[Gate, App]], clients: Callable[[Gate], httpx.AsyncClient]
+) -> None:
+    gate, app = make_gate(gate_mode="adaptive", gate_admissions_per_minute=6000,
+                          gate_limit_floor=1, gate_limit_ceiling=1)  # fmt: skip
+    core = gate.core
+    core.limiter._probe = None  # skip the start-up latency measurement
+    core.limiter.baseline = 0.2  # a visitor whose turn has come waits up to 0.2 s for a slot
+    app.delay = 0.05
+    first, second = clients(gate), clients(gate)
+    busy = asyncio.create_task(first.get("/en/eta/apply"))
+    await asyncio.sleep(0.01)
+    # The only slot is taken and nobody is in line: rather than being sent away for
+    # seconds, the newcomer waits for the slot and runs in it as soon as it frees.
+    waited = await second.get("/en/eta/apply")
+    assert (await busy).status_code == 200
+    assert waited.status_code == 200 and waited.headers["x-northgate-gate"] == "admitted"
+    assert waited.text == "the page"
+    assert core.guard.in_flight == 0
+
+    app.delay = 0.5
+    long = asyncio.create_task(first.get("/en/eta/apply/a"))  # holds the slot 0.5 s
+    await asyncio.sleep(0.01)
+    third = clients(gate)
+    queued = await third.get("/en/eta/apply")  # no slot within 0.2 s: keeps a place
+    assert queued.headers["x-northgate-gate"] == "queued" and "<dd>1</dd>" in queued.text
+    assert core.guard.in_flight == 1  # the slot it waited for was not kept
+    await long
+    app.delay = 0.0
+    assert (await third.get("/en/eta/apply")).text == "the page"  # its place, then the slot
+    assert core.guard.in_flight == 0
+
+
 async def test_outcome_hints_for_the_tap(
     make_gate: Callable[..., tuple[Gate, App]],
 ) -> None:

@@ -3,7 +3,7 @@
 - ``SHEDDABLE`` is refused as soon as in flight reaches ``sheddable_share`` of the limit,
   so it goes first and leaves the rest of the room to the journey.
 - ``DEFAULT`` over the limit waits briefly (up to ``wait_factor`` times the no-load
-  latency) for a slot, then is refused.
+  latency) for a slot, then is refused; freed slots go to the newest such waiter.
 - ``CRITICAL`` over the limit waits ahead of ``DEFAULT`` and is let through after
   ``critical_wait`` seconds at the latest: never refused.
 
@@ -44,8 +44,8 @@ class ConcurrencyGuard:
         # CRITICAL requests let in over the limit after waiting ``critical_wait``: admitted
         # work the node could not serve in time, like a shed one (see RateGovernor).
         self.forced = 0
-        self._critical: deque[asyncio.Future[None]] = deque()
-        self._default: deque[asyncio.Future[None]] = deque()
+        self._critical: deque[asyncio.Future[bool]] = deque()
+        self._default: deque[asyncio.Future[bool]] = deque()
 
     @property
     def limit(self) -> int:
@@ -53,6 +53,21 @@ class ConcurrencyGuard:
 
     def _has_room(self) -> bool:
         return self.in_flight < self.limiter.limit
+
+    def has_free_slot(self) -> bool:
+        """Room now, and nobody already waiting for it."""
+        return self.in_flight < self.limiter.limit and not self._critical and not self._default
+
+    def may_wait(self) -> bool:
+        """Whether one more request may wait for a slot: no more wait than there are slots.
+        That is enough to keep every slot busy; beyond it waiting only costs CPU (a timer
+        and a future each) on answers that end in a refusal anyway."""
+        return len(self._critical) + len(self._default) < self.limiter.limit
+
+    def give_back(self) -> None:
+        """Return a slot taken for a request that will not run (no latency sample)."""
+        self.in_flight -= 1
+        self._wake()
 
     async def acquire(self, klass: RequestClass) -> int | None:
         """The number in flight when admitted (for the latency sample), or None: refused."""
@@ -82,24 +97,29 @@ class ConcurrencyGuard:
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         return self.in_flight
 
-    async def _wait(self, line: deque[asyncio.Future[None]], seconds: float) -> bool:
-        """Wait for a slot to be handed over (True) or for the time to run out (False)."""
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    async def _wait(self, line: deque[asyncio.Future[bool]], seconds: float) -> bool:
+        """Wait for a slot to be handed over (True) or for the time to run out (False).
+
+        A timer callback ends the wait, not ``asyncio.wait(timeout=...)``: that builds a
+        task-side future and callbacks per call, and under overload every waiting-room answer
+        may come through here."""
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[bool] = loop.create_future()
         line.append(waiter)
+        timer = loop.call_later(seconds, _expire, waiter)
         try:
-            await asyncio.wait((waiter,), timeout=seconds)
+            granted = await waiter
         except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled():
+            if waiter.done() and not waiter.cancelled() and waiter.result():
                 self.in_flight -= 1  # handed a slot, but the client went away: give it back
                 self._wake()
             waiter.cancel()
             raise
         finally:
-            if not waiter.done():
-                waiter.cancel()
+            timer.cancel()
             if waiter in line:
                 line.remove(waiter)
-        return not waiter.cancelled()
+        return granted
 
     def release(self, started: float, in_flight_at_start: int, *, dropped: bool = False) -> None:
         self.in_flight -= 1
@@ -108,9 +128,18 @@ class ConcurrencyGuard:
         self._wake()
 
     def _wake(self) -> None:
-        for line in (self._critical, self._default):
-            while self.in_flight < self.limiter.limit and line:
-                waiter = line.popleft()
-                if not waiter.done():
-                    waiter.set_result(None)
-                    self._enter()  # the slot is handed over now, not when the waiter runs
+        # CRITICAL in order of arrival. DEFAULT newest first (adaptive LIFO): everyone in that
+        # line gives up after the same short wait, so under overload the oldest waiter is the
+        # one about to give up anyway, and serving the newest keeps the latency of what is
+        # served near the no-load latency instead of "wait + service" for every request.
+        critical, default = self._critical, self._default
+        while self.in_flight < self.limiter.limit and (critical or default):
+            waiter = critical.popleft() if critical else default.pop()
+            if not waiter.done():
+                waiter.set_result(True)
+                self._enter()  # the slot is handed over now, not when the waiter runs
+
+
+def _expire(waiter: asyncio.Future[bool]) -> None:
+    if not waiter.done():
+        waiter.set_result(False)

@@ -63,7 +63,7 @@ if opened == 0 and opens_at > 0 and now < opens_at then
     ticket = prequeued
   end
   save()
-  return {3, gen, ticket, ticket - 1, prequeued, prequeued}
+  return {3, gen, ticket, ticket - 1, prequeued, prequeued, 0}
 end
 if opened == 0 then
   opened = now_s
@@ -83,7 +83,7 @@ end
 if pre then
   if cgen == gen and ticket >= 1 and ticket <= prequeued then
     save()
-    return {4, gen, ticket, 0, live, prequeued}
+    return {4, gen, ticket, 0, live, prequeued, 0}
   end
   ticket = 0
 end
@@ -110,10 +110,7 @@ while head <= tail and n < sweep do
 end
 
 redis.call('ZREMRANGEBYSCORE', active, '-inf', now)
-local budget = 0
-if allow then
-  budget = math.min(math.floor(tokens), max_active - redis.call('ZCARD', active))
-end
+local budget = math.min(math.floor(tokens), max_active - redis.call('ZCARD', active))
 
 local function count(first, last)
   if last < first then return 0 end
@@ -150,10 +147,10 @@ local position
 if placed then
   redis.call('BITFIELD', seen, 'SET', 'u32', '#' .. ticket, now_s)
   position = count(head, ticket - 1)
-elseif live == 0 and budget >= 1 then
+elseif live == 0 and budget >= 1 and allow then
   admit(0)
   save()
-  return {1, gen, 0, 0, 0, prequeued}
+  return {1, gen, 0, 0, 0, prequeued, 0}
 else
   tail = tail + 1
   ticket = tail
@@ -162,13 +159,17 @@ else
   live = live + 1
   position = live - 1
 end
-local code = 2
+local code, eligible = 2, 0
 if position < budget then
-  admit(ticket)
-  code = 1
+  if allow then
+    admit(ticket)
+    code = 1
+  else
+    eligible = 1
+  end
 end
 save()
-return {code, gen, ticket, position, live, prequeued}
+return {code, gen, ticket, position, live, prequeued, eligible}
 """
 
 TICK = r"""

@@ -62,23 +62,25 @@ class MemoryBackend:
             request = _without_ticket(request)
         self._expire(now)
         queue.sweep(now, budget=64)
-        budget = min(int(tokens), request.max_active - len(self.active)) if request.allow else 0
+        budget = min(int(tokens), request.max_active - len(self.active))
         place = None
         if request.ticket and request.gen == self.gen:
             place = queue.touch(request.ticket, now)
         if place is None:
-            if queue.live == 0 and budget >= 1:
+            if queue.live == 0 and budget >= 1 and request.allow:
                 self._admit(request, bucket, None)
                 return PollResult(Outcome.ADMITTED, self.gen, 0, 0, 0, queue.prequeued)
             place = queue.join(now)
-        if place.position < budget:
+        eligible = place.position < budget
+        if eligible and request.allow:
             self._admit(request, bucket, place.ticket)
             outcome = Outcome.ADMITTED
         else:
             outcome = Outcome.WAITING
         return PollResult(
-            outcome, self.gen, place.ticket, place.position, queue.live, queue.prequeued
-        )
+            outcome, self.gen, place.ticket, place.position, queue.live, queue.prequeued,
+            eligible and not request.allow,
+        )  # fmt: skip
 
     def _admit(self, request: PollRequest, bucket: TokenBucket, ticket: int | None) -> None:
         bucket.tokens -= 1

@@ -119,6 +119,7 @@ class Gate:
             if isinstance(checked, Pass):
                 admitted = checked
         extra: list[tuple[bytes, bytes]] = []
+        admission: Admission | None = None
         if admitted is None and route.needs_pass:
             presented = visitor_header or visitor_cookie
             visitor = core.visitors.decode(presented)
@@ -142,7 +143,9 @@ class Gate:
         state["northgate.gate"] = core
         state["northgate.pass"] = admitted
         guard = core.guard
-        in_flight = await guard.acquire(route.klass)
+        in_flight = admission.slot if admission is not None else None
+        if in_flight is None:
+            in_flight = await guard.acquire(route.klass)
         if in_flight is None:
             core.count_shed(route.klass.name.lower())
             state["northgate.outcome"] = "shed"

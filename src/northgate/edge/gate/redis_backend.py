@@ -62,10 +62,11 @@ class RedisBackend:
                 "r" + secrets.token_hex(3),
             ],
         )
-        code, gen, ticket, position, waiting, prequeued = reply
+        code, gen, ticket, position, waiting, prequeued, eligible = reply
         return PollResult(
-            Outcome(int(code)), _text(gen), int(ticket), int(position), int(waiting), int(prequeued)
-        )
+            Outcome(int(code)), _text(gen), int(ticket), int(position), int(waiting),
+            int(prequeued), bool(int(eligible)),
+        )  # fmt: skip
 
     async def renew(self, passes: Sequence[tuple[str, float]]) -> None:
         if not passes:

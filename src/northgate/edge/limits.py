@@ -53,7 +53,7 @@ class RequestLimits:
 
     async def _call_counting_body(self, scope: Scope, receive: Receive, send: Send) -> None:
         received = 0
-        tracked = TrackedSend(send)
+        tracked = TrackedSend.of(send)
 
         async def counting_receive() -> Message:
             nonlocal received

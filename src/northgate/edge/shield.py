@@ -23,7 +23,7 @@ class ErrorShield:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        tracked = TrackedSend(send)
+        tracked = TrackedSend.of(send)
         try:
             await self.app(scope, receive, tracked)
         except Exception:

@@ -34,7 +34,7 @@ from typing import Any
 from northgate.analytics.dimensions import OUTCOMES
 from northgate.analytics.outcomes import OUTCOME_HINT
 from northgate.analytics.recorder import RAISED, Recorder
-from northgate.edge.asgi import ASGIApp, Message, Receive, Scope, Send
+from northgate.edge.asgi import ASGIApp, Receive, Scope, Send, TrackedSend
 
 log = logging.getLogger(__name__)
 
@@ -64,28 +64,20 @@ class Tap:
         state: dict[str, Any] | None = scope.get("state")
         if state is None:
             state = scope["state"] = {}
-        status = 0
-        refused: Any = None  # headers of a 503 or 429, looked at only if nobody gave a hint
-
-        # A plain function returning send's awaitable: no extra coroutine per message.
-        def tap_send(message: Message) -> Any:
-            nonlocal status, refused
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                if status == 503 or status == 429:
-                    refused = message.get("headers", ())
-            return send(message)
-
+        # The error shield and the request limits inside reuse this wrapper (one per request).
+        tracked = TrackedSend.of(send)
         try:
-            await self.app(scope, receive, tap_send)
+            await self.app(scope, receive, tracked)
         except Exception:
             self._arrive(started, scope, RAISED, False, state)
             raise
         except BaseException:  # cancelled: the client went away; not our error
-            self._arrive(started, scope, status, _retry_after(refused, state), state)
+            retry_after = _retry_after(tracked.refusal_headers, state)
+            self._arrive(started, scope, tracked.status, retry_after, state)
             raise
         try:
-            self.recorder.arrive(started, scope, status, _retry_after(refused, state), state)
+            retry_after = _retry_after(tracked.refusal_headers, state)
+            self.recorder.arrive(started, scope, tracked.status, retry_after, state)
         except Exception:
             self._failed()
 

@@ -121,17 +121,18 @@ async def submit_application(
     token_hash = hashlib.sha256(token.encode()).hexdigest()
     answers = cleaned.answers
     async with database.session() as db:
-        existing = await applications.by_draft_token(db, token_hash)
-        if existing is not None:
-            response.status_code = 200
-            return await _status(db, existing)
+        if idempotency_key:
+            existing = await applications.by_draft_token(db, token_hash)
+            if existing is not None:
+                response.status_code = 200
+                return await _status(db, existing)
         application = await applications.create_draft(
             db,
             lang=body.language,
             question_set_version=QUESTION_SET.version,
             draft_token_hash=token_hash,
+            answers=answers,
         )
-        await applications.save_answers(db, application, answers, expected_version=None, now=now)
         settings = request.app.state.settings
         await submit_for_payment(
             db,
@@ -141,7 +142,8 @@ async def submit_application(
             follow_up_after=timedelta(seconds=settings.payment_follow_up_after_seconds),
         )
         await db.commit()
-        return await _status(db, application)
+        # Just submitted: no decision, so no travel authorization to look up.
+        return _status_of(application, None)
 
 
 @router.post("/applications/{application_id}/payments", response_model=PaymentLink)
@@ -195,6 +197,12 @@ async def _status(db: Any, application: Application) -> ApplicationStatus:
     authorization = await db.scalar(
         select(TravelAuthorization).where(TravelAuthorization.application_id == application.id)
     )
+    return _status_of(application, authorization)
+
+
+def _status_of(
+    application: Application, authorization: TravelAuthorization | None
+) -> ApplicationStatus:
     return ApplicationStatus(
         id=application.public_id,
         reference=application.reference,

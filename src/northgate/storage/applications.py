@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from northgate.storage.models import Application
 
@@ -22,14 +23,20 @@ class StaleApplication(Exception):
 
 
 async def create_draft(
-    session: AsyncSession, *, lang: str, question_set_version: str, draft_token_hash: str
+    session: AsyncSession,
+    *,
+    lang: str,
+    question_set_version: str,
+    draft_token_hash: str,
+    answers: Mapping[str, Any] | None = None,
 ) -> Application:
+    """A new draft; ``answers`` when they all come at once (the JSON API)."""
     application = Application(
         public_id=secrets.token_urlsafe(16),
         status="draft",
         question_set_version=question_set_version,
         lang=lang,
-        answers={},
+        answers=dict(answers or {}),
         version=1,
         draft_token_hash=draft_token_hash,
     )
@@ -98,23 +105,27 @@ async def submit(
         reference = new_reference()
         try:
             async with session.begin_nested():
+                changed = {
+                    "status": "submitted",
+                    "reference": reference,
+                    "submitted_at": now,
+                    "updated_at": now,
+                    **contact,
+                }
                 result = await session.execute(
                     update(Application)
                     .where(Application.id == application.id, Application.status == "draft")
-                    .values(
-                        status="submitted",
-                        reference=reference,
-                        submitted_at=now,
-                        updated_at=now,
-                        version=Application.version + 1,
-                        **contact,
-                    )
+                    .values(version=Application.version + 1, **changed)
+                    .returning(Application.version)
                 )
+                version = result.scalar_one_or_none()
         except IntegrityError:
             continue  # a reference collision: 55 random bits make this rare, not impossible
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if version is None:
             raise StaleApplication
-        await session.refresh(application)
+        # The row is known now: set the object to it as loaded, instead of reading it back.
+        for name, value in {**changed, "version": version}.items():
+            set_committed_value(application, name, value)
         return application
     raise RuntimeError("could not allocate a unique reference")
 

@@ -136,8 +136,18 @@ class Recorder:
     # ------------------------------------------------------------------ off the hot path
 
     def take(self) -> Batch:
+        return self.resolve(self.swap())
+
+    def swap(self) -> dict[RawKey, int]:
+        """The raw arrivals so far, and a new empty dictionary for the next ones. No await
+        may come between reading and clearing: an arrival is in exactly one swap."""
         arrivals = self.arrivals
         self.arrivals = {}
+        return arrivals
+
+    def resolve(self, arrivals: dict[RawKey, int]) -> Batch:
+        """Raw arrivals into a batch. Touches only the memos below and read-only tables, so
+        the flusher runs it in a thread, off the event loop; one caller at a time."""
         if self.salts.version != self._salt_version:
             self._clients.clear()
             self._salt_version = self.salts.version

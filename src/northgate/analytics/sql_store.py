@@ -9,6 +9,7 @@ milliseconds every few seconds each), so concurrent upserts can never deadlock.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
@@ -104,7 +105,7 @@ class SqlStore:
         if not sketches:
             return
         keys = sorted(sketches)
-        merged = {key: sketches[key].copy() for key in keys}
+        stored: list[tuple[SketchKey, bytes]] = []
         column = tuple_(*(getattr(VisitorSketch, name) for name in _SKETCH_KEY_COLUMNS))
         for chunk in _chunks(keys):
             wanted = [(k.granularity, k.period * SECONDS[k.granularity], k.dimension, k.value)
@@ -117,17 +118,9 @@ class SqlStore:
                     row.dimension,  # type: ignore[arg-type]
                     row.value,
                 )
-                merged[key].merge(Sketch.from_bytes(row.registers))
-        rows = [
-            {
-                "granularity": key.granularity,
-                "period_start": key.period * SECONDS[key.granularity],
-                "dimension": key.dimension,
-                "value": key.value,
-                "registers": merged[key].to_bytes(),
-            }
-            for key in keys
-        ]
+                stored.append((key, row.registers))
+        # Decoding, merging and encoding hundreds of sketches is CPU work: off the event loop.
+        rows = await asyncio.to_thread(_merged_rows, keys, sketches, stored)
         stmt = self._insert(VisitorSketch)
         stmt = stmt.on_conflict_do_update(
             index_elements=list(_SKETCH_KEY_COLUMNS),
@@ -213,3 +206,24 @@ class SqlStore:
             await session.execute(
                 delete(AppliedBatch).where(AppliedBatch.applied_at < now - batch_retention_s)
             )
+
+
+def _merged_rows(
+    keys: list[SketchKey],
+    sketches: Mapping[SketchKey, Sketch],
+    stored: list[tuple[SketchKey, bytes]],
+) -> list[dict[str, Any]]:
+    """Rows to upsert: each new sketch merged with the one already stored for its key."""
+    merged = {key: sketches[key].copy() for key in keys}
+    for key, registers in stored:
+        merged[key].merge(Sketch.from_bytes(registers))
+    return [
+        {
+            "granularity": key.granularity,
+            "period_start": key.period * SECONDS[key.granularity],
+            "dimension": key.dimension,
+            "value": key.value,
+            "registers": merged[key].to_bytes(),
+        }
+        for key in keys
+    ]

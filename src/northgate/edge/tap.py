@@ -65,7 +65,7 @@ class Tap:
         if state is None:
             state = scope["state"] = {}
         # The error shield and the request limits inside reuse this wrapper (one per request).
-        tracked = TrackedSend.of(send)
+        tracked = TrackedSend(send)
         try:
             await self.app(scope, receive, tracked)
         except Exception:
@@ -76,7 +76,8 @@ class Tap:
             self._arrive(started, scope, tracked.status, retry_after, state)
             raise
         try:
-            retry_after = _retry_after(tracked.refusal_headers, state)
+            refused = tracked.refusal_headers
+            retry_after = refused is not None and _retry_after(refused, state)
             self.recorder.arrive(started, scope, tracked.status, retry_after, state)
         except Exception:
             self._failed()

@@ -629,7 +629,8 @@ def _cpu_model() -> str:
 
 
 def _git_revision() -> str:
-    """Short commit of the project, with ``+dirty`` when src/ has uncommitted changes."""
+    """Short commit of the project, with ``+dirty`` when the code measured (src/) or the
+    benchmarks themselves (bench/, results aside) have uncommitted changes."""
     git = ["git", "-C", str(PROJECT_DIR)]
     try:
         head = subprocess.run(
@@ -640,7 +641,7 @@ def _git_revision() -> str:
             check=True,
         ).stdout.strip()
         status = subprocess.run(
-            [*git, "status", "--porcelain", "--", "src"],
+            [*git, "status", "--porcelain", "--", "src", "bench", ":!bench/results"],
             capture_output=True,
             text=True,
             timeout=10,

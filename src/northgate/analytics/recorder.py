@@ -186,7 +186,7 @@ class Recorder:
     def route(
         self, path: str, status: int, retry_after: bool, hint: object, section_hint: object
     ) -> tuple[Section, Lang, Outcome]:
-        """Section, language and outcome of a request (memoised by ``take``: they repeat)."""
+        """Section, language and outcome of a request (memoised by ``resolve``: they repeat)."""
         section: Section = section_hint if is_section(section_hint) else self.sections(path)
         outcome = outcome_of(
             status or None, hint=hint, retry_after=retry_after, raised=status == RAISED

@@ -111,14 +111,7 @@ class SqlStore:
             wanted = [(k.granularity, k.period * SECONDS[k.granularity], k.dimension, k.value)
                       for k in chunk]  # fmt: skip
             existing = await session.execute(select(VisitorSketch).where(column.in_(wanted)))
-            for row in existing.scalars():
-                key = SketchKey(
-                    row.granularity,  # type: ignore[arg-type]
-                    row.period_start // SECONDS[row.granularity],  # type: ignore[index]
-                    row.dimension,  # type: ignore[arg-type]
-                    row.value,
-                )
-                stored.append((key, row.registers))
+            stored += [(_sketch_key(row), row.registers) for row in existing.scalars()]
         # Decoding, merging and encoding hundreds of sketches is CPU work: off the event loop.
         rows = await asyncio.to_thread(_merged_rows, keys, sketches, stored)
         stmt = self._insert(VisitorSketch)
@@ -158,7 +151,6 @@ class SqlStore:
     async def sketches(
         self, granularity: Granularity, start: int, end: int
     ) -> dict[SketchKey, Sketch]:
-        seconds = SECONDS[granularity]
         query = select(VisitorSketch).where(
             and_(
                 VisitorSketch.granularity == granularity,
@@ -169,13 +161,7 @@ class SqlStore:
         out: dict[SketchKey, Sketch] = {}
         async with self.database.session() as session:
             for row in (await session.execute(query)).scalars():
-                key = SketchKey(
-                    granularity,
-                    row.period_start // seconds,
-                    row.dimension,  # type: ignore[arg-type]
-                    row.value,
-                )
-                out[key] = Sketch.from_bytes(row.registers)
+                out[_sketch_key(row)] = Sketch.from_bytes(row.registers)
         return out
 
     async def is_applied(self, batch_id: str) -> bool:
@@ -206,6 +192,15 @@ class SqlStore:
             await session.execute(
                 delete(AppliedBatch).where(AppliedBatch.applied_at < now - batch_retention_s)
             )
+
+
+def _sketch_key(row: VisitorSketch) -> SketchKey:
+    return SketchKey(
+        row.granularity,  # type: ignore[arg-type]
+        row.period_start // SECONDS[row.granularity],  # type: ignore[index]
+        row.dimension,  # type: ignore[arg-type]
+        row.value,
+    )
 
 
 def _merged_rows(

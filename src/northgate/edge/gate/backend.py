@@ -44,8 +44,8 @@ class PollResult(NamedTuple):
     position: int
     waiting: int
     prequeued: int
-    # The visitor's turn has come (within the head window, a token and room for one more
-    # active visitor), but ``allow`` was false: admitted as soon as this node has a slot.
+    # The visitor's turn has come (a token and room for one more active visitor), but
+    # ``allow`` was false: it may be admitted as soon as this node has a slot.
     eligible: bool = False
 
 

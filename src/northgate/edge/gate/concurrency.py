@@ -56,7 +56,7 @@ class ConcurrencyGuard:
 
     def has_free_slot(self) -> bool:
         """Room now, and nobody already waiting for it."""
-        return self.in_flight < self.limiter.limit and not self._critical and not self._default
+        return self._has_room() and not self._critical and not self._default
 
     def may_wait(self) -> bool:
         """Whether one more request may wait for a slot: no more wait than there are slots.
@@ -111,8 +111,7 @@ class ConcurrencyGuard:
             granted = await waiter
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled() and waiter.result():
-                self.in_flight -= 1  # handed a slot, but the client went away: give it back
-                self._wake()
+                self.give_back()  # handed a slot, but the client went away
             waiter.cancel()
             raise
         finally:

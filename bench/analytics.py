@@ -201,10 +201,7 @@ def measure(
             "requests": result.requests,
             "requests_per_s": result.requests_per_s,
             "latency_ms": result.latency_ms,
-            "server_cpu_us_per_request": round(window.server_cpu_s / result.requests * 1e6, 2),
-            "server_core_busy": round(window.server_cpu_s / window.seconds, 3),
-            "noise": round(window.noise(), 3),
-            "window": window.to_json(),
+            **window.figures(result.requests),
         }
         if window.noise() <= args.noise_limit:
             break

@@ -417,6 +417,15 @@ class Window:
             / self.seconds
         )
 
+    def figures(self, requests: int) -> dict[str, Any]:
+        """The per-run figures every wrk benchmark records for ``requests`` completed."""
+        return {
+            "server_cpu_us_per_request": round(self.server_cpu_s / requests * 1e6, 2),
+            "server_core_busy": round(self.server_cpu_s / self.seconds, 3),
+            "noise": round(self.noise(), 3),
+            "window": self.to_json(),
+        }
+
     def to_json(self) -> dict[str, Any]:
         def core(times: CoreTimes) -> dict[str, float]:
             return {name: round(value, 3) for name, value in asdict(times).items()}

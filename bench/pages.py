@@ -386,10 +386,7 @@ def measure_once(
             "non_2xx_3xx": result.non_2xx_3xx,
             "socket_errors": result.socket_errors,
             "read": result.read_bytes,
-            "server_cpu_us_per_request": round(window.server_cpu_s / result.requests * 1e6, 2),
-            "server_core_busy": round(window.server_cpu_s / window.seconds, 3),
-            "noise": round(window.noise(), 3),
-            "window": window.to_json(),
+            **window.figures(result.requests),
         }
         if window.noise() <= options.noise_limit:
             break

@@ -161,9 +161,12 @@ class Recorder:
         for (minute, path, peer, forwarded_for, agent, status, retry_after, hint,
              section_hint), n in arrivals.items():  # fmt: skip
             minute = int(minute)
-            client = clients.get((minute // _MINUTES_PER_DAY, peer, forwarded_for, agent))
+            client_key = (minute // _MINUTES_PER_DAY, peer, forwarded_for, agent)
+            client = clients.get(client_key)
             if client is None:
-                client = self.client(minute, peer, forwarded_for, agent)
+                if len(clients) >= _MEMO_LIMIT:
+                    clients.clear()
+                client = clients[client_key] = self.client(*client_key)
             country, visitor, bot = client
             route_key = (path, status, retry_after, hint, section_hint)
             route = routes.get(route_key)
@@ -195,19 +198,12 @@ class Recorder:
         return section, lang, outcome
 
     def client(
-        self, minute: int, peer: str | None, forwarded_for: bytes | None, agent: bytes
+        self, day: int, peer: str | None, forwarded_for: bytes | None, agent: bytes
     ) -> Client:
-        """Country, visitor hash and bot verdict of a client on the day of ``minute``."""
-        day = minute // _MINUTES_PER_DAY
-        memo_key = (day, peer, forwarded_for, agent)
-        client = self._clients.get(memo_key)
-        if client is None:
-            address = self.addresses.resolve(peer, forwarded_for)
-            country = self.countries(address) if address else UNKNOWN_COUNTRY
-            bot = self.bots(agent)
-            visitor = None if bot or not address else self.salts.visitor(day, address, agent)
-            client = (country, visitor, bot)
-            if len(self._clients) >= _MEMO_LIMIT:
-                self._clients.clear()
-            self._clients[memo_key] = client
-        return client
+        """Country, visitor hash and bot verdict of a client on ``day`` (memoised by
+        ``resolve``: clients repeat)."""
+        address = self.addresses.resolve(peer, forwarded_for)
+        country = self.countries(address) if address else UNKNOWN_COUNTRY
+        bot = self.bots(agent)
+        visitor = None if bot or not address else self.salts.visitor(day, address, agent)
+        return country, visitor, bot

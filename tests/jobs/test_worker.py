@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from email.message import EmailMessage
 
 import pytest
 from sqlalchemy import select, update
@@ -181,6 +182,29 @@ async def test_smtp_down_retries_the_e_mail_later_without_stopping(
     clock.advance(minutes=1)
     await drain(worker(smtp_server.port))
     assert len(await smtp_server.wait_for(2)) == 2
+    assert await count(database, SentEmail) == 2
+
+
+async def test_an_e_mail_is_handed_over_with_no_database_connection_held(
+    database: Database,
+) -> None:
+    """On SQLite the process has one connection; a relay taking seconds must not hold it."""
+    clock = Clock()
+    gateway = SandboxGateway(database, clock=clock)
+    payments = PaymentService(database, gateway, clock)
+    application_id = await create_application(database)
+    await pay(payments, gateway, application_id)
+    held_while_sending: list[int] = []
+
+    class WatchingMailer:
+        async def send(self, message: EmailMessage) -> None:
+            held_while_sending.append(database.engine.pool.checkedout())  # type: ignore[attr-defined]
+
+    handlers = build_handlers(
+        mailer=WatchingMailer(), mail_from=SENDER, status_urls=STATUS_URLS, clock=clock
+    )
+    await drain(Worker(database, handlers, clock, batch_size=1))  # one job at a time
+    assert held_while_sending == [0, 0]  # the receipt and the decision
     assert await count(database, SentEmail) == 2
 
 

@@ -1,7 +1,8 @@
 """The ``email`` job: render one message for an application and send it, once.
 
-Delivery is at least once, with a narrow window: the message is handed to the mailer,
-then ``sent_emails`` is written in the job's transaction. If the process dies between
+Delivery is at least once, with a narrow window: the message is rendered in the job's
+transaction, handed to the mailer with no database connection held (the worker's
+``Outside``), then ``sent_emails`` is written with the job's "done". If the process dies between
 the two, the job runs again after its lease and the message is sent a second time, with
 the same Message-ID (derived from the job's dedupe key), so mail clients and relays
 that de-duplicate by Message-ID show it once. Outside that window a re-run is a no-op.
@@ -13,6 +14,7 @@ import hashlib
 import logging
 from collections.abc import Mapping
 from datetime import datetime
+from email.message import EmailMessage
 from email.utils import parseaddr
 from typing import Any
 
@@ -56,6 +58,21 @@ def full_name(answers: Mapping[str, Any]) -> str:
     ).strip()
 
 
+class Delivery:
+    """One rendered message: handed to the mailer, then recorded as sent."""
+
+    def __init__(self, mailer: Mailer, message: EmailMessage, sent: SentEmail) -> None:
+        self.mailer = mailer
+        self.message = message
+        self.sent = sent
+
+    async def run(self) -> None:
+        await self.mailer.send(self.message)
+
+    async def record(self, session: AsyncSession) -> None:
+        session.add(self.sent)
+
+
 class SendEmail:
     def __init__(
         self,
@@ -69,20 +86,20 @@ class SendEmail:
         self.status_urls = status_urls
         self.clock = clock
 
-    async def __call__(self, session: AsyncSession, job: ClaimedJob) -> None:
+    async def __call__(self, session: AsyncSession, job: ClaimedJob) -> Delivery | None:
         sent = await session.scalar(
             select(SentEmail.id).where(SentEmail.dedupe_key == job.dedupe_key)
         )
         if sent is not None:
-            return
+            return None
         application = await session.get(Application, int(job.payload["application_id"]))
         if application is None:
             log.warning("job %s: application gone, nothing to send", job.dedupe_key)
-            return
+            return None
         to = str(job.payload.get("to") or application.email or "")
         if not to:
             log.warning("job %s: no e-mail address, nothing to send", job.dedupe_key)
-            return
+            return None
         lang: Lang = "fr" if (application.correspondence_lang or application.lang) == "fr" else "en"
         kind: messages.Kind = job.payload["kind"]
         rendered = await self._render(session, kind, lang, application, job.payload)
@@ -91,18 +108,16 @@ class SendEmail:
         message = messages.compose(
             rendered, to=to, sender=self.sender, message_id=message_id, date=now
         )
-        await self.mailer.send(message)
-        session.add(
-            SentEmail(
-                application_id=application.id,
-                kind=kind,
-                dedupe_key=job.dedupe_key,
-                message_id=message_id,
-                to_address=to,
-                lang=lang,
-                sent_at=now,
-            )
+        sent_email = SentEmail(
+            application_id=application.id,
+            kind=kind,
+            dedupe_key=job.dedupe_key,
+            message_id=message_id,
+            to_address=to,
+            lang=lang,
+            sent_at=now,
         )
+        return Delivery(self.mailer, message, sent_email)
 
     async def _render(
         self,

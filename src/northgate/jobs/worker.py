@@ -4,6 +4,11 @@ Runs inside the server (embedded default) or as ``northgate worker`` processes; 
 can share one database because claims are leased (``outbox.claim``). A handler runs in a
 transaction that also marks its job done, so its database effects and "done" commit
 together; a handler that raises rolls back and the job is retried with a backoff.
+
+A handler that talks to the outside world (an SMTP relay can take seconds) returns an
+``Outside`` instead of doing it in its transaction: the worker runs it with no database
+connection held (on SQLite the process has only one), then records its outcome and
+"done" in a second transaction.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,7 +30,16 @@ from northgate.storage.db import Database
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[AsyncSession, ClaimedJob], Awaitable[None]]
+
+class Outside(Protocol):
+    """Work left by a handler for after its transaction: ``run`` it, then ``record`` it."""
+
+    async def run(self) -> None: ...
+
+    async def record(self, session: AsyncSession) -> None: ...
+
+
+Handler = Callable[[AsyncSession, ClaimedJob], Awaitable[Outside | None]]
 
 
 class Worker:
@@ -90,13 +105,16 @@ class Worker:
         try:
             if handler is None:
                 raise LookupError(f"no handler for job kind {job.kind!r}")
-            async with (
-                asyncio.timeout(self.job_timeout),
-                self.database.session() as session,
-                session.begin(),
-            ):
-                await handler(session, job)
-                await complete(session, job, self.clock())
+            async with asyncio.timeout(self.job_timeout):
+                async with self.database.session() as session, session.begin():
+                    outside = await handler(session, job)
+                    if outside is None:
+                        await complete(session, job, self.clock())
+                if outside is not None:
+                    await outside.run()
+                    async with self.database.session() as session, session.begin():
+                        await outside.record(session)
+                        await complete(session, job, self.clock())
         except Exception as error:
             await self._fail(job, error)
 

@@ -1,5 +1,5 @@
-"""Random identifiers from a buffer of urandom: the shape of secrets.token_urlsafe, never
-repeated, and not shared with a forked child."""
+"""Random identifiers from keyed BLAKE2b over a counter: the shape of
+secrets.token_urlsafe, never repeated, and not shared with a forked child."""
 
 from __future__ import annotations
 
@@ -12,15 +12,15 @@ from northgate.edge.gate import ids
 
 
 def test_tokens_look_like_token_urlsafe_and_do_not_repeat() -> None:
-    seen = {ids.token(12) for _ in range(5000)}  # several 4 KB refills
+    seen = {ids.token(12) for _ in range(5000)}
     assert len(seen) == 5000
     assert all(re.fullmatch(r"[A-Za-z0-9_-]{16}", token) for token in seen)
-    assert len(ids.token(9)) == 12 and len(ids.token(5000)) == 6667  # larger than a block
+    assert len(ids.token(9)) == 12 and len(ids.token(5000)) == 6667  # several blocks
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_a_forked_child_does_not_reuse_the_parents_bytes() -> None:
-    ids.token(9)  # the parent has a half-used buffer now
+    ids.token(9)  # the parent's counter has moved on
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: send its next token and leave at once

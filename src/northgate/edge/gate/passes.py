@@ -15,11 +15,11 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
-import hashlib
 import hmac
 from dataclasses import dataclass
 
 from northgate.edge.gate import ids
+from northgate.edge.gate.mac import Sha256Mac
 
 VERSION = "v1"
 MAX_TOKEN_LENGTH = 512
@@ -71,13 +71,13 @@ class PassSigner:
     def __init__(self, key: bytes, event: str, *, ttl: int, cap: int) -> None:
         if not key:
             raise ValueError("a pass needs a non-empty key")
-        self._key = key
+        self._hmac = Sha256Mac(key)
         self.event = event
         self.ttl = ttl
         self.cap = max(cap, ttl)
 
     def _mac(self, payload: bytes) -> bytes:
-        return hmac.digest(self._key, payload, hashlib.sha256)  # one-shot: no HMAC object
+        return self._hmac.digest(payload)
 
     def sign(self, admitted: Pass) -> str:
         payload = admitted.payload().encode()

@@ -16,6 +16,7 @@ import hmac
 from typing import NamedTuple
 
 from northgate.edge.gate import ids
+from northgate.edge.gate.mac import Sha256Mac
 
 MAX_LENGTH = 200
 
@@ -40,11 +41,11 @@ def new_visitor() -> Visitor:
 
 class VisitorCodec:
     def __init__(self, key: bytes, event: str) -> None:
-        self._key = hashlib.sha256(b"ng-visitor|" + key).digest()
+        self._hmac = Sha256Mac(hashlib.sha256(b"ng-visitor|" + key).digest())
         self._event = event
 
     def _mac(self, body: str) -> str:
-        digest = hmac.digest(self._key, f"{self._event}|{body}".encode(), hashlib.sha256)
+        digest = self._hmac.digest(f"{self._event}|{body}".encode())
         return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
 
     def encode(self, visitor: Visitor) -> str:

@@ -45,3 +45,28 @@ async def submit_application(
     )
     await schedule_follow_up(session, submitted.id, now=now, after=follow_up_after)
     return submitted
+
+
+async def submit_new_application(
+    session: AsyncSession,
+    *,
+    answers: Mapping[str, Any],
+    lang: Lang,
+    question_set_version: str,
+    draft_token_hash: str,
+    now: datetime,
+    follow_up_after: timedelta,
+) -> Application:
+    """A complete application that was never a draft (the API): created submitted."""
+    submitted = await applications.create_submitted(
+        session,
+        lang=lang,
+        question_set_version=question_set_version,
+        draft_token_hash=draft_token_hash,
+        answers=answers,
+        new_reference=new_reference,
+        contact=contact_fields(answers, lang),
+        now=now,
+    )
+    await schedule_follow_up(session, submitted.id, now=now, after=follow_up_after)
+    return submitted

@@ -32,7 +32,7 @@ from northgate.payments.service import PaymentService
 from northgate.site.pages import Lang
 from northgate.storage import applications
 from northgate.storage.models import Application, TravelAuthorization
-from northgate.submission import submit_application as submit_for_payment
+from northgate.submission import submit_new_application
 from northgate.web.eta.urls import url
 
 router = APIRouter(prefix="/api/v1", tags=["eTA"])
@@ -126,18 +126,13 @@ async def submit_application(
             if existing is not None:
                 response.status_code = 200
                 return await _status(db, existing)
-        application = await applications.create_draft(
+        settings = request.app.state.settings
+        application = await submit_new_application(
             db,
+            answers=answers,
             lang=body.language,
             question_set_version=QUESTION_SET.version,
             draft_token_hash=token_hash,
-            answers=answers,
-        )
-        settings = request.app.state.settings
-        await submit_for_payment(
-            db,
-            application,
-            lang=body.language,
             now=now,
             follow_up_after=timedelta(seconds=settings.payment_follow_up_after_seconds),
         )

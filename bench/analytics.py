@@ -228,7 +228,9 @@ def summary(case: Case) -> dict[str, Any]:
 
 
 def in_process_cost(requests: int = 200_000) -> dict[str, float]:
-    """CPU per request of a bare ASGI app with and without the tap, in this process.
+    """CPU per request of a bare ASGI app behind the outermost edge layer, with and
+    without the tap, in this process: the error shield alone, or the tap (which is the
+    shield when analytics are on), as ``northgate.app`` builds them.
 
     The steadiest view of the tap's own cost: no network, no server, no load generator;
     the same 10,000 clients as the wrk runs; recording plus resolving (``take``) included.
@@ -236,11 +238,16 @@ def in_process_cost(requests: int = 200_000) -> dict[str, float]:
     import asyncio
     import random
 
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.support
+
+    from tests.support.asgi import build_error_pages
+
     from northgate.analytics.addresses import ClientAddress
     from northgate.analytics.countries import IptoccResolver
     from northgate.analytics.recorder import Recorder
     from northgate.analytics.salts import DailySalts, MemorySaltStore
     from northgate.analytics.sections import SectionClassifier
+    from northgate.edge.shield import ErrorShield
     from northgate.edge.tap import Tap
 
     rng = random.Random(2016)
@@ -283,7 +290,9 @@ def in_process_cost(requests: int = 200_000) -> dict[str, float]:
         addresses=ClientAddress(["127.0.0.1"]),
         sections=SectionClassifier([PAGE_PATH]),
     )
-    tap = Tap(app, recorder)
+    errors = build_error_pages()[1]
+    shield = ErrorShield(app, errors)
+    tap = Tap(app, recorder, errors=errors)
 
     async def run(target: Any, n: int) -> float:
         begin = time.process_time()
@@ -297,14 +306,14 @@ def in_process_cost(requests: int = 200_000) -> dict[str, float]:
         recorder.take()
         bare, tapped, resolved = [], [], []
         for _ in range(3):
-            bare.append(await run(app, requests))
+            bare.append(await run(shield, requests))
             tapped.append(await run(tap, requests))
             begin = time.process_time()
             recorder.take()
             resolved.append(time.process_time() - begin)
         per = 1e6 / requests
         return {
-            "bare_app_us": round(median(bare) * per, 3),
+            "without_tap_us": round(median(bare) * per, 3),
             "with_tap_us": round(median(tapped) * per, 3),
             "take_us": round(median(resolved) * per, 3),
             "tap_us": round((median(tapped) - median(bare) + median(resolved)) * per, 3),
@@ -428,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
     tap_share = in_process["tap_us"] / medians["no-tap"]["server_cpu_us_per_request"]
     print(
         f"in process, pinned: the tap costs {in_process['tap_us']:.2f} us of CPU per request "
-        f"(recording {in_process['with_tap_us'] - in_process['bare_app_us']:.2f} + resolving "
+        f"(recording {in_process['with_tap_us'] - in_process['without_tap_us']:.2f} + resolving "
         f"{in_process['take_us']:.2f}), {tap_share:.1%} of a request's CPU without the tap"
     )
     print(

@@ -115,6 +115,8 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     edge = RequestLimits(
         edge, errors, max_body_bytes=settings.max_body_bytes, max_url_bytes=settings.max_url_bytes
     )
-    edge = ErrorShield(edge, errors)
-    # Outermost: counts every arrival, including those refused or failed inside.
-    return Tap(edge, analytics.recorder) if settings.analytics_enabled else edge
+    # Outermost: counts every arrival, including those refused or failed inside, and turns
+    # any unhandled error into the 500 page (the tap is the error shield when it is on).
+    if settings.analytics_enabled:
+        return Tap(edge, analytics.recorder, errors=errors)
+    return ErrorShield(edge, errors)

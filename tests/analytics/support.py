@@ -12,7 +12,6 @@ from northgate.analytics.dimensions import ArrivalKey
 from northgate.analytics.runtime import Analytics
 from northgate.edge.asgi import ASGIApp, Receive, Scope, Send
 from northgate.edge.limits import RequestLimits
-from northgate.edge.shield import ErrorShield
 from northgate.edge.tap import Tap
 from northgate.site.render import Site
 from northgate.site.server import ErrorPages, SiteServer
@@ -67,7 +66,7 @@ def edge_with(site: Site, inner: ASGIApp, analytics: Analytics) -> ASGIApp:
     errors = ErrorPages(site)
     edge: ASGIApp = SiteServer(site, inner, errors)
     edge = RequestLimits(edge, errors, max_body_bytes=64 * 1024, max_url_bytes=2048)
-    return Tap(ErrorShield(edge, errors), analytics.recorder)
+    return Tap(edge, analytics.recorder, errors=errors)
 
 
 def window(hours: int = 2) -> tuple[int, int]:

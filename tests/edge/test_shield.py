@@ -1,8 +1,10 @@
-"""ErrorShield: an unhandled exception becomes the bilingual 500 page, never a traceback."""
+"""ErrorShield: an unhandled exception becomes the bilingual 500 page, never a traceback.
+The same for the tap given error pages: it is the shield when analytics are on."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -11,9 +13,11 @@ from fastapi import FastAPI
 
 from northgate.edge.asgi import ASGIApp, Receive, Scope, Send
 from northgate.edge.shield import ErrorShield
+from northgate.edge.tap import Tap
 from northgate.site.errors import ERROR_TEXTS
 from northgate.site.pages import Lang
 from northgate.site.server import ErrorPages
+from tests.edge.test_tap import make_recorder
 from tests.support.asgi import Recorder, build_error_pages, empty_receive, http_scope
 from tests.support.html import parse_html
 
@@ -23,6 +27,16 @@ SECRET = "password=hunter2 at /srv/northgate/app.py line 42"
 @pytest.fixture(scope="module")
 def errors() -> ErrorPages:
     return build_error_pages()[1]
+
+
+Shield = Callable[[ASGIApp], ASGIApp]
+
+
+@pytest.fixture(params=["error shield", "tap with error pages"])
+def shield(request: pytest.FixtureRequest, errors: ErrorPages) -> Shield:
+    if request.param == "error shield":
+        return lambda app: ErrorShield(app, errors)
+    return lambda app: Tap(app, make_recorder(), errors=errors)
 
 
 async def crash(scope: Scope, receive: Receive, send: Send) -> None:
@@ -38,11 +52,11 @@ def titles(body: bytes) -> list[str]:
     [("/en/eta", "en", "fr"), ("/fr/ave", "fr", "en"), ("/", "en", "fr")],
 )
 async def test_an_exception_becomes_the_bilingual_500_page(
-    errors: ErrorPages, path: str, first: Lang, second: Lang, caplog: pytest.LogCaptureFixture
+    shield: Shield, path: str, first: Lang, second: Lang, caplog: pytest.LogCaptureFixture
 ) -> None:
     send = Recorder()
     with caplog.at_level(logging.ERROR, logger="northgate.edge.shield"):
-        await ErrorShield(crash, errors)(http_scope(path, method="GET"), empty_receive, send)
+        await shield(crash)(http_scope(path, method="GET"), empty_receive, send)
     assert send.status == 500
     assert send.headers[b"content-type"] == b"text/html; charset=utf-8"
     assert send.headers[b"cache-control"] == b"no-cache"
@@ -54,32 +68,32 @@ async def test_an_exception_becomes_the_bilingual_500_page(
     assert any(record.exc_info and SECRET in str(record.exc_info[1]) for record in caplog.records)
 
 
-async def test_head_gets_the_500_status_without_a_body(errors: ErrorPages) -> None:
+async def test_head_gets_the_500_status_without_a_body(shield: Shield) -> None:
     send = Recorder()
-    await ErrorShield(crash, errors)(http_scope("/en/", method="HEAD"), empty_receive, send)
+    await shield(crash)(http_scope("/en/", method="HEAD"), empty_receive, send)
     assert send.status == 500
     assert send.body == b""
 
 
-async def test_no_second_start_once_the_response_has_started(errors: ErrorPages) -> None:
+async def test_no_second_start_once_the_response_has_started(shield: Shield) -> None:
     async def crash_midway(scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"partial", "more_body": True})
         raise RuntimeError(SECRET)
 
     send = Recorder()
-    await ErrorShield(crash_midway, errors)(http_scope("/en/", method="GET"), empty_receive, send)
+    await shield(crash_midway)(http_scope("/en/", method="GET"), empty_receive, send)
     assert [m["status"] for m in send.starts] == [200]
     assert send.body == b"partial"
 
 
-async def test_a_working_app_passes_through_untouched(errors: ErrorPages) -> None:
+async def test_a_working_app_passes_through_untouched(shield: Shield) -> None:
     async def fine(scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": 201, "headers": [(b"x", b"y")]})
         await send({"type": "http.response.body", "body": b"ok"})
 
     send = Recorder()
-    await ErrorShield(fine, errors)(http_scope("/en/", method="GET"), empty_receive, send)
+    await shield(fine)(http_scope("/en/", method="GET"), empty_receive, send)
     assert send.status == 201
     assert send.headers == {b"x": b"y"}
     assert send.body == b"ok"

@@ -14,7 +14,7 @@ from northgate.analytics.salts import DailySalts, MemorySaltStore
 from northgate.edge.asgi import Message, Receive, Scope, Send
 from northgate.edge.tap import Tap
 from tests.support.asgi import Recorder as SendRecorder
-from tests.support.asgi import empty_receive, http_scope
+from tests.support.asgi import build_error_pages, empty_receive, http_scope
 
 BROWSER = (b"user-agent", b"Mozilla/5.0 (X11; Linux x86_64) Firefox/121.0")
 
@@ -81,6 +81,20 @@ async def test_an_exception_is_a_server_error_and_is_re_raised() -> None:
 
     with pytest.raises(ValueError, match="inner failure"):
         await Tap(crash, recorder)(http_scope(method="GET"), empty_receive, SendRecorder())
+    assert only_key(recorder).outcome == "server_error"
+
+
+async def test_with_error_pages_an_exception_is_answered_500_and_counted_once() -> None:
+    recorder = make_recorder()
+    send = SendRecorder()
+
+    async def crash(scope: Scope, receive: Receive, send: Send) -> None:
+        raise ValueError("inner failure")
+
+    await Tap(crash, recorder, errors=build_error_pages()[1])(
+        http_scope(method="GET"), empty_receive, send
+    )
+    assert send.status == 500
     assert only_key(recorder).outcome == "server_error"
 
 

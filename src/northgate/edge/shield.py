@@ -1,7 +1,8 @@
 """Last line of defence: any unhandled exception becomes the bilingual 500 page.
 
 Users never see a traceback. If the response had already started there is nothing
-truthful left to send, so the connection is closed and the error logged.
+truthful left to send, so the connection is closed and the error logged. When analytics
+are on, the tap is the outermost layer and shields with :func:`answer_unhandled` itself.
 """
 
 from __future__ import annotations
@@ -27,6 +28,13 @@ class ErrorShield:
         try:
             await self.app(scope, receive, tracked)
         except Exception:
-            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
-            if not tracked.started:
-                await self.errors.send(scope, send, 500)
+            await answer_unhandled(self.errors, scope, send, tracked)
+
+
+async def answer_unhandled(
+    errors: ErrorPages, scope: Scope, send: Send, tracked: TrackedSend
+) -> None:
+    """Called in an ``except`` block: log the error, and answer 500 if nothing was sent yet."""
+    log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+    if not tracked.started:
+        await errors.send(scope, send, 500)

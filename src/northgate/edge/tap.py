@@ -35,6 +35,8 @@ from northgate.analytics.dimensions import OUTCOMES
 from northgate.analytics.outcomes import OUTCOME_HINT
 from northgate.analytics.recorder import RAISED, Recorder
 from northgate.edge.asgi import ASGIApp, Receive, Scope, Send, TrackedSend
+from northgate.edge.shield import answer_unhandled
+from northgate.site.server import ErrorPages
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +51,19 @@ def _retry_after(headers: Any, state: dict[str, Any]) -> bool:
 
 class Tap:
     def __init__(
-        self, app: ASGIApp, recorder: Recorder, *, clock: Callable[[], float] = time.time
+        self,
+        app: ASGIApp,
+        recorder: Recorder,
+        *,
+        errors: ErrorPages | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.app = app
         self.recorder = recorder
+        # With error pages the tap is also the error shield (northgate.edge.shield): both
+        # belong outermost, and one layer instead of two saves a coroutine frame per
+        # request, a third of the tap's cost on a cached page.
+        self.errors = errors
         self.clock = clock
         self.failures = 0
 
@@ -70,7 +81,10 @@ class Tap:
             await self.app(scope, receive, tracked)
         except Exception:
             self._arrive(started, scope, RAISED, False, state)
-            raise
+            if self.errors is None:
+                raise
+            await answer_unhandled(self.errors, scope, send, tracked)
+            return
         except BaseException:  # cancelled: the client went away; not our error
             retry_after = _retry_after(tracked.refusal_headers, state)
             self._arrive(started, scope, tracked.status, retry_after, state)

@@ -14,7 +14,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
 from sqlalchemy import and_, delete, select, text, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from northgate.analytics.aggregate import Granularity, SketchKey
@@ -22,7 +21,7 @@ from northgate.analytics.delta import Delta
 from northgate.analytics.dimensions import HOUR, MINUTE, ArrivalKey
 from northgate.analytics.hll import Sketch
 from northgate.analytics.models import AppliedBatch, ArrivalCount, VisitorSketch
-from northgate.storage.db import Database
+from northgate.storage.db import Database, upsert_insert
 
 SECONDS: Final[Mapping[Granularity, int]] = {"minute": MINUTE, "hour": HOUR}
 _ADVISORY_LOCK_KEY: Final = 0x6E67616E  # "ngan"
@@ -48,7 +47,7 @@ class SqlStore:
     def __init__(self, database: Database) -> None:
         self.database = database
         self.dialect = database.engine.dialect.name
-        self._insert: Any = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        self._insert = upsert_insert(self.dialect)
 
     # ------------------------------------------------------------------ writing
 

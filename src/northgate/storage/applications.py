@@ -9,11 +9,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from northgate.storage.db import upsert_insert
 from northgate.storage.models import Application
 
 RESUME_LINK_LIFETIME = timedelta(days=30)
@@ -23,23 +23,42 @@ class StaleApplication(Exception):
     """The application changed since the page was shown (another tab, a replayed post)."""
 
 
+def _new_row(
+    *, lang: str, question_set_version: str, draft_token_hash: str, answers: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The columns every new application starts with, draft or submitted at once."""
+    return {
+        "public_id": secrets.token_urlsafe(16),
+        "question_set_version": question_set_version,
+        "lang": lang,
+        "answers": dict(answers),
+        "version": 1,
+        "draft_token_hash": draft_token_hash,
+    }
+
+
+def _submitted(reference: str, now: datetime, contact: Mapping[str, Any]) -> dict[str, Any]:
+    """What submitting sets: durable, with a reference, before any payment."""
+    return {
+        "status": "submitted",
+        "reference": reference,
+        "submitted_at": now,
+        "updated_at": now,
+        **contact,
+    }
+
+
 async def create_draft(
-    session: AsyncSession,
-    *,
-    lang: str,
-    question_set_version: str,
-    draft_token_hash: str,
-    answers: Mapping[str, Any] | None = None,
+    session: AsyncSession, *, lang: str, question_set_version: str, draft_token_hash: str
 ) -> Application:
-    """A new draft; ``answers`` when they all come at once (the JSON API)."""
     application = Application(
-        public_id=secrets.token_urlsafe(16),
         status="draft",
-        question_set_version=question_set_version,
-        lang=lang,
-        answers=dict(answers or {}),
-        version=1,
-        draft_token_hash=draft_token_hash,
+        **_new_row(
+            lang=lang,
+            question_set_version=question_set_version,
+            draft_token_hash=draft_token_hash,
+            answers={},
+        ),
     )
     session.add(application)
     await session.flush()
@@ -61,28 +80,21 @@ async def create_submitted(
     included. A reference already taken inserts nothing (ON CONFLICT DO NOTHING on that
     column only) and another is drawn, so no savepoint is needed to retry; every round trip
     saved here is one the surge's admitted applicants do not wait for."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = upsert_insert(session.get_bind().dialect.name)
+    new = _new_row(
+        lang=lang,
+        question_set_version=question_set_version,
+        draft_token_hash=draft_token_hash,
+        answers=answers,
+    )
     for _attempt in range(5):
         statement = (
             insert(Application)
-            .values(
-                public_id=secrets.token_urlsafe(16),
-                status="submitted",
-                reference=new_reference(),
-                question_set_version=question_set_version,
-                lang=lang,
-                answers=dict(answers),
-                version=1,
-                draft_token_hash=draft_token_hash,
-                submitted_at=now,
-                updated_at=now,
-                **contact,
-            )
+            .values(**new, **_submitted(new_reference(), now, contact))
             .on_conflict_do_nothing(index_elements=[Application.reference])
             .returning(Application)
         )
-        application = await session.scalar(statement)
+        application: Application | None = await session.scalar(statement)
         if application is not None:
             return application
     raise RuntimeError("could not allocate a unique reference")
@@ -148,13 +160,7 @@ async def submit(
         reference = new_reference()
         try:
             async with session.begin_nested():
-                changed = {
-                    "status": "submitted",
-                    "reference": reference,
-                    "submitted_at": now,
-                    "updated_at": now,
-                    **contact,
-                }
+                changed = _submitted(reference, now, contact)
                 result = await session.execute(
                     update(Application)
                     .where(Application.id == application.id, Application.status == "draft")

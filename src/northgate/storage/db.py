@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -45,6 +46,11 @@ def make_engine(url: str) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(parsed, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def upsert_insert(dialect: str) -> Any:
+    """The INSERT construct with ON CONFLICT for this backend (both speak it)."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 class Database:

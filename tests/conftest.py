@@ -13,6 +13,7 @@ import pytest
 from northgate.app import create_app
 from northgate.edge.asgi import ASGIApp
 from northgate.settings import Settings
+from northgate.storage.db import Database
 from northgate.storage.migrate import upgrade
 from tests.support.live import LiveServer, start_server
 from tests.support.servers import PostgresServer, RedisServer
@@ -60,6 +61,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         url = server.create_database(f"t_{uuid.uuid4().hex[:12]}")
     upgrade(url)
     return url
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    """The application's connection to that database, closed afterwards."""
+    database = Database(database_url)
+    try:
+        yield database
+    finally:
+        await database.close()
 
 
 @pytest.fixture

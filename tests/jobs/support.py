@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 from northgate.jobs.worker import Worker
 from northgate.payments.sandbox import SandboxGateway
 from northgate.payments.service import PaymentService
+from northgate.storage.db import Database
+from tests.payments.support import Clock, create_application
 
 
 async def pay(service: PaymentService, gateway: SandboxGateway, application_id: int) -> None:
@@ -16,6 +18,14 @@ async def pay(service: PaymentService, gateway: SandboxGateway, application_id: 
     charge_id = started.redirect_url.rsplit("/", 1)[1]
     assert await gateway.complete(charge_id, "approved", "4242")
     assert (await service.settle(charge_id)).status == "approved"
+
+
+async def paid_application(database: Database, clock: Clock) -> int:
+    """A new application, paid through the sandbox; its decision and receipt are queued."""
+    gateway = SandboxGateway(database, clock=clock)
+    application_id = await create_application(database)
+    await pay(PaymentService(database, gateway, clock), gateway, application_id)
+    return application_id
 
 
 async def drain(worker: Worker, rounds: int = 10) -> int:

@@ -26,7 +26,7 @@ from northgate.storage.models import (
     SentEmail,
     TravelAuthorization,
 )
-from tests.jobs.support import drain, eventually, pay
+from tests.jobs.support import drain, eventually, paid_application, pay
 from tests.notify.smtp import SmtpServer
 from tests.payments.support import Clock, count, create_application
 from tests.support.servers import free_port
@@ -159,10 +159,7 @@ async def test_smtp_down_retries_the_e_mail_later_without_stopping(
     database: Database, smtp_server: SmtpServer
 ) -> None:
     clock = Clock()
-    gateway = SandboxGateway(database, clock=clock)
-    payments = PaymentService(database, gateway, clock)
-    application_id = await create_application(database)
-    await pay(payments, gateway, application_id)
+    application_id = await paid_application(database, clock)
 
     def worker(port: int) -> Worker:
         mailer = SmtpMailer("127.0.0.1", port, timeout=2)
@@ -190,10 +187,7 @@ async def test_an_e_mail_is_handed_over_with_no_database_connection_held(
 ) -> None:
     """On SQLite the process has one connection; a relay taking seconds must not hold it."""
     clock = Clock()
-    gateway = SandboxGateway(database, clock=clock)
-    payments = PaymentService(database, gateway, clock)
-    application_id = await create_application(database)
-    await pay(payments, gateway, application_id)
+    await paid_application(database, clock)
     held_while_sending: list[int] = []
 
     class WatchingMailer:

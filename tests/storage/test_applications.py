@@ -4,7 +4,7 @@ swallowed."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -16,15 +16,6 @@ from northgate.storage.db import Database
 from northgate.storage.models import Application
 
 NOW = datetime(2016, 11, 8, 23, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    try:
-        yield database
-    finally:
-        await database.close()
 
 
 def references(*values: str) -> Iterator[str]:

@@ -1,8 +1,11 @@
 """What does the analytics tap cost? A cached information page with and without it, one run.
 
-Two `northgate serve` processes (granian, 1 worker, pinned to core 1), identical but for
-NORTHGATE_ANALYTICS_ENABLED; wrk pinned to core 0 sends the same requests to both, in turns
-(the first case alternating from run to run), with a warm-up before each measurement:
+`northgate serve` processes (granian, 1 worker, pinned to core 1), identical but for
+NORTHGATE_ANALYTICS_ENABLED, two of each (``--replicas``): two identical processes differ by
+up to 5 % run after run here (where their memory lands, what shares their cache), as much as
+the target, so each case is the mean of two. wrk pinned to core 0 sends the same requests
+to every server, in turns (the order rotates from run to run), with a warm-up before each
+measurement:
 
     GET /en/eta, a browser User-Agent, X-Forwarded-For from a pool of 10,000 public addresses
     (both servers trust 127.0.0.1 as a proxy), so every request does the tap's real work:
@@ -10,14 +13,17 @@ NORTHGATE_ANALYTICS_ENABLED; wrk pinned to core 0 sends the same requests to bot
     SQLite (counts every 5 s, visitor sketches every 30 s or when a minute closes; its CPU
     is in the server's figures).
 
-Prints medians of req/s and server CPU per request, and the overhead (target <= 5 %), then
-checks that the tapped server counted every request wrk completed (no more than those plus
-the ones in flight when wrk stopped). Also measures, in one process pinned to core 1, the
+Prints medians of req/s and server CPU per request, and the overhead (target <= 5 %): the
+median over runs of each run's ratio (the machine's speed drifts by more than 5 % over a
+minute; servers measured within seconds of each other share that drift). Then checks that
+the tapped servers counted every request wrk completed (no more than those plus the ones in
+flight when wrk stopped). Also measures, in one process pinned to core 1, the
 tap's own CPU per request, the steadiest figure on a shared machine. Writes
 bench/results/analytics.json.
 
-Usage: .venv/bin/python bench/analytics.py [--runs N] [--duration S] [--warmup S]
-Environment: BENCH_RUNS, BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_NOISE_LIMIT.
+Usage: .venv/bin/python bench/analytics.py [--runs N] [--duration S] [--warmup S] [--replicas N]
+Environment: BENCH_RUNS, BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_NOISE_LIMIT,
+BENCH_REPLICAS.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -50,7 +57,6 @@ from common import (
     measure_window,
     median,
     parse_wrk,
-    ratio,
     require_loopback,
     require_tools,
     start_server,
@@ -87,6 +93,7 @@ class Case:
     name: str
     label: str
     enabled: bool
+    group: str  # "tap" or "no-tap": the replicas of one configuration
     server: Server | None = None
     database: Path | None = None
     runs: list[dict[str, Any]] = field(default_factory=list)
@@ -97,8 +104,9 @@ class Case:
 
 def parse_options(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Cost of the analytics tap (bench/README.md).")
-    parser.add_argument("--runs", type=int, default=int(env_number("BENCH_RUNS", 3)))
-    parser.add_argument("--duration", type=float, default=env_number("BENCH_DURATION", 8))
+    parser.add_argument("--runs", type=int, default=int(env_number("BENCH_RUNS", 5)))
+    parser.add_argument("--duration", type=float, default=env_number("BENCH_DURATION", 6))
+    parser.add_argument("--replicas", type=int, default=int(env_number("BENCH_REPLICAS", 2)))
     parser.add_argument("--warmup", type=float, default=env_number("BENCH_WARMUP", 2))
     parser.add_argument("--connections", type=int, default=int(env_number("BENCH_CONNECTIONS", 64)))
     parser.add_argument("--noise-limit", type=float, default=env_number("BENCH_NOISE_LIMIT", 0.05))
@@ -107,6 +115,8 @@ def parse_options(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not 1 <= args.runs <= 20 or not 1 <= args.duration <= 120 or not 0 <= args.warmup <= 60:
         parser.error("runs 1-20, duration 1-120 s, warm-up 0-60 s")
+    if not 1 <= args.replicas <= 4:
+        parser.error("replicas 1-4")
     return args
 
 
@@ -214,8 +224,8 @@ def measure(
     return record
 
 
-def summary(case: Case) -> dict[str, Any]:
-    runs = case.runs
+def summary(cases: list[Case]) -> dict[str, Any]:
+    runs = [run for case in cases for run in case.runs]
     return {
         "requests_per_s": round(median([r["requests_per_s"] for r in runs]), 1),
         "server_cpu_us_per_request": round(
@@ -227,13 +237,24 @@ def summary(case: Case) -> dict[str, Any]:
     }
 
 
+def run_ratios(tapped: list[Case], untapped: list[Case], key: str) -> list[float]:
+    """Per run: the tapped replicas' mean figure over the untapped replicas' mean."""
+    ratios = []
+    for run in range(len(tapped[0].runs)):
+        with_tap = statistics.fmean(case.runs[run][key] for case in tapped)
+        without = statistics.fmean(case.runs[run][key] for case in untapped)
+        ratios.append(with_tap / without)
+    return ratios
+
+
 def in_process_cost(requests: int = 200_000) -> dict[str, float]:
     """CPU per request of a bare ASGI app behind the outermost edge layer, with and
     without the tap, in this process: the error shield alone, or the tap (which is the
     shield when analytics are on), as ``northgate.app`` builds them.
 
     The steadiest view of the tap's own cost: no network, no server, no load generator;
-    the same 10,000 clients as the wrk runs; recording plus resolving (``take``) included.
+    the same 10,000 clients as the wrk runs, every request's strings fresh as a server's
+    are; recording plus resolving (``take``) included.
     """
     import asyncio
     import random
@@ -294,10 +315,20 @@ def in_process_cost(requests: int = 200_000) -> dict[str, float]:
     shield = ErrorShield(app, errors)
     tap = Tap(app, recorder, errors=errors)
 
+    def fresh(scope: dict[str, Any]) -> dict[str, Any]:
+        # As a server hands them over: new strings and header bytes for every request
+        # (their hashes not yet computed, nowhere in the CPU cache). Both cases pay this.
+        return {
+            **scope,
+            "path": "".join(scope["path"]),
+            "client": (scope["client"][0].encode().decode(), 50000),
+            "headers": [(bytes(name), bytes(bytearray(value))) for name, value in scope["headers"]],
+        }
+
     async def run(target: Any, n: int) -> float:
         begin = time.process_time()
         for i in range(n):
-            await target(scopes[i % len(scopes)], receive, send)
+            await target(fresh(scopes[i % len(scopes)]), receive, send)
         return time.process_time() - begin
 
     async def measure() -> dict[str, float]:
@@ -335,9 +366,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     require_tools("wrk", "taskset")
     started = time.monotonic()
-    cases = [Case("tap", "with the tap", True), Case("no-tap", "without the tap", False)]
+    cases = [
+        Case(f"{group}-{replica}", f"{label} #{replica}", enabled, group)
+        for group, label, enabled in (("tap", "with the tap", True), ("no-tap", "without", False))
+        for replica in range(1, args.replicas + 1)
+    ]
+    groups = {group: [c for c in cases if c.group == group] for group in ("tap", "no-tap")}
     print(
-        f"analytics: 2 cases x {args.runs} run(s) x ({args.warmup:g}+{args.duration:g} s)",
+        f"analytics: 2 cases x {args.replicas} server(s) x {args.runs} run(s) x "
+        f"({args.warmup:g}+{args.duration:g} s)",
         flush=True,
     )
     info = machine_info()
@@ -370,7 +407,9 @@ def main(argv: list[str] | None = None) -> int:
                 case.server.check_pinned(SERVER_CPU)
                 print(f"  started {case.label} (pid {case.server.pid})", flush=True)
             for run in range(args.runs):
-                order = cases if run % 2 == 0 else cases[::-1]
+                shift = run % len(cases)
+                order = cases[shift:] + cases[:shift]
+                order = order if run % 2 == 0 else order[::-1]
                 for case in order:
                     others = [c.server for c in cases if c is not case and c.server]
                     record = measure(case, others, script, args, run)
@@ -385,12 +424,12 @@ def main(argv: list[str] | None = None) -> int:
             for case in cases:
                 if case.server is not None:
                     case.server.stop()  # SIGTERM: the tapped server flushes its last round
-        tap = cases[0]
-        # Everything wrk completed against the tapped server (warm-ups included) was counted;
-        # beyond that only requests in flight when a wrk run stopped, and readiness checks.
-        counted = counted_arrivals(envs["tap"])
-        sent_to_tap = tap.completed
-        slack = tap.wrk_runs * args.connections + READINESS_SLACK
+        # Everything wrk completed against the tapped servers (warm-ups included) was
+        # counted; beyond that only requests in flight when a wrk run stopped, and readiness
+        # checks.
+        counted = sum(counted_arrivals(envs[case.name]) for case in groups["tap"])
+        sent_to_tap = sum(case.completed for case in groups["tap"])
+        slack = sum(c.wrk_runs * args.connections + READINESS_SLACK for c in groups["tap"])
 
     child = subprocess.run(
         ["taskset", "-c", str(SERVER_CPU), str(VENV_BIN / "python"), __file__, "--in-process"],
@@ -401,34 +440,30 @@ def main(argv: list[str] | None = None) -> int:
         cwd=PROJECT_DIR,
     )
     in_process = json.loads(child.stdout.strip().splitlines()[-1])
-    medians = {case.name: summary(case) for case in cases}
-    rps = ratio(medians["tap"]["requests_per_s"], medians["no-tap"]["requests_per_s"])
-    cpu = ratio(
-        medians["tap"]["server_cpu_us_per_request"], medians["no-tap"]["server_cpu_us_per_request"]
-    )
-    overhead_rps = 1 - rps if rps is not None else None
-    overhead_cpu = cpu - 1 if cpu is not None else None
+    medians = {group: summary(members) for group, members in groups.items()}
+    rps_runs = run_ratios(groups["tap"], groups["no-tap"], "requests_per_s")
+    cpu_runs = run_ratios(groups["tap"], groups["no-tap"], "server_cpu_us_per_request")
+    rps, cpu = median(rps_runs), median(cpu_runs)
+    overhead_rps, overhead_cpu = 1 - rps, cpu - 1
     print()
     print(
         f"GET {PAGE_PATH}, wrk -t1 -c{args.connections} -d{round(args.duration)}s, "
-        f"10,000 client addresses, medians of {args.runs}"
+        f"10,000 client addresses, {args.replicas} server(s) per case, medians of {args.runs} runs"
     )
-    print(f"{'case':<18}{'req/s':>10}{'CPU us/req':>12}{'p99 ms':>9}   req/s per run")
-    for case in cases:
-        s = medians[case.name]
+    print(f"{'case':<18}{'req/s':>10}{'CPU us/req':>12}{'p99 ms':>9}")
+    for group, label in (("tap", "with the tap"), ("no-tap", "without the tap")):
+        s = medians[group]
         print(
-            f"{case.label:<18}{s['requests_per_s']:>10,.0f}"
-            f"{s['server_cpu_us_per_request']:>12.1f}{s['p99_ms']:>9.2f}   "
-            + " ".join(f"{v:,.0f}" for v in s["requests_per_s_runs"])
+            f"{label:<18}{s['requests_per_s']:>10,.0f}"
+            f"{s['server_cpu_us_per_request']:>12.1f}{s['p99_ms']:>9.2f}"
         )
-    verdict = (
-        "OK" if overhead_rps is not None and overhead_rps <= OVERHEAD_TARGET else "ABOVE TARGET"
-    )
+    print("tap/no-tap req/s per run: " + " ".join(f"{r:.3f}" for r in rps_runs))
+    verdict = "OK" if overhead_rps <= OVERHEAD_TARGET else "ABOVE TARGET"
     print(
         f"\ntap overhead: {overhead_rps:.1%} of throughput ({verdict}, target <= "
         f"{OVERHEAD_TARGET:.0%}); {overhead_cpu:+.1%} CPU per request"
     )
-    noisy = sum(medians[case.name]["noisy_runs"] for case in cases)
+    noisy = sum(medians[group]["noisy_runs"] for group in groups)
     if noisy:
         print(
             f"WARNING: {noisy} run(s) still disturbed by other processes after retries: the "
@@ -450,6 +485,7 @@ def main(argv: list[str] | None = None) -> int:
         "page": PAGE_PATH,
         "settings": {
             "runs": args.runs,
+            "replicas": args.replicas,
             "duration_s": args.duration,
             "warmup_s": args.warmup,
             "connections": args.connections,
@@ -459,16 +495,21 @@ def main(argv: list[str] | None = None) -> int:
         },
         "machine": info,
         "cases": {
-            case.name: {"label": case.label, "median": medians[case.name], "runs": case.runs}
-            for case in cases
+            group: {
+                "median": medians[group],
+                "servers": {case.label: case.runs for case in members},
+            }
+            for group, members in groups.items()
         },
         "ratios": {
-            "tap/no-tap requests_per_s": round(rps, 4) if rps else None,
-            "tap/no-tap cpu_per_request": round(cpu, 4) if cpu else None,
+            "tap/no-tap requests_per_s": round(rps, 4),
+            "tap/no-tap cpu_per_request": round(cpu, 4),
+            "tap/no-tap requests_per_s_runs": [round(r, 4) for r in rps_runs],
+            "tap/no-tap cpu_per_request_runs": [round(r, 4) for r in cpu_runs],
         },
         "overhead": {
-            "throughput": round(overhead_rps, 4) if overhead_rps is not None else None,
-            "cpu_per_request": round(overhead_cpu, 4) if overhead_cpu is not None else None,
+            "throughput": round(overhead_rps, 4),
+            "cpu_per_request": round(overhead_cpu, 4),
             "within_target": verdict == "OK",
         },
         "in_process": {**in_process, "share_of_request_cpu": round(tap_share, 4)},

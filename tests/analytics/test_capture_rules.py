@@ -45,6 +45,15 @@ def test_sections(path: str, section: str) -> None:
     assert SectionClassifier(INFORMATION)(path) == section
 
 
+def test_assets_stay_assets_when_the_site_lists_them_among_its_responses() -> None:
+    # northgate.app passes every cached response of the site, assets included, as the
+    # information paths; assets were counted as information pages.
+    classify = SectionClassifier([*INFORMATION, "/assets/3f2a/css/northgate.css", "/robots.txt"])
+    assert classify("/assets/3f2a/css/northgate.css") == "assets"
+    assert classify("/robots.txt") == "assets"
+    assert classify("/en/eta") == "information"
+
+
 @pytest.mark.parametrize(
     "agent",
     [

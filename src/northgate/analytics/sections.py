@@ -58,10 +58,12 @@ class SectionClassifier:
         return section
 
     def classify(self, path: str) -> Section:
-        if path in self._information:
-            return "information"
+        # Assets first: the site's cached responses, which name the information pages,
+        # include them too.
         if path.startswith("/assets/") or path in _ASSET_EXACT:
             return "assets"
+        if path in self._information:
+            return "information"
         if path in _OPS_EXACT or path.startswith(_OPS_PREFIXES):
             return "ops"
         segments = [segment for segment in path.lower().split("/") if segment]

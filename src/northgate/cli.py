@@ -145,6 +145,52 @@ def worker(database_url: str | None, once: bool) -> None:
     asyncio.run(run())
 
 
+@main.command("edge-log")
+@click.argument("socket_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--database-url", help="sqlite:///PATH or postgresql://… [NORTHGATE_DATABASE_URL]")
+def edge_log(socket_path: Path, database_url: str | None) -> None:
+    """Count the arrivals nginx answers by itself (deploy/nginx/northgate.conf sends them)."""
+    import asyncio
+    import signal
+
+    from northgate.analytics.edge_log import EdgeLogProtocol, bind_socket
+    from northgate.analytics.runtime import Analytics
+    from northgate.site.render import build_site
+    from northgate.storage.db import Database
+
+    settings = _export_to_environment(database_url=database_url)
+    site = build_site(node_modules=settings.node_modules, public_origin=settings.public_origin)
+    sock = bind_socket(socket_path)
+
+    async def run() -> None:
+        database = Database(settings.effective_database_url)
+        analytics = Analytics(
+            settings, database, information_paths=[*site.responses, *site.redirects, "/"]
+        )
+        loop = asyncio.get_running_loop()
+        transport, protocol = await loop.create_datagram_endpoint(
+            lambda: EdgeLogProtocol(analytics.recorder), sock=sock
+        )
+        await analytics.start()
+        stop = asyncio.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        click.echo(f"counting nginx's own answers from {socket_path}; Ctrl-C to stop")
+        try:
+            await stop.wait()
+        finally:
+            protocol.drain(sock)
+            transport.close()
+            await analytics.stop()  # the last flush
+            await database.close()
+            click.echo(f"recorded {protocol.recorded:,} arrivals ({protocol.rejected} rejected)")
+
+    try:
+        asyncio.run(run())
+    finally:
+        socket_path.unlink(missing_ok=True)
+
+
 @main.command("export-static")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--public-origin", help="Origin for canonical links [NORTHGATE_PUBLIC_ORIGIN]")

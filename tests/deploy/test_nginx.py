@@ -7,14 +7,17 @@ A missing nginx fails the run with instructions; it never turns into a skipped t
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,7 +28,10 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
+from northgate.analytics.dimensions import ArrivalKey
+from northgate.analytics.sql_store import SqlStore
 from northgate.site.export import file_path_for
+from northgate.storage.db import Database
 from tests.support.servers import free_port, stop, wait_for_port
 
 if TYPE_CHECKING:
@@ -40,6 +46,10 @@ EXAMPLE = REPO / "deploy" / "nginx" / "northgate.conf"
 EXAMPLE_ROOT = "root /srv/northgate/static;"
 EXAMPLE_LISTEN = "listen 80;"
 EXAMPLE_UPSTREAMS = ("server 127.0.0.1:8000;", "server 127.0.0.1:8001;")
+EXAMPLE_EDGE_LOG = (
+    "access_log syslog:server=unix:/run/northgate/edge-log.sock,nohostname,tag=northgate"
+    " northgate_edge if=$northgate_edge_only;"
+)
 
 PAGE_CACHE_CONTROL = "public, max-age=300, stale-while-revalidate=60, stale-if-error=86400"
 ASSET_CACHE_CONTROL = "public, max-age=31536000, immutable"
@@ -66,7 +76,9 @@ def mime_types(binary: str) -> Path:
     pytest.fail(f"no mime.types found in {candidates}: reinstall nginx", pytrace=False)
 
 
-def configure(example: str, *, root: Path, port: int, upstreams: Sequence[int]) -> str:
+def configure(
+    example: str, *, root: Path, port: int, upstreams: Sequence[int], edge_log: Path
+) -> str:
     """The example with its deployment-specific lines replaced, each found exactly once."""
     servers = [f"server 127.0.0.1:{p};" for p in upstreams]
     # The example lists two servers; a test that wants one repeats it (round-robin on one).
@@ -75,6 +87,7 @@ def configure(example: str, *, root: Path, port: int, upstreams: Sequence[int]) 
         (EXAMPLE_ROOT, f"root {root};"),
         (EXAMPLE_LISTEN, f"listen 127.0.0.1:{port};"),
         *zip(EXAMPLE_UPSTREAMS, servers, strict=True),
+        (EXAMPLE_EDGE_LOG, EXAMPLE_EDGE_LOG.replace("/run/northgate/edge-log.sock", str(edge_log))),
     ]
     lines = example.splitlines(keepends=True)
     for literal, value in replacements:
@@ -94,12 +107,23 @@ class Nginx:
 
 
 @contextmanager
-def running_nginx(base: Path, site: Path, upstreams: Sequence[int]) -> Iterator[Nginx]:
+def running_nginx(
+    base: Path, site: Path, upstreams: Sequence[int], edge_log: Path | None = None
+) -> Iterator[Nginx]:
+    """nginx with the example configuration. Its edge log goes to ``edge_log`` (by default
+    a socket nobody listens on: nginx then notes each line it could not send in its error
+    log, and answers as usual)."""
     binary = nginx_binary()
     base.mkdir(parents=True, exist_ok=True)
     port = free_port()
     (base / "northgate.conf").write_text(
-        configure(EXAMPLE.read_text(), root=site, port=port, upstreams=upstreams)
+        configure(
+            EXAMPLE.read_text(),
+            root=site,
+            port=port,
+            upstreams=upstreams,
+            edge_log=edge_log or base / "edge-log.sock",
+        )
     )
     temp_paths = "\n".join(
         f"    {kind}_temp_path {base / kind};"
@@ -545,3 +569,132 @@ def test_app_down_gives_the_bilingual_503_page_with_retry_after(
     assert response.content == (site / "errors" / f"503.{lang}.html").read_bytes()
     assert "This service is busy right now" in response.text
     assert "Ce service est très occupé en ce moment" in response.text
+
+
+class EdgeLogCollector:
+    """A real `northgate edge-log` on a throwaway SQLite database."""
+
+    def __init__(self, base: Path) -> None:
+        base.mkdir(parents=True, exist_ok=True)
+        self.socket = base / "edge.sock"
+        self.database_url = f"sqlite:///{base / 'edge.db'}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NORTHGATE_")}
+        self.env = {
+            **env,
+            "NORTHGATE_NODE_MODULES": str(REPO / "node_modules"),
+            "NORTHGATE_VAR_DIR": str(base / "var"),
+            "NORTHGATE_DATABASE_URL": self.database_url,
+        }
+        self.process: subprocess.Popen[str] | None = None
+
+    def northgate(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "northgate", *args]
+
+    @contextmanager
+    def running(self) -> Iterator[EdgeLogCollector]:
+        migrate = subprocess.run(
+            self.northgate("migrate"), env=self.env, capture_output=True, text=True, timeout=120
+        )
+        assert migrate.returncode == 0, migrate.stderr
+        self.process = subprocess.Popen(
+            self.northgate("edge-log", str(self.socket)),
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while not self.socket.exists():
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"edge-log did not start:\n{self.stop()}", pytrace=False)
+                time.sleep(0.1)
+            yield self
+        finally:
+            self.stop()
+
+    def stop(self) -> str:
+        """SIGTERM (the collector drains its socket and flushes), then its output."""
+        if self.process is None:
+            return ""
+        process, self.process = self.process, None
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        try:
+            output, _ = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate(timeout=10)
+        assert process.returncode == 0, output
+        return output
+
+    def counts(self) -> dict[tuple[str, str], int]:
+        """Arrivals stored, by (section, outcome)."""
+
+        async def read() -> dict[ArrivalKey, int]:
+            database = Database(self.database_url)
+            try:
+                return await SqlStore(database).counts("minute", 0, 2**31)
+            finally:
+                await database.close()
+
+        totals: dict[tuple[str, str], int] = {}
+        for key, n in asyncio.run(read()).items():
+            totals[key.section, key.outcome] = totals.get((key.section, key.outcome), 0) + n
+        return totals
+
+
+def an_asset(site: Path) -> str:
+    asset = next(path for path in sorted((site / "assets").rglob("*.css")))
+    return "/" + str(asset.relative_to(site))
+
+
+def test_what_nginx_answers_alone_is_counted_even_with_the_app_down(
+    tmp_path_factory: pytest.TempPathFactory, site: Path
+) -> None:
+    """Pages and assets served from files, and the 503 page of a refused request, reach the
+    analytics through `northgate edge-log`: 2016's turned-away visitors, counted."""
+    base = tmp_path_factory.mktemp("edge-down")
+    collector = EdgeLogCollector(base / "collector")
+    dead = [free_port(), free_port()]
+    with collector.running():
+        with (
+            running_nginx(base / "nginx", site, dead, edge_log=collector.socket) as nginx,
+            nginx.client() as client,
+        ):
+            for _ in range(3):
+                assert client.get("/en/eta").status_code == 200
+            assert client.get(an_asset(site)).status_code == 200
+            assert client.get("/en/not-a-page").status_code == 503
+            assert client.post("/api/v1/applications", json={}).status_code == 503
+        output = collector.stop()
+    assert "recorded 6 arrivals (0 rejected)" in output
+    assert collector.counts() == {
+        ("information", "served"): 3,
+        ("assets", "served"): 1,
+        ("information", "shed"): 1,
+        ("api", "shed"): 1,
+    }
+
+
+def test_what_an_application_answered_is_left_to_its_tap(
+    tmp_path_factory: pytest.TempPathFactory, site: Path
+) -> None:
+    """No double counting: a proxied request that a node answered (here 503, busy) is not
+    sent to the edge log; only the page nginx served itself is."""
+    base = tmp_path_factory.mktemp("edge-up")
+    collector = EdgeLogCollector(base / "collector")
+    first, second = BusyNode(), BusyNode()
+    with first.running(), second.running(), collector.running():
+        upstreams = [first.port, second.port]
+        with (
+            running_nginx(base / "nginx", site, upstreams, edge_log=collector.socket) as nginx,
+            nginx.client() as client,
+        ):
+            assert client.get("/healthz").status_code == 503
+            assert client.post("/api/v1/applications", json={}).status_code == 503
+            assert client.get("/fr/").status_code == 200
+        output = collector.stop()
+    assert first.requests and second.requests
+    assert "recorded 1 arrivals (0 rejected)" in output
+    assert collector.counts() == {("information", "served"): 1}

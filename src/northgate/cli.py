@@ -153,7 +153,7 @@ def edge_log(socket_path: Path, database_url: str | None) -> None:
     import asyncio
     import signal
 
-    from northgate.analytics.edge_log import EdgeLogProtocol, bind_socket
+    from northgate.analytics.edge_log import EdgeLogReader, bind_socket
     from northgate.analytics.runtime import Analytics
     from northgate.site.render import build_site
     from northgate.storage.db import Database
@@ -168,9 +168,8 @@ def edge_log(socket_path: Path, database_url: str | None) -> None:
             settings, database, information_paths=[*site.responses, *site.redirects, "/"]
         )
         loop = asyncio.get_running_loop()
-        transport, protocol = await loop.create_datagram_endpoint(
-            lambda: EdgeLogProtocol(analytics.recorder), sock=sock
-        )
+        reader = EdgeLogReader(analytics.recorder)
+        loop.add_reader(sock.fileno(), reader.read, sock)
         await analytics.start()
         stop = asyncio.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -179,11 +178,12 @@ def edge_log(socket_path: Path, database_url: str | None) -> None:
         try:
             await stop.wait()
         finally:
-            protocol.drain(sock)
-            transport.close()
+            loop.remove_reader(sock.fileno())
+            reader.drain(sock)
+            sock.close()
             await analytics.stop()  # the last flush
             await database.close()
-            click.echo(f"recorded {protocol.recorded:,} arrivals ({protocol.rejected} rejected)")
+            click.echo(f"recorded {reader.recorded:,} arrivals ({reader.rejected} rejected)")
 
     try:
         asyncio.run(run())

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import json
+import socket
+from pathlib import Path
 
 import pytest
 
 from northgate.analytics.addresses import ClientAddress
 from northgate.analytics.countries import StaticResolver
 from northgate.analytics.dimensions import ArrivalKey
-from northgate.analytics.edge_log import EdgeArrival, EdgeLogProtocol, parse, record
+from northgate.analytics.edge_log import EdgeArrival, EdgeLogReader, bind_socket, parse, record
 from northgate.analytics.recorder import Recorder
 from northgate.analytics.salts import DailySalts, MemorySaltStore
 from northgate.analytics.sections import SectionClassifier
@@ -18,11 +19,19 @@ T = 1_700_000_000.25
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"
 
 
-def datagram(**fields: object) -> bytes:
-    """As nginx sends it: syslog priority, tag, then the JSON of log_format northgate_edge."""
-    line = {"t": T, "s": 200, "u": "/en/eta", "a": "203.0.113.9", "f": "", "ua": FIREFOX, "ra": ""}
+def datagram(**fields: str) -> bytes:
+    """As nginx sends it: syslog header and tag, then log_format northgate_edge."""
+    line = {
+        "t": f"{T:.3f}",
+        "s": "200",
+        "u": "/en/eta",
+        "a": "203.0.113.9",
+        "f": "-",  # nginx logs an empty value as "-"
+        "ua": FIREFOX,
+        "ra": "-",
+    }
     line.update(fields)
-    return b"<190>northgate: " + json.dumps(line).encode()
+    return b"<190>Dec  1 06:37:14 northgate: " + "\t".join(line.values()).encode("latin-1")
 
 
 def recorder(*, trusted: list[str] | None = None) -> Recorder:
@@ -64,26 +73,34 @@ def test_the_path_is_what_the_tap_would_see(request_uri: str, path: str) -> None
 
 
 def test_escaped_user_agents_and_forwarded_for_survive() -> None:
-    # nginx's escape=json turns quotes and control bytes into JSON escapes.
-    raw = b'<190>northgate: {"t":1.5,"s":503,"u":"/","a":"10.0.0.1","f":"198.51.100.7",'
-    raw += b'"ua":"bot \\"quoted\\" \\u0001","ra":"120"}'
+    # nginx escapes a quote, a backslash and bytes outside 32-126 as \xHH.
+    raw = datagram(
+        s="503", f="198.51.100.7", ua=r"bot \x22quoted\x22 \x01 caf\xC3\xA9", ra="120", u="/"
+    )
     arrival = parse(raw)
     assert arrival is not None
-    assert arrival.user_agent == b'bot "quoted" \x01'
+    assert arrival.user_agent == b'bot "quoted" \x01 caf\xc3\xa9'
     assert arrival.forwarded_for == b"198.51.100.7"
     assert arrival.retry_after
+    assert arrival.status == 503
+
+
+def test_raw_utf8_in_the_address_is_decoded_like_the_tap() -> None:
+    arrival = parse(datagram(u=r"/fr/\xC3\xA9t\xC3\xA9?q=1"))
+    assert arrival is not None
+    assert arrival.path == "/fr/été"
 
 
 @pytest.mark.parametrize(
     "junk",
     [
         b"",
-        b"<190>northgate: not json at all",
-        b"<190>northgate: {",
-        b'<190>northgate: {"t":1.5}',  # fields missing
+        b"<190>Dec  1 06:37:14 northgate: not ours at all",
+        b"no syslog header",
+        datagram()[:-10],  # cut short: a field missing
+        datagram() + b"\textra",
         datagram(s="two hundred"),
-        datagram(t=None),
-        b"<190>northgate: [1, 2]",
+        datagram(t="yesterday"),
     ],
 )
 def test_anything_else_is_not_an_arrival(junk: bytes) -> None:
@@ -95,8 +112,8 @@ def test_recorded_like_the_tap_with_country_section_and_outcome() -> None:
     for line in (
         datagram(),  # a page file
         datagram(u="/assets/app.css"),
-        datagram(s=503, ra="120", u="/en/eta/apply"),  # the application was down
-        datagram(s=404, u="/en/nope"),
+        datagram(s="503", ra="120", u="/en/eta/apply"),  # the application was down
+        datagram(s="404", u="/en/nope"),
     ):
         arrival = parse(line)
         assert arrival is not None
@@ -121,10 +138,21 @@ def test_forwarded_for_counts_only_behind_a_trusted_proxy() -> None:
     assert [key.country for key in trusted.take().counts] == ["CA"]  # the proxy's word
 
 
-def test_the_listener_records_good_lines_and_counts_the_rest() -> None:
-    rec = recorder()
-    listener = EdgeLogProtocol(rec)
-    for data in (datagram(), b"garbage", datagram(u="/fr/")):
-        listener.datagram_received(data, None)
-    assert (listener.recorded, listener.rejected) == (2, 1)
-    assert rec.pending() == 2
+def test_the_reader_takes_a_batch_a_wake_up_and_drains_the_rest(tmp_path: Path) -> None:
+    path = tmp_path / "edge.sock"
+    sock = bind_socket(path)
+    sender = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        for data in (datagram(), b"garbage", datagram(u="/fr/"), datagram(), datagram()):
+            sender.sendto(data, str(path))
+        rec = recorder()
+        reader = EdgeLogReader(rec, batch=2)
+        reader.read(sock)
+        assert (reader.recorded, reader.rejected) == (1, 1)
+        reader.drain(sock)
+        assert (reader.recorded, reader.rejected) == (4, 1)
+        reader.read(sock)  # nothing left: returns at once
+        assert rec.pending() == 4
+    finally:
+        sender.close()
+        sock.close()

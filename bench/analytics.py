@@ -353,6 +353,58 @@ def in_process_cost(requests: int = 200_000) -> dict[str, float]:
     return asyncio.run(measure())
 
 
+EDGE_LINES = 300_000
+# The line nginx sends for a page it served (log_format northgate_edge), as fast as one
+# blocking sender can: a full socket queue holds the sender back instead of losing lines.
+EDGE_SENDER = """
+import socket, sys, time
+path, count = sys.argv[1], int(sys.argv[2])
+line = (b"<190>Dec  1 06:37:14 northgate: %.3f\\t200\\t/en/eta\\t%d.%d.%d.%d\\t-\\t"
+        + sys.argv[3].encode() + b"\\t-")
+sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+start = time.perf_counter()
+for i in range(count):
+    sock.sendto(line % (time.time(), 8 + i % 16, i % 251, i // 251 % 251, 1 + i % 13), path)
+print(count / (time.perf_counter() - start))
+"""
+
+
+def edge_log_cost(work: Path) -> dict[str, Any]:
+    """Behind nginx the pages are files and `northgate edge-log` counts them instead of the
+    tap: its CPU per line, pinned to the server core and fed from the load core, and
+    whether it recorded every line."""
+    env = case_env(work, Case("edge-log", "edge log", True, "edge-log"))
+    northgate(env, "migrate")
+    socket_path = work / "edge-log.sock"
+    command = [str(VENV_BIN / "northgate"), "edge-log", str(socket_path)]
+    collector = start_server("edge-log", command, log_dir=work, env=env)
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while not socket_path.exists():
+            if collector.popen.poll() is not None or time.monotonic() > deadline:
+                raise BenchError(f"edge-log did not start:\n{collector.log_tail()}")
+            time.sleep(0.1)
+        collector.check_pinned(SERVER_CPU)
+        before = collector.cpu_seconds()
+        sent = subprocess.run(
+            ["taskset", "-c", str(LOAD_CPU), str(VENV_BIN / "python"), "-c", EDGE_SENDER,
+             str(socket_path), str(EDGE_LINES), BROWSER],
+            capture_output=True, text=True, timeout=300, check=True,
+        )  # fmt: skip
+        time.sleep(1.0)  # the last lines, read
+        cpu = collector.cpu_seconds() - before
+    finally:
+        collector.stop()
+    log_text = collector.log_tail(5)
+    recorded = int(log_text.rsplit("recorded ", 1)[1].split()[0].replace(",", ""))
+    return {
+        "lines": EDGE_LINES,
+        "recorded": recorded,
+        "lines_per_s_offered": round(float(sent.stdout.strip())),
+        "cpu_us_per_line": round(cpu / EDGE_LINES * 1e6, 2),
+    }
+
+
 def counted_arrivals(env: dict[str, str]) -> int:
     out = northgate(env, "report", "--hours", "2", "--json")
     body = json.loads(out[: out.rindex("}") + 1])
@@ -431,6 +483,8 @@ def main(argv: list[str] | None = None) -> int:
         sent_to_tap = sum(case.completed for case in groups["tap"])
         slack = sum(c.wrk_runs * args.connections + READINESS_SLACK for c in groups["tap"])
 
+    with tempfile.TemporaryDirectory(prefix="northgate-bench-") as tmp:
+        edge = edge_log_cost(Path(tmp))
     child = subprocess.run(
         ["taskset", "-c", str(SERVER_CPU), str(VENV_BIN / "python"), __file__, "--in-process"],
         capture_output=True,
@@ -480,6 +534,11 @@ def main(argv: list[str] | None = None) -> int:
         f"(difference {counted - sent_to_tap:,}: in flight at wrk's stops or readiness checks, "
         f"at most {slack:,})"
     )
+    print(
+        f"behind nginx, `northgate edge-log` counts the pages nginx serves: "
+        f"{edge['cpu_us_per_line']:.1f} us of CPU a line, {edge['lines_per_s_offered']:,} lines/s "
+        f"offered by one sender, {edge['recorded']:,} of {edge['lines']:,} recorded"
+    )
     results = {
         "benchmark": "analytics",
         "page": PAGE_PATH,
@@ -513,6 +572,7 @@ def main(argv: list[str] | None = None) -> int:
             "within_target": verdict == "OK",
         },
         "in_process": {**in_process, "share_of_request_cpu": round(tap_share, 4)},
+        "edge_log": edge,
         "counting": {
             "counted_arrivals": counted,
             "wrk_completed": sent_to_tap,
@@ -523,6 +583,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     path = write_results("analytics", results)
     print(f"wrote {path.relative_to(PROJECT_DIR)}")
+    if edge["recorded"] != edge["lines"]:
+        raise BenchError(f"edge-log recorded {edge['recorded']} of {edge['lines']} lines")
     if not sent_to_tap <= counted <= sent_to_tap + slack:
         raise BenchError(f"the tap counted {counted} arrivals; wrk completed {sent_to_tap}")
     return 0

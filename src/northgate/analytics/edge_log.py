@@ -134,6 +134,7 @@ class EdgeLogReader:
 
 def bind_socket(path: Path) -> socket.socket:
     """The Unix datagram socket nginx sends to, replacing a stale one from a killed run."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     # A surge arrives in bursts: room for thousands of lines while the loop is busy.
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)

@@ -93,7 +93,7 @@ class Case:
     name: str
     label: str
     enabled: bool
-    group: str  # "tap" or "no-tap": the replicas of one configuration
+    group: str  # the replicas of one configuration: "tap", "no-tap" (or "edge-log")
     server: Server | None = None
     database: Path | None = None
     runs: list[dict[str, Any]] = field(default_factory=list)

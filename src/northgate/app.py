@@ -103,9 +103,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     site = build_site(node_modules=settings.node_modules, public_origin=settings.public_origin)
     database = Database(settings.effective_database_url)
     errors = ErrorPages(site)
-    analytics = Analytics(
-        settings, database, information_paths=[*site.responses, *site.redirects, "/"]
-    )
+    analytics = Analytics(settings, database, information_paths=site.addresses())
     web = create_web_app(settings, site, database, analytics)
     # The admission gate stands behind the cached site: information pages and assets never
     # reach it. The journey ends a pass with northgate.edge.gate.end_pass(request.scope).

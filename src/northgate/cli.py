@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import signal
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -35,6 +37,15 @@ def _export_to_environment(**options: object) -> Settings:
         if value is not None:
             os.environ[f"NORTHGATE_{name.upper()}"] = str(value)
     return Settings()
+
+
+def _stop_on_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM, for a command's event loop to wait on."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    return stop
 
 
 @main.command()
@@ -116,9 +127,6 @@ def migrate(database_url: str | None, revision: str) -> None:
 @click.option("--once", is_flag=True, help="Run the jobs that are due, then exit.")
 def worker(database_url: str | None, once: bool) -> None:
     """Run jobs: decisions, e-mails, payment reconciliation (production: several of these)."""
-    import asyncio
-    import signal
-
     from northgate.services import build_services
     from northgate.storage.db import Database
 
@@ -133,10 +141,7 @@ def worker(database_url: str | None, once: bool) -> None:
                 settled = await services.payments.reconcile()
                 click.echo(f"ran {ran} job(s), settled {settled} payment(s)")
                 return
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(signum, stop.set)
+            stop = _stop_on_signals()
             click.echo("worker running; Ctrl-C to stop")
             await services.worker.run_forever(stop)
         finally:
@@ -150,9 +155,6 @@ def worker(database_url: str | None, once: bool) -> None:
 @click.option("--database-url", help="sqlite:///PATH or postgresql://… [NORTHGATE_DATABASE_URL]")
 def edge_log(socket_path: Path, database_url: str | None) -> None:
     """Count the arrivals nginx answers by itself (deploy/nginx/northgate.conf sends them)."""
-    import asyncio
-    import signal
-
     from northgate.analytics.edge_log import EdgeLogReader, bind_socket
     from northgate.analytics.runtime import Analytics
     from northgate.site.render import build_site
@@ -164,16 +166,12 @@ def edge_log(socket_path: Path, database_url: str | None) -> None:
 
     async def run() -> None:
         database = Database(settings.effective_database_url)
-        analytics = Analytics(
-            settings, database, information_paths=[*site.responses, *site.redirects, "/"]
-        )
+        analytics = Analytics(settings, database, information_paths=site.addresses())
         loop = asyncio.get_running_loop()
         reader = EdgeLogReader(analytics.recorder)
         loop.add_reader(sock.fileno(), reader.read, sock)
         await analytics.start()
-        stop = asyncio.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
+        stop = _stop_on_signals()
         click.echo(f"counting nginx's own answers from {socket_path}; Ctrl-C to stop")
         try:
             await stop.wait()

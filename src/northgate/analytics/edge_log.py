@@ -19,9 +19,11 @@ lost, as in the tap (one flush interval).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import socket
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Final, NamedTuple
 from urllib.parse import unquote_to_bytes
@@ -115,16 +117,14 @@ class EdgeLogReader:
 
     def read(self, sock: socket.socket) -> None:
         """The lines queued now, at most ``batch`` (the loop has other work: the flusher)."""
-        for _ in range(self.batch):
-            try:
-                data = sock.recv(65_536)
-            except (BlockingIOError, InterruptedError):
-                return
-            self.line(data)
+        self._receive(sock, range(self.batch))
 
     def drain(self, sock: socket.socket) -> None:
         """Every line still queued (on shutdown, before the last flush)."""
-        while True:
+        self._receive(sock, itertools.count())
+
+    def _receive(self, sock: socket.socket, turns: Iterable[int]) -> None:
+        for _ in turns:
             try:
                 data = sock.recv(65_536)
             except (BlockingIOError, InterruptedError):

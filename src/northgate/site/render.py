@@ -54,6 +54,11 @@ class Site:
     def error(self, status: int, lang: Lang = "en") -> CachedResponse:
         return self.errors.get((status, lang)) or self.errors[(500, lang)]
 
+    def addresses(self) -> list[str]:
+        """Every address the site answers by itself: its cached responses (pages and
+        assets), its redirects, and the language choice at ``/``."""
+        return [*self.responses, *self.redirects, "/"]
+
 
 def build_site(*, node_modules: Path, public_origin: str) -> Site:
     assets = load_assets(node_modules)

@@ -3,7 +3,16 @@
 The hot path (:meth:`Recorder.arrive`, called by the tap for every request) does the least
 that keeps every fact: one header scan for the user agent (and ``X-Forwarded-For`` when a
 proxy is trusted), one tuple of raw values (minute, path, peer, forwarded-for, user agent,
-status, hints) and one dictionary increment. Nothing awaits, nothing is written.
+status, hints) and one increment, keyed by the tuple's hash. Nothing awaits, nothing is
+written.
+
+Why the hash and not the tuple: a server hands over new strings with every request, so a
+dictionary keyed by the tuple compares all nine values with the stored key twice (look-up,
+then store), a third of the recording's instructions (measured with valgrind, bench/README.md).
+An integer key compares in one step; the tuple is kept once, the first time its hash is
+seen. Two different tuples with the same 64-bit hash would share a counter: with string
+hashing keyed at random per process, about 1 in 10^11 for a round of 20,000 distinct
+arrivals. The total is exact either way; only that one arrival's attribution would be off.
 
 :meth:`Recorder.take` (the flusher, every few seconds) swaps the dictionary out, with no
 await between reading and clearing, so an arrival is in exactly one batch, then resolves
@@ -43,6 +52,8 @@ RAISED: Final = -1
 
 Client = tuple[str, int | None, bool]  # country, visitor hash (None for bots), bot
 RawKey = tuple[Any, ...]
+# What a swap takes: arrivals per raw key's hash, and each raw key by its hash.
+Taken = tuple[dict[int, int], dict[int, RawKey]]
 
 
 class Recorder:
@@ -62,7 +73,8 @@ class Recorder:
         self.sections = sections or SectionClassifier()
         self.bots = bots or BotRules()
         self.clock = clock
-        self.arrivals: dict[RawKey, int] = {}
+        self.arrivals: dict[int, int] = {}  # hash of a raw key: arrivals
+        self._raw: dict[int, RawKey] = {}  # hash of a raw key: the key, as first seen
         # Read X-Forwarded-For only when a proxy may set it.
         self._wants_forwarded_for = bool(self.addresses.trusted)
         self._clients: dict[tuple[int, str | None, bytes | None, bytes], Client] = {}
@@ -111,8 +123,14 @@ class Recorder:
             hint,
             section,
         )
+        tag = hash(key)
         arrivals = self.arrivals
-        arrivals[key] = arrivals.get(key, 0) + 1
+        count = arrivals.get(tag)
+        if count is None:
+            arrivals[tag] = 1
+            self._raw[tag] = key
+        else:
+            arrivals[tag] = count + 1
 
     def record(
         self,
@@ -138,14 +156,14 @@ class Recorder:
     def take(self) -> Batch:
         return self.resolve(self.swap())
 
-    def swap(self) -> dict[RawKey, int]:
-        """The raw arrivals so far, and a new empty dictionary for the next ones. No await
+    def swap(self) -> Taken:
+        """The raw arrivals so far, and new empty dictionaries for the next ones. No await
         may come between reading and clearing: an arrival is in exactly one swap."""
-        arrivals = self.arrivals
-        self.arrivals = {}
-        return arrivals
+        taken = self.arrivals, self._raw
+        self.arrivals, self._raw = {}, {}
+        return taken
 
-    def resolve(self, arrivals: dict[RawKey, int]) -> Batch:
+    def resolve(self, taken: Taken) -> Batch:
         """Raw arrivals into a batch. Touches only the memos below and read-only tables, so
         the flusher runs it in a thread, off the event loop; one caller at a time."""
         if self.salts.version != self._salt_version:
@@ -158,8 +176,10 @@ class Recorder:
         # the few distinct results become named keys at the end.
         counts: dict[tuple[Any, ...], int] = {}
         visitors: dict[tuple[int, Section, str], set[int]] = {}
-        for (minute, path, peer, forwarded_for, agent, status, retry_after, hint,
-             section_hint), n in arrivals.items():  # fmt: skip
+        arrivals, raw = taken
+        for tag, n in arrivals.items():
+            (minute, path, peer, forwarded_for, agent, status, retry_after, hint,
+             section_hint) = raw[tag]  # fmt: skip
             minute = int(minute)
             client_key = (minute // _MINUTES_PER_DAY, peer, forwarded_for, agent)
             client = clients.get(client_key)

@@ -56,7 +56,7 @@ $(STAMPS)/test-system: $(SYSTEM_DEPS)
 	@mkdir -p $(STAMPS) && touch $@
 
 $(STAMPS)/bench-system: $(SYSTEM_DEPS)
-	$(SYSTEM_DEPS) wrk=wrk nginx=nginx-light taskset=util-linux
+	$(SYSTEM_DEPS) wrk=wrk nginx=nginx-light taskset=util-linux valgrind=valgrind
 	@mkdir -p $(STAMPS) && touch $@
 
 lock: $(STAMPS)/dev

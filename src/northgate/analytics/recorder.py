@@ -1,21 +1,11 @@
-"""Arrivals in memory: the hot path, and their resolution into a batch off the hot path.
+"""Arrivals in memory: counted on the hot path, resolved into a batch off it.
 
-The hot path (:meth:`Recorder.arrive`, called by the tap for every request) does the least
-that keeps every fact: one header scan for the user agent (and ``X-Forwarded-For`` when a
-proxy is trusted), one tuple of raw values (minute, path, peer, forwarded-for, user agent,
-status, hints) and one increment, keyed by the tuple's hash. Nothing awaits, nothing is
-written.
+The hot path (``Recorder.arrive``, called by the tap for every request) is a counter of raw
+arrivals (``northgate.analytics.arrivals``: a header scan, a raw key, one increment; compiled
+from C where it was built). Nothing awaits, nothing is written.
 
-Why the hash and not the tuple: a server hands over new strings with every request, so a
-dictionary keyed by the tuple compares all nine values with the stored key twice (look-up,
-then store), a third of the recording's instructions (measured with valgrind, bench/README.md).
-An integer key compares in one step; the tuple is kept once, the first time its hash is
-seen. Two different tuples with the same 64-bit hash would share a counter: with string
-hashing keyed at random per process, about 1 in 10^11 for a round of 20,000 distinct
-arrivals. The total is exact either way; only that one arrival's attribution would be off.
-
-:meth:`Recorder.take` (the flusher, every few seconds) swaps the dictionaries out, with no
-await between reading and clearing, so an arrival is in exactly one batch, then resolves
+:meth:`Recorder.take` (the flusher, every few seconds) swaps the counter's contents out, with
+no await between reading and clearing, so an arrival is in exactly one batch, then resolves
 each *distinct* raw key once: client address, country, bot, visitor hash, section, outcome.
 Resolutions of clients are memoised (bounded, in memory only, emptied whenever a salt
 changes), so a returning visitor costs a dictionary look-up. Raw addresses never leave this
@@ -30,6 +20,7 @@ from typing import Any, Final
 
 from northgate.analytics.addresses import ClientAddress
 from northgate.analytics.aggregate import Batch
+from northgate.analytics.arrivals import Arrivals, Counter, Taken
 from northgate.analytics.bots import BotRules
 from northgate.analytics.countries import CountryResolver
 from northgate.analytics.dimensions import (
@@ -51,9 +42,6 @@ _MEMO_LIMIT: Final = 200_000
 RAISED: Final = -1
 
 Client = tuple[str, int | None, bool]  # country, visitor hash (None for bots), bot
-RawKey = tuple[Any, ...]
-# What a swap takes: arrivals per raw key's hash, and each raw key by its hash.
-Taken = tuple[dict[int, int], dict[int, RawKey]]
 
 
 class Recorder:
@@ -73,10 +61,12 @@ class Recorder:
         self.sections = sections or SectionClassifier()
         self.bots = bots or BotRules()
         self.clock = clock
-        self.arrivals: dict[int, int] = {}  # hash of a raw key: arrivals
-        self._raw: dict[int, RawKey] = {}  # hash of a raw key: the key, as first seen
-        # Read X-Forwarded-For only when a proxy may set it.
-        self._wants_forwarded_for = bool(self.addresses.trusted)
+        self.counter: Counter = Arrivals(
+            # Read X-Forwarded-For only when a proxy may set it.
+            wants_forwarded_for=bool(self.addresses.trusted),
+            outcome_hint=OUTCOME_HINT,
+            section_hint=SECTION_HINT,
+        )
         self._clients: dict[tuple[int, str | None, bytes | None, bytes], Client] = {}
         self._routes: dict[tuple[Any, ...], tuple[Section, Lang, Outcome]] = {}
         self._salt_version = -1
@@ -91,46 +81,9 @@ class Recorder:
         retry_after: bool,
         state: dict[str, Any] | None,
     ) -> None:
-        """One finished request. ``status`` 0: no response; ``RAISED``: an exception."""
-        agent = b""
-        forwarded_for: bytes | None = None
-        if self._wants_forwarded_for:
-            for name, value in scope["headers"]:
-                if name == b"user-agent":
-                    agent = value
-                elif name == b"x-forwarded-for":
-                    # Several headers are one list, in order.
-                    forwarded_for = value if forwarded_for is None else forwarded_for + b"," + value
-        else:
-            for name, value in scope["headers"]:
-                if name == b"user-agent":
-                    agent = value
-                    break
-        client = scope.get("client")
-        if state:
-            hint = state.get(OUTCOME_HINT)
-            section = state.get(SECTION_HINT)
-        else:
-            hint = section = None
-        key = (
-            started // MINUTE,  # a float: int() is left to ``take``
-            scope["path"],
-            client[0] if client else None,
-            forwarded_for,
-            agent,
-            status,
-            retry_after,
-            hint,
-            section,
-        )
-        tag = hash(key)
-        arrivals = self.arrivals
-        count = arrivals.get(tag)
-        if count is None:
-            arrivals[tag] = 1
-            self._raw[tag] = key
-        else:
-            arrivals[tag] = count + 1
+        """One finished request. ``status`` 0: no response; ``RAISED``: an exception.
+        (The tap calls ``counter.arrive`` itself: no Python frame in between.)"""
+        self.counter.arrive(started, scope, status, retry_after, state)
 
     def record(
         self,
@@ -149,7 +102,7 @@ class Recorder:
 
     def pending(self) -> int:
         """Arrivals recorded and not yet taken."""
-        return sum(self.arrivals.values())
+        return self.counter.pending()
 
     # ------------------------------------------------------------------ off the hot path
 
@@ -157,11 +110,9 @@ class Recorder:
         return self.resolve(self.swap())
 
     def swap(self) -> Taken:
-        """The raw arrivals so far, and new empty dictionaries for the next ones. No await
-        may come between reading and clearing: an arrival is in exactly one swap."""
-        taken = self.arrivals, self._raw
-        self.arrivals, self._raw = {}, {}
-        return taken
+        """The raw arrivals so far; the counter starts afresh. Call it on the event loop: an
+        arrival is then in exactly one swap."""
+        return self.counter.swap()
 
     def resolve(self, taken: Taken) -> Batch:
         """Raw arrivals into a batch. Touches only the memos below and read-only tables, so

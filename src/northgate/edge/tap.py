@@ -60,6 +60,8 @@ class Tap:
     ) -> None:
         self.app = app
         self.recorder = recorder
+        # The counter's own method (compiled): a Python frame less per request.
+        self._count = recorder.counter.arrive
         # With error pages the tap is also the error shield (northgate.edge.shield): both
         # belong outermost, and one layer instead of two saves a coroutine frame per
         # request, a third of the tap's cost on a cached page.
@@ -92,7 +94,7 @@ class Tap:
         try:
             refused = tracked.refusal_headers
             retry_after = refused is not None and _retry_after(refused, state)
-            self.recorder.arrive(started, scope, tracked.status, retry_after, state)
+            self._count(started, scope, tracked.status, retry_after, state)
         except Exception:
             self._failed()
 
@@ -100,7 +102,7 @@ class Tap:
         self, started: float, scope: Scope, status: int, retry_after: bool, state: dict[str, Any]
     ) -> None:
         try:
-            self.recorder.arrive(started, scope, status, retry_after, state)
+            self._count(started, scope, status, retry_after, state)
         except Exception:
             self._failed()
 

@@ -37,17 +37,24 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(STAMPS)/runtime: pyproject.toml constraints.txt | $(BIN)/python
+# setup.py builds the tap's counter in C (src/northgate/analytics/_arrivals.c): a compiler.
+BUILT_FROM := pyproject.toml constraints.txt setup.py src/northgate/analytics/_arrivals.c
+
+$(STAMPS)/runtime: $(BUILT_FROM) | $(BIN)/python $(STAMPS)/build-system
 	$(BIN)/pip install -q -c constraints.txt -e .
 	@mkdir -p $(STAMPS) && touch $@
 
-$(STAMPS)/dev: pyproject.toml constraints.txt | $(BIN)/python
+$(STAMPS)/dev: $(BUILT_FROM) | $(BIN)/python $(STAMPS)/build-system
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
 	@mkdir -p $(STAMPS) && touch $@ $(STAMPS)/runtime
 
 # GC Design System tokens and fonts from npm, exactly as locked.
 $(STAMPS)/assets: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/build-system: $(SYSTEM_DEPS)
+	$(SYSTEM_DEPS) gcc=gcc
 	@mkdir -p $(STAMPS) && touch $@
 
 # Real servers the integration tests start for themselves (PostgreSQL ships on the machine).

@@ -20,7 +20,7 @@ from typing import Any, Final
 
 from northgate.analytics.addresses import ClientAddress
 from northgate.analytics.aggregate import Batch
-from northgate.analytics.arrivals import Arrivals, Counter, Taken
+from northgate.analytics.arrivals import Counter, Taken
 from northgate.analytics.bots import BotRules
 from northgate.analytics.countries import CountryResolver
 from northgate.analytics.dimensions import (
@@ -35,6 +35,11 @@ from northgate.analytics.dimensions import (
 from northgate.analytics.outcomes import OUTCOME_HINT, SECTION_HINT, outcome_of
 from northgate.analytics.salts import DAY, DailySalts
 from northgate.analytics.sections import SectionClassifier, is_section
+
+try:
+    from northgate.analytics._arrivals import Arrivals
+except ImportError:  # not compiled here: the specification, twice the tap's cost a request
+    from northgate.analytics.arrivals import Arrivals  # type: ignore[assignment]
 
 _MINUTES_PER_DAY: Final = DAY // MINUTE
 _MEMO_LIMIT: Final = 200_000

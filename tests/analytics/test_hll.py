@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from northgate.analytics.hll import M, Sketch, bytewise_max, union
+from northgate.analytics.hll import M, Sketch, union
 
 
 def hashes(n: int, seed: int) -> list[int]:
@@ -42,12 +42,15 @@ def test_merge_is_the_union_and_merging_twice_changes_nothing() -> None:
     assert union([left, right]).registers == merged.registers
 
 
-def test_bytewise_max_matches_the_obvious_definition() -> None:
+def test_merge_is_the_register_wise_maximum() -> None:
     rng = random.Random(4)
     for _ in range(20):
         a = bytes(rng.randrange(0, 54) for _ in range(M))
         b = bytes(rng.choice([0, rng.randrange(0, 54)]) for _ in range(M))
-        assert bytewise_max(a, b) == bytes(map(max, a, b))
+        merged = Sketch(a)
+        merged.merge(Sketch(b))
+        assert merged.registers == bytes(map(max, a, b))
+        assert Sketch(b).registers == b  # the other sketch is left as it was
 
 
 @pytest.mark.parametrize("n", [0, 10, 1_000, 100_000])

@@ -18,8 +18,10 @@ median over runs of each run's ratio (the machine's speed drifts by more than 5 
 minute; servers measured within seconds of each other share that drift). Then checks that
 the tapped servers counted every request wrk completed (no more than those plus the ones in
 flight when wrk stopped). Also measures, in one process pinned to core 1, the
-tap's own CPU per request, the steadiest figure on a shared machine. Writes
-bench/results/analytics.json.
+tap's own CPU per request; and, with valgrind, the instructions the tap adds to a request
+(in process, on a simulated clock) and those a whole server spends on one without the tap:
+counts, which the machine's noise does not move, and the share the verdict is taken from
+when the wrk figures swing. Writes bench/results/analytics.json.
 
 Usage: .venv/bin/python bench/analytics.py [--runs N] [--duration S] [--warmup S] [--replicas N]
 Environment: BENCH_RUNS, BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_NOISE_LIMIT,
@@ -32,6 +34,7 @@ import argparse
 import json
 import os
 import re
+import socket
 import statistics
 import subprocess
 import sys
@@ -43,6 +46,7 @@ from typing import Any
 
 from common import (
     LOAD_CPU,
+    LOOPBACK,
     PROJECT_DIR,
     SERVER_CPU,
     VENV_BIN,
@@ -89,6 +93,18 @@ end
 """.replace("BROWSER", BROWSER)
 
 
+def client_addresses() -> list[str]:
+    """10,000 public IPv4 addresses (a fixed draw), like the wrk script's pool."""
+    import random
+
+    rng = random.Random(2016)
+    firsts = [8, 24, 31, 41, 45, 62, 77, 81, 91, 103, 142, 151, 176, 185, 203, 212]
+    return [
+        f"{rng.choice(firsts)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+        for _ in range(10_000)
+    ]
+
+
 @dataclass
 class Case:
     name: str
@@ -114,6 +130,7 @@ def parse_options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--retries", type=int, default=int(env_number("BENCH_RETRIES", 2)))
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--count-child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--drive", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if not 1 <= args.runs <= 20 or not 1 <= args.duration <= 120 or not 0 <= args.warmup <= 60:
         parser.error("runs 1-20, duration 1-120 s, warm-up 0-60 s")
@@ -256,14 +273,17 @@ class EdgeUnderTest:
 
     Requests come from the same 10,000 clients as the wrk runs, and each gets new strings and
     header bytes, as from a server: with the same objects reused their hashes stay cached
-    and the tap looks ~2x cheaper than it is. The recorder is emptied (``take``, as the
-    flusher does) every TAKE_EVERY requests: five seconds of arrivals at 20,000 a second."""
+    and the tap looks ~2x cheaper than it is. Every TAKE_EVERY requests (five seconds at
+    20,000 a second) the recorder is emptied and resolved and the visitor sketches are built,
+    as the flusher's round does (it builds sketches every 30 s only: this is the dearer)."""
 
     TAKE_EVERY = 100_000
+    # The tap's clock: requests 50 us apart (20,000 a second) from noon, so that minutes
+    # close as often per request as they would at that rate, not at valgrind's pace (50x
+    # slower), which multiplied the per-minute work (visitor sketches) per request.
+    REQUEST_INTERVAL_S = 50e-6
 
     def __init__(self) -> None:
-        import random
-
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.support
 
         from tests.support.asgi import build_error_pages
@@ -278,13 +298,7 @@ class EdgeUnderTest:
         from northgate.edge.tap import Tap
         from northgate.site.server import SiteServer
 
-        rng = random.Random(2016)
-        firsts = [8, 24, 31, 41, 45, 62, 77, 81, 91, 103, 142, 151, 176, 185, 203, 212]
-        self.addresses = [
-            f"{rng.choice(firsts)}.{rng.randrange(256)}."
-            f"{rng.randrange(256)}.{rng.randrange(1, 255)}".encode()
-            for _ in range(10_000)
-        ]
+        self.addresses = [address.encode() for address in client_addresses()]
 
         async def not_found(scope: Any, receive: Any, send: Any) -> None:
             raise AssertionError(f"{scope['path']} is not a cached page")
@@ -304,8 +318,12 @@ class EdgeUnderTest:
             sections=SectionClassifier(site.addresses()),
         )
         self.shield = ErrorShield(edge, errors)
-        self.tap = Tap(edge, self.recorder, errors=errors)
+        self.now = time.time() // 86_400 * 86_400 + 43_200
+        self.tap = Tap(edge, self.recorder, errors=errors, clock=self.clock)
         self.since_take = 0
+
+    def clock(self) -> float:
+        return self.now
 
     def scope(self, i: int) -> dict[str, Any]:
         # New objects for every request; both cases pay for building them.
@@ -330,6 +348,7 @@ class EdgeUnderTest:
             return None
 
         for i in range(n):
+            self.now += self.REQUEST_INTERVAL_S
             await target(self.scope(i), receive, send)
             if target is self.tap:
                 self.since_take += 1
@@ -337,14 +356,20 @@ class EdgeUnderTest:
                     self.take()
 
     def take(self) -> None:
-        self.recorder.take()
+        """A flusher's round without the write: resolve, then the counts and the visitor
+        sketches to write (the flusher builds sketches every 30 s; every round here)."""
+        from northgate.analytics.aggregate import Batch
+        from northgate.analytics.delta import Delta
+
+        batch = self.recorder.take()
+        Delta.of(Batch(counts=batch.counts, batch_id=batch.batch_id), batch)
         self.since_take = 0
 
 
 def in_process_cost(requests: int = 200_000) -> dict[str, float]:
     """CPU per request through the edge with and without the tap, in this process
     (:class:`EdgeUnderTest`): no network, no server, no load generator. Recording plus
-    resolving (``take``, every 100,000 requests) included."""
+    the flusher's resolving and sketches (``take``, every 100,000 requests) included."""
     import asyncio
 
     edge = EdgeUnderTest()
@@ -355,7 +380,7 @@ def in_process_cost(requests: int = 200_000) -> dict[str, float]:
         return time.process_time() - begin
 
     async def measure() -> dict[str, float]:
-        await edge.salts.prepare(time.time())
+        await edge.salts.prepare(edge.now)
         await edge.run(edge.tap, 20_000)  # warm: every client seen once
         edge.take()
         bare, tapped = [], []
@@ -380,7 +405,7 @@ def count_child(variant: str, requests: int) -> None:
     target = edge.tap if variant == "tap" else edge.shield
 
     async def main() -> None:
-        await edge.salts.prepare(time.time())
+        await edge.salts.prepare(edge.now)
         await edge.run(target, 10_000)
         edge.take()
         await edge.run(target, requests)
@@ -440,6 +465,110 @@ def instruction_cost() -> dict[str, Any]:
         "with_tap_per_request": round(per["tap"]),
         "tap_per_request": round(per["tap"] - per["shield"]),
         "tap_share": round(per["tap"] / per["shield"] - 1, 4),
+    }
+
+
+# Whole servers under valgrind: (run with 50,000 requests) - (run with 10,000), so start-up,
+# warm-up and stop cancel out.
+SERVER_COUNT_REQUESTS = (10_000, 50_000)
+DRIVER_CONNECTIONS = 8
+
+
+def drive(port: int, requests: int) -> None:
+    """``requests`` GETs of the page over keep-alive connections, client i % 10,000 each."""
+    import http.client
+    import threading
+
+    addresses = client_addresses()
+    failures: list[str] = []
+
+    def connection(first: int) -> None:
+        client = http.client.HTTPConnection(LOOPBACK, port, timeout=300)
+        for i in range(first, requests, DRIVER_CONNECTIONS):
+            headers = {"User-Agent": BROWSER, "X-Forwarded-For": addresses[i % len(addresses)]}
+            client.request("GET", PAGE_PATH, headers=headers)
+            response = client.getresponse()
+            response.read()
+            if response.status != 200:
+                failures.append(f"{response.status}")
+        client.close()
+
+    threads = [threading.Thread(target=connection, args=(k,)) for k in range(DRIVER_CONNECTIONS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise BenchError(f"{len(failures)} of {requests} requests failed: {failures[:5]}")
+
+
+def wait_listening(server: Server, port: int, timeout: float) -> None:
+    """Until the port accepts connections; no request is sent, so none is counted twice."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.popen.poll() is not None:
+            raise BenchError(f"{server.name} stopped before it listened:\n{server.log_tail()}")
+        with socket.socket() as probe:
+            probe.settimeout(1.0)
+            if probe.connect_ex((LOOPBACK, port)) == 0:
+                return
+        time.sleep(0.2)
+    raise BenchError(f"{server.name} did not listen on {port} in {timeout:.0f} s")
+
+
+def server_instructions(work: Path, requests: int) -> int:
+    """User-space instructions of a whole `northgate serve` without the tap (granian and
+    every process it starts), from start to stop, with ``requests`` served in between."""
+    case = Case(f"count-{requests}", f"count {requests}", False, "count")
+    env = case_env(work, case)
+    env["PYTHONHASHSEED"] = "2016"
+    northgate(env, "migrate")
+    port = free_port()
+    logs = work / f"{case.name}.valgrind"
+    logs.mkdir()
+    command = [
+        "valgrind",
+        "--tool=cachegrind",
+        "--cache-sim=no",
+        "--cachegrind-out-file=/dev/null",
+        "--trace-children=yes",
+        f"--log-file={logs}/%p",
+        *(str(VENV_BIN / "northgate"), "serve", "--host", LOOPBACK, "--port", str(port)),
+        *("--workers", "1", "--server", "granian"),
+    ]
+    driver = [str(VENV_BIN / "python"), __file__, "--drive", str(port), str(requests)]
+    server = start_server(case.name, command, log_dir=work, env=env)
+    try:
+        wait_listening(server, port, timeout=300)
+        subprocess.run(
+            ["taskset", "-c", str(LOAD_CPU), *driver],
+            check=True,
+            timeout=1800,
+            cwd=PROJECT_DIR,
+        )
+    finally:
+        server.stop(timeout=120)
+    counts = [_IREFS.search(path.read_text()) for path in sorted(logs.iterdir())]
+    if not counts or None in counts:
+        raise BenchError(f"{case.name}: no instruction count from valgrind in {logs}")
+    return sum(int(found.group(1).replace(",", "")) for found in counts if found)
+
+
+def server_instruction_cost(work: Path) -> dict[str, Any]:
+    """Instructions a cached page costs a whole server without the tap: what the tap's
+    count is a share of. Pinned (core 1), so runs repeat to ~1 % (unpinned, the threads
+    interleave differently and the count moves by ~8 %).
+
+    Not counted the same way with the tap on: valgrind slows requests ~50x but not the
+    clock, so the flusher's per-minute work (visitor sketches) lands on ~50x fewer requests
+    and the tapped server's count says ~14,000 a request more, most of it sketches
+    (2026-12-02, cg_diff); the in-process count runs the tap on a simulated clock instead."""
+    low, high = SERVER_COUNT_REQUESTS
+    found = {n: server_instructions(work, n) for n in (low, high)}
+    return {
+        "requests": [low, high],
+        "without_tap_per_request": round((found[high] - found[low]) / (high - low)),
+        "runs": found,
     }
 
 
@@ -508,6 +637,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.count_child:
         count_child(args.count_child[0], int(args.count_child[1]))
+        return 0
+    if args.drive:
+        drive(*args.drive)
         return 0
     require_tools("wrk", "taskset", "valgrind")
     started = time.monotonic()
@@ -588,6 +720,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     in_process = json.loads(child.stdout.strip().splitlines()[-1])
     counted_instructions = instruction_cost()
+    with tempfile.TemporaryDirectory(prefix="northgate-bench-") as tmp:
+        server_count = server_instruction_cost(Path(tmp))
+    server_share = counted_instructions["tap_per_request"] / server_count["without_tap_per_request"]
+    server_count["tap_share_of_server"] = round(server_share, 4)
+    server_count["within_target"] = server_share <= OVERHEAD_TARGET
     medians = {group: summary(members) for group, members in groups.items()}
     rps_runs = run_ratios(groups["tap"], groups["no-tap"], "requests_per_s")
     cpu_runs = run_ratios(groups["tap"], groups["no-tap"], "server_cpu_us_per_request")
@@ -628,6 +765,13 @@ def main(argv: list[str] | None = None) -> int:
         f"request with the tap, {ic['without_tap_per_request']:,} without: the tap "
         f"{ic['tap_per_request']:,} ({ic['tap_share']:.1%} of the in-process request; a "
         "served request also runs the server's and the kernel's)"
+    )
+    share_verdict = "OK" if server_share <= OVERHEAD_TARGET else "ABOVE TARGET"
+    print(
+        f"a whole server without the tap (valgrind on northgate serve, pinned): "
+        f"{server_count['without_tap_per_request']:,} instructions a request; the tap's "
+        f"{ic['tap_per_request']:,} are {server_share:.1%} of it ({share_verdict}, target <= "
+        f"{OVERHEAD_TARGET:.0%}; kernel not counted)"
     )
     print(
         f"counted by the tap: {counted:,} arrivals; wrk completed {sent_to_tap:,} requests "
@@ -673,6 +817,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "in_process": {**in_process, "share_of_request_cpu": round(tap_share, 4)},
         "instructions": counted_instructions,
+        "server_instructions": server_count,
         "edge_log": edge,
         "counting": {
             "counted_arrivals": counted,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import sys
+import tracemalloc
 from collections import Counter
 from typing import Any
 
@@ -292,3 +293,25 @@ def test_the_recorder_counts_with_the_compiled_counter() -> None:
     where it could not be built, and ~2x the cost a request)."""
     counting = Recorder(countries=StaticResolver({}), salts=DailySalts(MemorySaltStore()))
     assert type(counting.counter) is Compiled
+
+
+def test_a_flood_rounds_table_is_given_back_after_a_quiet_round() -> None:
+    """A round of 200,000 distinct arrivals grows the table to ~50 MB; the swap after a
+    quiet round sizes it for that round again."""
+    tracemalloc.start()
+    try:
+        counter = make(Compiled)
+        agents = [b"flood %d" % i for i in range(200_000)]
+        for agent in agents:
+            counter.arrive(
+                0.0, {"path": "/", "headers": [(b"user-agent", agent)]}, 200, False, None
+            )
+        del agents
+        counter.swap()  # sized for a round like that one: kept
+        flooded, _ = tracemalloc.get_traced_memory()
+        counter.arrive(0.0, {"path": "/", "headers": []}, 200, False, None)
+        counter.swap()
+        quiet, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert flooded - quiet > 40_000_000, (flooded, quiet)

@@ -443,7 +443,9 @@ Arrivals_swap(Arrivals *self, PyObject *Py_UNUSED(ignored))
     if (counts == NULL || raw == NULL)
         goto error;
     Py_ssize_t size = self->mask + 1, tag = 0;
-    /* Build everything first, then clear: on a memory error nothing is lost. */
+    /* Build everything first, then clear: on a memory error nothing is lost. Allocating may
+     * collect garbage and run a finaliser: busy, so that none can count meanwhile. */
+    self->busy = 1;
     for (Py_ssize_t i = 0; i < size; i++) {
         Slot *slot = &self->slots[i];
         if (slot->fields[1] == NULL)
@@ -468,16 +470,30 @@ Arrivals_swap(Arrivals *self, PyObject *Py_UNUSED(ignored))
             goto error;
         tag++;
     }
-    /* No Python code ran above (dict inserts of fresh ints), so nothing arrived meanwhile. */
     clear_slots(self->slots, size);
-    memset(self->slots, 0, (size_t)size * sizeof(Slot));
+    /* Sized for the round just taken, so that a flood of distinct arrivals (one round of
+     * a million slots is ~100 MB) does not stay allocated for good. */
+    Py_ssize_t wanted = INITIAL_SLOTS;
+    while (wanted < self->used * 4)
+        wanted *= 2;
+    Slot *smaller = wanted < size ? PyMem_Calloc((size_t)wanted, sizeof(Slot)) : NULL;
+    if (smaller != NULL) {
+        PyMem_Free(self->slots);
+        self->slots = smaller;
+        self->mask = wanted - 1;
+    }
+    else {
+        memset(self->slots, 0, (size_t)size * sizeof(Slot));
+    }
     self->used = 0;
     self->pending = 0;
+    self->busy = 0;
     PyObject *taken = PyTuple_Pack(2, counts, raw);
     Py_DECREF(counts);
     Py_DECREF(raw);
     return taken;
 error:
+    self->busy = 0;
     Py_XDECREF(counts);
     Py_XDECREF(raw);
     return NULL;

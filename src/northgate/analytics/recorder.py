@@ -14,6 +14,7 @@ process: the batch holds countries and visitor hashes only.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable
 from typing import Any, Final
@@ -38,8 +39,14 @@ from northgate.analytics.sections import SectionClassifier, is_section
 
 try:
     from northgate.analytics._arrivals import Arrivals
-except ImportError:  # not compiled here: the specification, twice the tap's cost a request
+except ImportError as missing:  # not compiled here: the specification, twice the cost
     from northgate.analytics.arrivals import Arrivals  # type: ignore[assignment]
+
+    logging.getLogger(__name__).warning(
+        "analytics: the compiled counter is missing (%s); counting in Python, about twice "
+        "the tap's cost a request (reinstall with a C compiler: pip install -e .)",
+        missing,
+    )
 
 _MINUTES_PER_DAY: Final = DAY // MINUTE
 _MEMO_LIMIT: Final = 200_000

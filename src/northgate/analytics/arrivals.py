@@ -24,11 +24,11 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from northgate.analytics.dimensions import MINUTE
+
 RawKey = tuple[Any, ...]
-# What a swap takes: arrivals per tag, and each tag's raw key.
+# What a swap takes: arrivals per tag, and each tag's raw key (its minute an int).
 Taken = tuple[dict[int, int], dict[int, RawKey]]
-# A minute is this many seconds (dimensions.MINUTE; not imported, to keep this module bare).
-_MINUTE = 60
 
 
 class Counter(Protocol):
@@ -86,7 +86,7 @@ class Arrivals:
         else:
             hint = section = None
         key = (
-            int(started // _MINUTE),
+            int(started // MINUTE),
             scope["path"],
             client[0] if client else None,
             forwarded_for,

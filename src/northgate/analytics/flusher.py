@@ -29,9 +29,10 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Protocol
 
 from northgate.analytics.aggregate import Batch
+from northgate.analytics.arrivals import Taken
 from northgate.analytics.delta import Delta
 from northgate.analytics.dimensions import MINUTE
 from northgate.analytics.salts import DailySalts
@@ -40,9 +41,9 @@ log = logging.getLogger(__name__)
 
 
 class Source(Protocol):
-    def swap(self) -> Any: ...
+    def swap(self) -> Taken: ...
 
-    def resolve(self, taken: Any) -> Batch: ...
+    def resolve(self, taken: Taken) -> Batch: ...
 
 
 class Sink(Protocol):

@@ -143,7 +143,6 @@ class Recorder:
         for tag, n in arrivals.items():
             (minute, path, peer, forwarded_for, agent, status, retry_after, hint,
              section_hint) = raw[tag]  # fmt: skip
-            minute = int(minute)
             client_key = (minute // _MINUTES_PER_DAY, peer, forwarded_for, agent)
             client = clients.get(client_key)
             if client is None:

@@ -1,11 +1,14 @@
 """What does the analytics tap cost? A cached information page with and without it, one run.
 
 `northgate serve` processes (granian, 1 worker, pinned to core 1), identical but for
-NORTHGATE_ANALYTICS_ENABLED, two of each (``--replicas``): two identical processes differ by
-up to 5 % run after run here (where their memory lands, what shares their cache), as much as
-the target, so each case is the mean of two. wrk pinned to core 0 sends the same requests
-to every server, in turns (the order rotates from run to run), with a warm-up before each
-measurement:
+NORTHGATE_ANALYTICS_ENABLED, measured in pairs: each pair is two NEW processes, one with the
+tap and one without, warmed, then measured in turns (ABAB..., short bursts, the first
+alternating), then stopped. Why new processes for every pair: two identical long-lived
+processes differ here by up to 5 % run after run (where their memory lands, what shares
+their cache), as much as the target, and that difference stays with them for all their runs;
+with new ones in every pair it becomes noise the median over pairs absorbs. Why bursts in
+turns: the machine's speed drifts by more than 5 % within a minute, and bursts seconds apart
+share the drift. wrk pinned to core 0 sends the same requests to every server:
 
     GET /en/eta, a browser User-Agent, X-Forwarded-For from a pool of 10,000 public addresses
     (both servers trust 127.0.0.1 as a proxy), so every request does the tap's real work:
@@ -13,19 +16,18 @@ measurement:
     SQLite (counts every 5 s, visitor sketches every 30 s or when a minute closes; its CPU
     is in the server's figures).
 
-Prints medians of req/s and server CPU per request, and the overhead (target <= 5 %): the
-median over runs of each run's ratio (the machine's speed drifts by more than 5 % over a
-minute; servers measured within seconds of each other share that drift). Then checks that
-the tapped servers counted every request wrk completed (no more than those plus the ones in
-flight when wrk stopped). Also measures, in one process pinned to core 1, the
-tap's own CPU per request; and, with valgrind, the instructions the tap adds to a request
-(in process, on a simulated clock) and those a whole server spends on one without the tap:
-counts, which the machine's noise does not move, and the share the verdict is taken from
-when the wrk figures swing. Writes bench/results/analytics.json.
+Prints each pair's ratio (tap/no-tap req/s, over the pair's bursts), and the overhead
+(target <= 5 %): the median of the pairs' ratios, with a bootstrap 90 % interval of that
+median. A burst that other work disturbed is retried. Then checks that the tapped servers
+counted every request wrk completed (no more than those plus the ones in flight when wrk
+stopped). Also measures, in one process pinned to core 1, the tap's own CPU per request;
+and, with valgrind, the instructions the tap adds to a request (in process, on a simulated
+clock) and those a whole server spends on one without the tap: counts, which the machine's
+noise does not move. Writes bench/results/analytics.json.
 
-Usage: .venv/bin/python bench/analytics.py [--runs N] [--duration S] [--warmup S] [--replicas N]
-Environment: BENCH_RUNS, BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_NOISE_LIMIT,
-BENCH_REPLICAS.
+Usage: .venv/bin/python bench/analytics.py [--runs PAIRS] [--bursts N] [--duration S] [--warmup S]
+Environment: BENCH_RUNS, BENCH_BURSTS, BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS,
+BENCH_NOISE_LIMIT, BENCH_RETRIES.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import re
 import socket
 import statistics
@@ -107,23 +110,43 @@ def client_addresses() -> list[str]:
 
 @dataclass
 class Case:
-    name: str
+    name: str  # "tap" or "no-tap"
     label: str
     enabled: bool
-    group: str  # the replicas of one configuration: "tap", "no-tap" (or "edge-log")
-    server: Server | None = None
-    database: Path | None = None
-    runs: list[dict[str, Any]] = field(default_factory=list)
-    # Every request wrk completed against this server (warm-ups and retried runs included).
+    env: dict[str, str] = field(default_factory=dict)
+    server: Server | None = None  # this pair's process
+    # Every request wrk completed against this case's servers (warm-ups and retried
+    # bursts included), and how many wrk runs that took.
     completed: int = 0
     wrk_runs: int = 0
+    servers_started: int = 0
+
+
+@dataclass
+class PairFigures:
+    """One configuration's bursts in one pair, summed."""
+
+    requests: int = 0
+    seconds: float = 0.0
+    server_cpu_s: float = 0.0
+    bursts: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def requests_per_s(self) -> float:
+        return self.requests / self.seconds
+
+    @property
+    def cpu_us_per_request(self) -> float:
+        return self.server_cpu_s / self.requests * 1e6
 
 
 def parse_options(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Cost of the analytics tap (bench/README.md).")
-    parser.add_argument("--runs", type=int, default=int(env_number("BENCH_RUNS", 5)))
-    parser.add_argument("--duration", type=float, default=env_number("BENCH_DURATION", 6))
-    parser.add_argument("--replicas", type=int, default=int(env_number("BENCH_REPLICAS", 2)))
+    parser.add_argument(
+        "--runs", type=int, default=int(env_number("BENCH_RUNS", 10)), help="pairs of servers"
+    )
+    parser.add_argument("--bursts", type=int, default=int(env_number("BENCH_BURSTS", 3)))
+    parser.add_argument("--duration", type=float, default=env_number("BENCH_DURATION", 3))
     parser.add_argument("--warmup", type=float, default=env_number("BENCH_WARMUP", 2))
     parser.add_argument("--connections", type=int, default=int(env_number("BENCH_CONNECTIONS", 64)))
     parser.add_argument("--noise-limit", type=float, default=env_number("BENCH_NOISE_LIMIT", 0.05))
@@ -132,10 +155,10 @@ def parse_options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--count-child", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--drive", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if not 1 <= args.runs <= 20 or not 1 <= args.duration <= 120 or not 0 <= args.warmup <= 60:
-        parser.error("runs 1-20, duration 1-120 s, warm-up 0-60 s")
-    if not 1 <= args.replicas <= 4:
-        parser.error("replicas 1-4")
+    if not 2 <= args.runs <= 40 or not 1 <= args.bursts <= 10:
+        parser.error("runs (pairs) 2-40, bursts 1-10")
+    if not 1 <= args.duration <= 120 or not 0 <= args.warmup <= 60:
+        parser.error("duration 1-120 s, warm-up 0-60 s")
     return args
 
 
@@ -182,17 +205,16 @@ def northgate(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-def case_env(work: Path, case: Case) -> dict[str, str]:
+def case_env(work: Path, name: str, enabled: bool) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NORTHGATE_")}
-    var = work / case.name
+    var = work / name
     var.mkdir(mode=0o700, exist_ok=True)
-    case.database = var / "northgate.db"
     env.update(
         {
             "NORTHGATE_VAR_DIR": str(var),
             "NORTHGATE_NODE_MODULES": str(PROJECT_DIR / "node_modules"),
-            "NORTHGATE_DATABASE_URL": f"sqlite:///{case.database}",
-            "NORTHGATE_ANALYTICS_ENABLED": "true" if case.enabled else "false",
+            "NORTHGATE_DATABASE_URL": f"sqlite:///{var / 'northgate.db'}",
+            "NORTHGATE_ANALYTICS_ENABLED": "true" if enabled else "false",
             "NORTHGATE_TRUSTED_PROXIES": "127.0.0.1",
             "PYTHONUNBUFFERED": "1",
         }
@@ -200,70 +222,105 @@ def case_env(work: Path, case: Case) -> dict[str, str]:
     return env
 
 
-def measure(
-    case: Case, others: list[Server], script: Path, args: argparse.Namespace, run: int
-) -> dict[str, Any]:
+def start_case_server(case: Case, work: Path, pair: int) -> Server:
+    """A new `northgate serve` for ``case`` (its database kept from pair to pair)."""
+    port = free_port()
+    command = [
+        *(str(VENV_BIN / "northgate"), "serve", "--host", LOOPBACK, "--port", str(port)),
+        *("--workers", "1", "--server", "granian"),
+    ]
+    server = start_server(f"{case.name}-{pair}", command, log_dir=work, env=case.env)
+    case.server = server
+    case.servers_started += 1
+    wait_ready(server, loopback_url(port, PAGE_PATH), timeout=STARTUP_TIMEOUT_S)
+    server.check_pinned(SERVER_CPU)
+    return server
+
+
+def wrk_counted(case: Case, script: Path, args: argparse.Namespace, duration: float) -> WrkResult:
     assert case.server is not None
-    server = case.server
+    result = run_wrk_script(
+        case.server.url, script, duration=duration, connections=args.connections
+    )
+    check_wrk(result, case.label)
+    case.completed += result.requests
+    case.wrk_runs += 1
+    return result
+
+
+def burst(case: Case, other: Case, script: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """One measured wrk run against ``case``'s server, retried while other work disturbed it."""
+    assert case.server is not None and other.server is not None
     record: dict[str, Any] = {}
     for attempt in range(args.retries + 1):
-        if args.warmup > 0:
-            warm = run_wrk_script(
-                server.url, script, duration=args.warmup, connections=args.connections
-            )
-            check_wrk(warm, f"{case.label} warm-up")
-            case.completed += warm.requests
-            case.wrk_runs += 1
         result, window = measure_window(
-            server,
-            others,
-            lambda: run_wrk_script(
-                server.url, script, duration=args.duration, connections=args.connections
-            ),
+            case.server, [other.server], lambda: wrk_counted(case, script, args, args.duration)
         )
-        check_wrk(result, case.label)
-        case.completed += result.requests
-        case.wrk_runs += 1
         record = {
-            "run": run + 1,
+            "case": case.name,
             "attempt": attempt + 1,
             "requests": result.requests,
+            "seconds": result.seconds,
             "requests_per_s": result.requests_per_s,
             "latency_ms": result.latency_ms,
             **window.figures(result.requests),
+            "server_cpu_s": window.server_cpu_s,
         }
         if window.noise() <= args.noise_limit:
             break
         print(
-            f"  ... {case.label}: {window.noise():.0%} of the run went to other work; again",
+            f"  ... {case.label}: {window.noise():.0%} of the burst went to other work; again",
             flush=True,
         )
-        time.sleep(3.0 * (attempt + 1))
+        time.sleep(2.0 * (attempt + 1))
     record["noisy"] = record["noise"] > args.noise_limit
     return record
 
 
-def summary(cases: list[Case]) -> dict[str, Any]:
-    runs = [run for case in cases for run in case.runs]
+def measure_pair(
+    pair: int, cases: tuple[Case, Case], work: Path, script: Path, args: argparse.Namespace
+) -> dict[str, Any]:
+    """Fresh servers for both cases, each warmed, then bursts in turns (ABAB..., the first
+    alternating from pair to pair); both stopped at the end (the tapped one flushes)."""
+    figures = {case.name: PairFigures() for case in cases}
+    try:
+        for case in cases:
+            start_case_server(case, work, pair)
+        for case in cases:
+            if args.warmup > 0:
+                wrk_counted(case, script, args, args.warmup)
+        for b in range(args.bursts):
+            first = (pair + b) % 2
+            for case in (cases[first], cases[1 - first]):
+                record = burst(case, cases[1 - cases.index(case)], script, args)
+                sums = figures[case.name]
+                sums.requests += record["requests"]
+                sums.seconds += record["seconds"]
+                sums.server_cpu_s += record.pop("server_cpu_s")
+                sums.bursts.append(record)
+    finally:
+        for case in cases:
+            if case.server is not None:
+                case.server.stop()  # SIGTERM: the tapped server flushes its last round
+                case.server = None
+    tap, no_tap = figures["tap"], figures["no-tap"]
     return {
-        "requests_per_s": round(median([r["requests_per_s"] for r in runs]), 1),
-        "server_cpu_us_per_request": round(
-            median([r["server_cpu_us_per_request"] for r in runs]), 2
-        ),
-        "p99_ms": round(median([r["latency_ms"]["p99"] for r in runs]), 3),
-        "requests_per_s_runs": [round(r["requests_per_s"], 1) for r in runs],
-        "noisy_runs": sum(1 for r in runs if r["noisy"]),
+        "pair": pair + 1,
+        "requests_per_s": {n: round(f.requests_per_s, 1) for n, f in figures.items()},
+        "cpu_us_per_request": {n: round(f.cpu_us_per_request, 2) for n, f in figures.items()},
+        "ratio_requests_per_s": round(tap.requests_per_s / no_tap.requests_per_s, 4),
+        "ratio_cpu_per_request": round(tap.cpu_us_per_request / no_tap.cpu_us_per_request, 4),
+        "noisy_bursts": sum(r["noisy"] for f in figures.values() for r in f.bursts),
+        "bursts": [r for f in figures.values() for r in f.bursts],
     }
 
 
-def run_ratios(tapped: list[Case], untapped: list[Case], key: str) -> list[float]:
-    """Per run: the tapped replicas' mean figure over the untapped replicas' mean."""
-    ratios = []
-    for run in range(len(tapped[0].runs)):
-        with_tap = statistics.fmean(case.runs[run][key] for case in tapped)
-        without = statistics.fmean(case.runs[run][key] for case in untapped)
-        ratios.append(with_tap / without)
-    return ratios
+def median_interval(values: list[float], *, level: float = 0.9) -> tuple[float, float]:
+    """A bootstrap interval for the median of ``values`` (pairs resampled, seeded)."""
+    rng = random.Random(2016)
+    medians = sorted(statistics.median(rng.choices(values, k=len(values))) for _ in range(2_000))
+    tail = (1 - level) / 2
+    return medians[int(tail * len(medians))], medians[int((1 - tail) * len(medians)) - 1]
 
 
 class EdgeUnderTest:
@@ -519,8 +576,8 @@ def wait_listening(server: Server, port: int, timeout: float) -> None:
 def server_instructions(work: Path, requests: int) -> int:
     """User-space instructions of a whole `northgate serve` without the tap (granian and
     every process it starts), from start to stop, with ``requests`` served in between."""
-    case = Case(f"count-{requests}", f"count {requests}", False, "count")
-    env = case_env(work, case)
+    case = Case(f"count-{requests}", f"count {requests}", False)
+    env = case_env(work, case.name, case.enabled)
     env["PYTHONHASHSEED"] = "2016"
     northgate(env, "migrate")
     port = free_port()
@@ -592,7 +649,7 @@ def edge_log_cost(work: Path) -> dict[str, Any]:
     """Behind nginx the pages are files and `northgate edge-log` counts them instead of the
     tap: its CPU per line, pinned to the server core and fed from the load core, and
     whether it recorded every line."""
-    env = case_env(work, Case("edge-log", "edge log", True, "edge-log"))
+    env = case_env(work, "edge-log", True)
     northgate(env, "migrate")
     socket_path = work / "edge-log.sock"
     command = [str(VENV_BIN / "northgate"), "edge-log", str(socket_path)]
@@ -643,70 +700,41 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     require_tools("wrk", "taskset", "valgrind")
     started = time.monotonic()
-    cases = [
-        Case(f"{group}-{replica}", f"{label} #{replica}", enabled, group)
-        for group, label, enabled in (("tap", "with the tap", True), ("no-tap", "without", False))
-        for replica in range(1, args.replicas + 1)
-    ]
-    groups = {group: [c for c in cases if c.group == group] for group in ("tap", "no-tap")}
+    tap = Case("tap", "with the tap", True)
+    no_tap = Case("no-tap", "without", False)
     print(
-        f"analytics: 2 cases x {args.replicas} server(s) x {args.runs} run(s) x "
-        f"({args.warmup:g}+{args.duration:g} s)",
+        f"analytics: {args.runs} pairs of new servers x {args.bursts} burst(s) each x "
+        f"{args.duration:g} s (+{args.warmup:g} s warm-up a server)",
         flush=True,
     )
     info = machine_info()
     info["busy_share_before_start"] = round(host_busy_share(1.0), 3)
-    sent_to_tap = slack = 0
+    pairs: list[dict[str, Any]] = []
     with terminate_raises(), tempfile.TemporaryDirectory(prefix="northgate-bench-") as tmp:
         work = Path(tmp)
         script = work / "visitors.lua"
         script.write_text(WRK_SCRIPT)
-        envs: dict[str, dict[str, str]] = {}
-        try:
-            for case in cases:
-                env = envs[case.name] = case_env(work, case)
-                northgate(env, "migrate")
-                port = free_port()
-                command = [
-                    str(VENV_BIN / "northgate"),
-                    "serve",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--workers",
-                    "1",
-                    "--server",
-                    "granian",
-                ]
-                case.server = start_server(case.name, command, log_dir=work, env=env)
-                wait_ready(case.server, loopback_url(port, PAGE_PATH), timeout=STARTUP_TIMEOUT_S)
-                case.server.check_pinned(SERVER_CPU)
-                print(f"  started {case.label} (pid {case.server.pid})", flush=True)
-            for run in range(args.runs):
-                shift = run % len(cases)
-                order = cases[shift:] + cases[:shift]
-                order = order if run % 2 == 0 else order[::-1]
-                for case in order:
-                    others = [c.server for c in cases if c is not case and c.server]
-                    record = measure(case, others, script, args, run)
-                    case.runs.append(record)
-                    print(
-                        f"  run {run + 1}/{args.runs} {case.label:<16}"
-                        f"{record['requests_per_s']:>10,.0f} req/s  "
-                        f"{record['server_cpu_us_per_request']:.1f} us/req",
-                        flush=True,
-                    )
-        finally:
-            for case in cases:
-                if case.server is not None:
-                    case.server.stop()  # SIGTERM: the tapped server flushes its last round
+        for case in (tap, no_tap):
+            case.env = case_env(work, case.name, case.enabled)
+            northgate(case.env, "migrate")
+        for pair in range(args.runs):
+            # Alternate which starts first too: the second process lands elsewhere in memory.
+            order = (tap, no_tap) if pair % 2 == 0 else (no_tap, tap)
+            record = measure_pair(pair, order, work, script, args)
+            pairs.append(record)
+            rps, cpu = record["requests_per_s"], record["cpu_us_per_request"]
+            print(
+                f"  pair {pair + 1:>2}/{args.runs}  with the tap {rps['tap']:>8,.0f} req/s "
+                f"{cpu['tap']:5.1f} us/req, without {rps['no-tap']:>8,.0f} req/s "
+                f"{cpu['no-tap']:5.1f} us/req: ratio {record['ratio_requests_per_s']:.3f}",
+                flush=True,
+            )
         # Everything wrk completed against the tapped servers (warm-ups included) was
         # counted; beyond that only requests in flight when a wrk run stopped, and readiness
         # checks.
-        counted = sum(counted_arrivals(envs[case.name]) for case in groups["tap"])
-        sent_to_tap = sum(case.completed for case in groups["tap"])
-        slack = sum(c.wrk_runs * args.connections + READINESS_SLACK for c in groups["tap"])
+        counted = counted_arrivals(tap.env)
+        sent_to_tap = tap.completed
+        slack = tap.wrk_runs * args.connections + tap.servers_started * READINESS_SLACK
 
     with tempfile.TemporaryDirectory(prefix="northgate-bench-") as tmp:
         edge = edge_log_cost(Path(tmp))
@@ -725,36 +753,37 @@ def main(argv: list[str] | None = None) -> int:
     server_share = counted_instructions["tap_per_request"] / server_count["without_tap_per_request"]
     server_count["tap_share_of_server"] = round(server_share, 4)
     server_count["within_target"] = server_share <= OVERHEAD_TARGET
-    medians = {group: summary(members) for group, members in groups.items()}
-    rps_runs = run_ratios(groups["tap"], groups["no-tap"], "requests_per_s")
-    cpu_runs = run_ratios(groups["tap"], groups["no-tap"], "server_cpu_us_per_request")
+    rps_runs = [p["ratio_requests_per_s"] for p in pairs]
+    cpu_runs = [p["ratio_cpu_per_request"] for p in pairs]
     rps, cpu = median(rps_runs), median(cpu_runs)
+    rps_low, rps_high = median_interval(rps_runs)
     overhead_rps, overhead_cpu = 1 - rps, cpu - 1
+    no_tap_cpu = median([p["cpu_us_per_request"]["no-tap"] for p in pairs])
     print()
     print(
-        f"GET {PAGE_PATH}, wrk -t1 -c{args.connections} -d{round(args.duration)}s, "
-        f"10,000 client addresses, {args.replicas} server(s) per case, medians of {args.runs} runs"
+        f"GET {PAGE_PATH}, wrk -t1 -c{args.connections}, 10,000 client addresses; "
+        f"{args.runs} pairs of new servers, {args.bursts} x {args.duration:g} s each in turns"
     )
-    print(f"{'case':<18}{'req/s':>10}{'CPU us/req':>12}{'p99 ms':>9}")
-    for group, label in (("tap", "with the tap"), ("no-tap", "without the tap")):
-        s = medians[group]
+    print(f"{'case':<18}{'req/s':>10}{'CPU us/req':>12}")
+    for name, label in (("tap", "with the tap"), ("no-tap", "without the tap")):
         print(
-            f"{label:<18}{s['requests_per_s']:>10,.0f}"
-            f"{s['server_cpu_us_per_request']:>12.1f}{s['p99_ms']:>9.2f}"
+            f"{label:<18}{median([p['requests_per_s'][name] for p in pairs]):>10,.0f}"
+            f"{median([p['cpu_us_per_request'][name] for p in pairs]):>12.1f}"
         )
-    print("tap/no-tap req/s per run: " + " ".join(f"{r:.3f}" for r in rps_runs))
+    print("tap/no-tap req/s per pair: " + " ".join(f"{r:.3f}" for r in rps_runs))
     verdict = "OK" if overhead_rps <= OVERHEAD_TARGET else "ABOVE TARGET"
     print(
         f"\ntap overhead: {overhead_rps:.1%} of throughput ({verdict}, target <= "
-        f"{OVERHEAD_TARGET:.0%}); {overhead_cpu:+.1%} CPU per request"
+        f"{OVERHEAD_TARGET:.0%}; 90 % interval of the median {1 - rps_high:.1%} to "
+        f"{1 - rps_low:.1%}); {overhead_cpu:+.1%} CPU per request"
     )
-    noisy = sum(medians[group]["noisy_runs"] for group in groups)
+    noisy = sum(p["noisy_bursts"] for p in pairs)
     if noisy:
         print(
-            f"WARNING: {noisy} run(s) still disturbed by other processes after retries: the "
+            f"WARNING: {noisy} burst(s) still disturbed by other processes after retries: the "
             "wrk figures above are not trustworthy; prefer the in-process figure below."
         )
-    tap_share = in_process["tap_us"] / medians["no-tap"]["server_cpu_us_per_request"]
+    tap_share = in_process["tap_us"] / no_tap_cpu
     print(
         f"in process, pinned: the tap costs {in_process['tap_us']:.2f} us of CPU per request "
         f"(recording and resolving), {tap_share:.1%} of a request's CPU without the tap"
@@ -787,8 +816,8 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": "analytics",
         "page": PAGE_PATH,
         "settings": {
-            "runs": args.runs,
-            "replicas": args.replicas,
+            "pairs": args.runs,
+            "bursts": args.bursts,
             "duration_s": args.duration,
             "warmup_s": args.warmup,
             "connections": args.connections,
@@ -797,21 +826,17 @@ def main(argv: list[str] | None = None) -> int:
             "overhead_target": OVERHEAD_TARGET,
         },
         "machine": info,
-        "cases": {
-            group: {
-                "median": medians[group],
-                "servers": {case.label: case.runs for case in members},
-            }
-            for group, members in groups.items()
-        },
+        "pairs": pairs,
         "ratios": {
             "tap/no-tap requests_per_s": round(rps, 4),
+            "tap/no-tap requests_per_s_interval_90": [round(rps_low, 4), round(rps_high, 4)],
             "tap/no-tap cpu_per_request": round(cpu, 4),
-            "tap/no-tap requests_per_s_runs": [round(r, 4) for r in rps_runs],
-            "tap/no-tap cpu_per_request_runs": [round(r, 4) for r in cpu_runs],
+            "tap/no-tap requests_per_s_pairs": rps_runs,
+            "tap/no-tap cpu_per_request_pairs": cpu_runs,
         },
         "overhead": {
             "throughput": round(overhead_rps, 4),
+            "throughput_interval_90": [round(1 - rps_high, 4), round(1 - rps_low, 4)],
             "cpu_per_request": round(overhead_cpu, 4),
             "within_target": verdict == "OK",
         },

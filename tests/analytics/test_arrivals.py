@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from northgate.analytics._arrivals import Arrivals as Compiled
+from northgate.analytics._arrivals import Round
 from northgate.analytics.arrivals import Arrivals as Specification
 from northgate.analytics.arrivals import Taken
 from northgate.analytics.countries import StaticResolver
@@ -33,12 +34,11 @@ def make(cls: Any, *, forwarded: bool = True) -> Any:
 
 
 def counted(taken: Taken) -> Counter[tuple[Any, ...]]:
-    """Arrivals per raw key, whatever the tags."""
-    counts, raw = taken
-    assert counts.keys() == raw.keys()
+    """Arrivals per raw key; each raw key is handed over once."""
     out: Counter[tuple[Any, ...]] = Counter()
-    for tag, n in counts.items():
-        out[raw[tag]] += n
+    for key, n in taken:
+        assert key not in out, key
+        out[key] = n
     return out
 
 
@@ -282,10 +282,46 @@ def test_nothing_is_kept_after_a_swap() -> None:
         headers.append((b"x-forwarded-for", forwarded))
         counter.arrive(60.0 * (i % 2), scope, status, False, state)
     assert len(counter) == 4
-    taken = counter.swap()
-    assert sum(taken[0].values()) == 2000
-    del taken, headers, scope, state
+    assert sum(n for _, n in counter.swap()) == 2000
+    del headers, scope, state
     assert [sys.getrefcount(o) for o in objects] == before
+
+
+def test_a_round_dropped_unread_or_half_read_releases_everything() -> None:
+    """A round the flusher never read (it failed) or stopped reading frees what it holds."""
+    path, agent = "/en/eta/y", b"agent/2.0"
+    before = [sys.getrefcount(path), sys.getrefcount(agent)]
+    for read in (0, 1, 50):
+        counter = make(Compiled)
+        for i in range(100):
+            scope = {"path": path, "headers": [(b"user-agent", agent)], "client": (str(i), 1)}
+            counter.arrive(0.0, scope, 200, False, None)
+        taken = counter.swap()
+        pairs = [next(taken) for _ in range(read)]
+        del taken, pairs, scope
+        assert [sys.getrefcount(path), sys.getrefcount(agent)] == before, read
+
+
+@pytest.mark.parametrize("cls", IMPLEMENTATIONS)
+def test_a_swap_hands_over_each_arrival_once(cls: Any) -> None:
+    """Counted before the swap: in its round, read once. Counted after, even before the
+    round is read: in the next round only."""
+    counter = make(cls)
+    scope = {"path": "/", "headers": [], "client": ("203.0.113.1", 1)}
+    counter.arrive(0.0, scope, 200, False, None)
+    counter.arrive(0.0, scope, 200, False, None)
+    first = counter.swap()
+    assert counter.pending() == 0 and len(counter) == 0
+    counter.arrive(0.0, scope, 404, False, None)
+    assert [n for _, n in first] == [2]
+    assert list(first) == []  # read once
+    ((key, n),) = counted(counter.swap()).items()
+    assert (key[5], n) == (404, 1)
+
+
+def test_a_round_is_made_only_by_a_swap() -> None:
+    with pytest.raises(TypeError):
+        Round()
 
 
 def test_the_recorder_counts_with_the_compiled_counter() -> None:

@@ -11,8 +11,10 @@
  *     64-bit hash that picks a slot in an open-addressing table;
  *   - a slot matches only when every field is equal (not merely the hash), so two different
  *     arrivals never share a counter;
- *   - the key tuple is built once, the first time an arrival is seen, and handed over by
- *     swap() as the Python implementation does: ({tag: count}, {tag: raw key}).
+ *   - swap() hands the whole table over as a Round and starts a new one: nothing is built
+ *     on the event loop, however many arrivals the round holds. The flusher reads the round
+ *     in its thread, one (raw key, arrivals) pair at a time (the key tuple built then), so
+ *     the interpreter can switch back to the event loop between pairs.
  *
  * No Python code runs while the table is being changed, except __eq__/__hash__ of unusual
  * field types (the tap passes str, bytes, int, bool and None); a re-entrant call is refused
@@ -48,7 +50,17 @@ typedef struct {
     PyObject *section_hint;
 } Arrivals;
 
+/* A table handed over by swap(): read once, in slot order, by the flusher's thread. */
+typedef struct {
+    PyObject_HEAD
+    Slot *slots;
+    Py_ssize_t size;
+    Py_ssize_t next; /* the next slot to read */
+    int busy;
+} Round;
+
 static PyObject *str_headers, *str_path, *str_client, *str_get, *empty_bytes;
+static PyTypeObject *Round_type;
 
 /* ------------------------------------------------------------------ fields */
 
@@ -439,64 +451,33 @@ Arrivals_swap(Arrivals *self, PyObject *Py_UNUSED(ignored))
                                                        : "Arrivals is not initialised");
         return NULL;
     }
-    PyObject *counts = PyDict_New(), *raw = PyDict_New();
-    if (counts == NULL || raw == NULL)
-        goto error;
-    Py_ssize_t size = self->mask + 1, tag = 0;
-    /* Build everything first, then clear: on a memory error nothing is lost. Allocating may
-     * collect garbage and run a finaliser: busy, so that none can count meanwhile. */
-    self->busy = 1;
-    for (Py_ssize_t i = 0; i < size; i++) {
-        Slot *slot = &self->slots[i];
-        if (slot->fields[1] == NULL)
-            continue;
-        PyObject *key = PyTuple_New(FIELDS);
-        PyObject *number = PyLong_FromSsize_t(tag);
-        PyObject *n = PyLong_FromSsize_t(slot->count);
-        PyObject *minute = PyLong_FromLongLong(slot->minute);
-        int failed = key == NULL || number == NULL || n == NULL || minute == NULL;
-        if (!failed) {
-            PyTuple_SET_ITEM(key, 0, minute);
-            minute = NULL;
-            for (int f = 1; f < FIELDS; f++)
-                PyTuple_SET_ITEM(key, f, Py_NewRef(slot->fields[f]));
-            failed = PyDict_SetItem(counts, number, n) < 0 || PyDict_SetItem(raw, number, key) < 0;
-        }
-        Py_XDECREF(key);
-        Py_XDECREF(number);
-        Py_XDECREF(n);
-        Py_XDECREF(minute);
-        if (failed)
-            goto error;
-        tag++;
-    }
-    clear_slots(self->slots, size);
-    /* Sized for the round just taken, so that a flood of distinct arrivals (one round of
-     * a million slots is ~100 MB) does not stay allocated for good. */
+    /* The new table is sized for the round just taken, so that a flood of distinct
+     * arrivals (one round of a million slots is ~100 MB) does not stay allocated for good:
+     * the round after a quiet one is small again. Both allocations come first: on a
+     * memory error nothing is lost. */
     Py_ssize_t wanted = INITIAL_SLOTS;
     while (wanted < self->used * 4)
         wanted *= 2;
-    Slot *smaller = wanted < size ? PyMem_Calloc((size_t)wanted, sizeof(Slot)) : NULL;
-    if (smaller != NULL) {
-        PyMem_Free(self->slots);
-        self->slots = smaller;
-        self->mask = wanted - 1;
+    Slot *fresh = PyMem_Calloc((size_t)wanted, sizeof(Slot));
+    if (fresh == NULL)
+        return PyErr_NoMemory();
+    self->busy = 1; /* allocating may collect garbage and run a finaliser */
+    Round *round = PyObject_GC_New(Round, Round_type);
+    self->busy = 0;
+    if (round == NULL) {
+        PyMem_Free(fresh);
+        return NULL;
     }
-    else {
-        memset(self->slots, 0, (size_t)size * sizeof(Slot));
-    }
+    round->slots = self->slots;
+    round->size = self->mask + 1;
+    round->next = 0;
+    round->busy = 0;
+    self->slots = fresh;
+    self->mask = wanted - 1;
     self->used = 0;
     self->pending = 0;
-    self->busy = 0;
-    PyObject *taken = PyTuple_Pack(2, counts, raw);
-    Py_DECREF(counts);
-    Py_DECREF(raw);
-    return taken;
-error:
-    self->busy = 0;
-    Py_XDECREF(counts);
-    Py_XDECREF(raw);
-    return NULL;
+    PyObject_GC_Track(round);
+    return (PyObject *)round;
 }
 
 static PyObject *
@@ -580,7 +561,7 @@ static PyMethodDef Arrivals_methods[] = {
     {"arrive", (PyCFunction)(void (*)(void))Arrivals_arrive, METH_FASTCALL,
      "arrive(started, scope, status, retry_after, state): count one finished request."},
     {"swap", (PyCFunction)Arrivals_swap, METH_NOARGS,
-     "swap() -> ({tag: arrivals}, {tag: raw key}): everything counted so far; starts afresh."},
+     "swap() -> Round: everything counted so far, as (raw key, arrivals) pairs; starts afresh."},
     {"pending", (PyCFunction)Arrivals_pending, METH_NOARGS,
      "pending() -> arrivals counted and not yet swapped out."},
     {NULL, NULL, 0, NULL},
@@ -605,6 +586,98 @@ static PyType_Spec Arrivals_spec = {
     .slots = Arrivals_slots,
 };
 
+/* ------------------------------------------------------------------ a taken round */
+
+static PyObject *
+Round_next(Round *self)
+{
+    if (self->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "a Round is read once (re-entered)");
+        return NULL;
+    }
+    while (self->next < self->size && self->slots[self->next].fields[1] == NULL)
+        self->next++;
+    if (self->next >= self->size)
+        return NULL; /* exhausted: StopIteration */
+    Slot *slot = &self->slots[self->next];
+    /* Allocate everything before taking the fields out of the slot: on a memory error
+     * this arrival is still there for the next call. */
+    self->busy = 1;
+    PyObject *key = PyTuple_New(FIELDS);
+    PyObject *minute = PyLong_FromLongLong(slot->minute);
+    PyObject *count = PyLong_FromSsize_t(slot->count);
+    PyObject *pair = PyTuple_New(2);
+    self->busy = 0;
+    if (key == NULL || minute == NULL || count == NULL || pair == NULL) {
+        Py_XDECREF(key);
+        Py_XDECREF(minute);
+        Py_XDECREF(count);
+        Py_XDECREF(pair);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(key, 0, minute);
+    for (int f = 1; f < FIELDS; f++) {
+        PyTuple_SET_ITEM(key, f, slot->fields[f]); /* the slot's reference moves */
+        slot->fields[f] = NULL;
+    }
+    PyTuple_SET_ITEM(pair, 0, key);
+    PyTuple_SET_ITEM(pair, 1, count);
+    self->next++;
+    return pair;
+}
+
+static int
+Round_traverse(Round *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    for (Py_ssize_t i = self->next; i < self->size; i++) {
+        if (self->slots[i].fields[1] == NULL)
+            continue;
+        for (int f = 1; f < FIELDS; f++)
+            Py_VISIT(self->slots[i].fields[f]);
+    }
+    return 0;
+}
+
+static int
+Round_clear(Round *self)
+{
+    if (self->slots != NULL) {
+        clear_slots(self->slots, self->size);
+        self->next = self->size;
+    }
+    return 0;
+}
+
+static void
+Round_dealloc(Round *self)
+{
+    PyTypeObject *type = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    Round_clear(self);
+    PyMem_Free(self->slots);
+    type->tp_free((PyObject *)self);
+    Py_DECREF(type);
+}
+
+static PyType_Slot Round_slots[] = {
+    {Py_tp_doc, "One swap's arrivals: an iterator of (raw key, arrivals), read once."},
+    {Py_tp_dealloc, Round_dealloc},
+    {Py_tp_traverse, Round_traverse},
+    {Py_tp_clear, Round_clear},
+    {Py_tp_iter, PyObject_SelfIter},
+    {Py_tp_iternext, Round_next},
+    {0, NULL},
+};
+
+static PyType_Spec Round_spec = {
+    .name = "northgate.analytics._arrivals.Round",
+    .basicsize = sizeof(Round),
+    /* Made only by swap(). */
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .slots = Round_slots,
+};
+
 static int
 module_exec(PyObject *module)
 {
@@ -613,6 +686,9 @@ module_exec(PyObject *module)
         (str_client = PyUnicode_InternFromString("client")) == NULL ||
         (str_get = PyUnicode_InternFromString("get")) == NULL ||
         (empty_bytes = PyBytes_FromStringAndSize("", 0)) == NULL)
+        return -1;
+    Round_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &Round_spec, NULL);
+    if (Round_type == NULL || PyModule_AddObjectRef(module, "Round", (PyObject *)Round_type) < 0)
         return -1;
     PyObject *type = PyType_FromModuleAndSpec(module, &Arrivals_spec, NULL);
     if (type == NULL)

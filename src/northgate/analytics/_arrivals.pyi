@@ -1,7 +1,8 @@
 # The compiled counter (_arrivals.c); northgate/analytics/arrivals.py is its specification.
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, final
 
-from northgate.analytics.arrivals import Taken
+from northgate.analytics.arrivals import RawKey
 
 class Arrivals:
     def __init__(
@@ -10,6 +11,12 @@ class Arrivals:
     def arrive(
         self, started: float, scope: Any, status: int, retry_after: bool, state: Any
     ) -> None: ...
-    def swap(self) -> Taken: ...
+    def swap(self) -> Round: ...
     def pending(self) -> int: ...
     def __len__(self) -> int: ...
+
+@final
+class Round(Iterator[tuple[RawKey, int]]):
+    """One swap's arrivals, read once; made only by Arrivals.swap."""
+
+    def __next__(self) -> tuple[RawKey, int]: ...

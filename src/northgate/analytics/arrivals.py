@@ -15,20 +15,23 @@ Two implementations with one behaviour:
   with every request (bench/README.md, "analytics"). tests/analytics/test_arrivals.py
   checks that both give the same batches for the same requests.
 
-A swap hands over what was counted as two dictionaries keyed by an integer tag: arrivals per
-tag, and the raw key of each tag. An arrival is in exactly one swap: neither implementation
-awaits or lets other Python code run between reading and clearing.
+A swap hands over what was counted as an iterator of (raw key, arrivals) pairs, read once,
+and starts afresh. It builds nothing: the swap runs on the event loop, and a round can hold
+hundreds of thousands of distinct arrivals (the compiled one builds each raw key as it is
+read, in the flusher's thread). An arrival is in exactly one swap: neither implementation
+awaits or lets other Python code run between handing over and starting afresh.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, Protocol
 
 from northgate.analytics.dimensions import MINUTE
 
 RawKey = tuple[Any, ...]
-# What a swap takes: arrivals per tag, and each tag's raw key (its minute an int).
-Taken = tuple[dict[int, int], dict[int, RawKey]]
+# What a swap takes: (raw key, arrivals) pairs, each raw key once (its minute an int).
+Taken = Iterator[tuple[RawKey, int]]
 
 
 class Counter(Protocol):
@@ -106,9 +109,9 @@ class Arrivals:
             counts[tag] = count + 1
 
     def swap(self) -> Taken:
-        taken = self._counts, self._raw
+        counts, raw = self._counts, self._raw
         self._counts, self._raw = {}, {}
-        return taken
+        return ((raw[tag], n) for tag, n in counts.items())
 
     def pending(self) -> int:
         return sum(self._counts.values())

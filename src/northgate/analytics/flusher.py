@@ -92,8 +92,9 @@ class Flusher:
             await self.salts.prepare(now)
         except Exception as error:
             log.warning("analytics: could not refresh the daily salt: %r", error)
-        # Resolving arrivals and building sketches take tens of milliseconds at 10,000
-        # clients a round: in a thread, so that requests do not wait behind them.
+        # The swap hands the round over whole, on the loop (an arrival is in exactly one
+        # round); reading and resolving it, and building sketches, take tens of milliseconds
+        # at 10,000 clients a round: in a thread, so that requests do not wait behind them.
         batch = await asyncio.to_thread(self.source.resolve, self.source.swap())
         self._visitors.absorb(Batch(visitors=batch.visitors))
         visitors = self._visitors if all_visitors or self._visitors_due(now) else None

@@ -122,13 +122,15 @@ class Recorder:
         return self.resolve(self.swap())
 
     def swap(self) -> Taken:
-        """The raw arrivals so far; the counter starts afresh. Call it on the event loop: an
-        arrival is then in exactly one swap."""
+        """The raw arrivals so far, handed over whole (nothing built: cheap at any size);
+        the counter starts afresh. Call it on the event loop: an arrival is then in exactly
+        one swap. Read what it returns once, with ``resolve``."""
         return self.counter.swap()
 
     def resolve(self, taken: Taken) -> Batch:
-        """Raw arrivals into a batch. Touches only the memos below and read-only tables, so
-        the flusher runs it in a thread, off the event loop; one caller at a time."""
+        """Raw arrivals into a batch. Touches only what it is given, the memos below and
+        read-only tables, so the flusher runs it in a thread, off the event loop; one caller
+        at a time."""
         if self.salts.version != self._salt_version:
             self._clients.clear()
             self._salt_version = self.salts.version
@@ -139,10 +141,9 @@ class Recorder:
         # the few distinct results become named keys at the end.
         counts: dict[tuple[Any, ...], int] = {}
         visitors: dict[tuple[int, Section, str], set[int]] = {}
-        arrivals, raw = taken
-        for tag, n in arrivals.items():
+        for raw_key, n in taken:
             (minute, path, peer, forwarded_for, agent, status, retry_after, hint,
-             section_hint) = raw[tag]  # fmt: skip
+             section_hint) = raw_key  # fmt: skip
             client_key = (minute // _MINUTES_PER_DAY, peer, forwarded_for, agent)
             client = clients.get(client_key)
             if client is None:

@@ -154,6 +154,11 @@ def parse_options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--count-child", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--drive", nargs=2, type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--control",
+        action="store_true",
+        help="the pairs only, both servers without the tap: the method's own bias (A/A)",
+    )
     args = parser.parse_args(argv)
     if not 2 <= args.runs <= 40 or not 1 <= args.bursts <= 10:
         parser.error("runs (pairs) 2-40, bursts 1-10")
@@ -687,6 +692,28 @@ def counted_arrivals(env: dict[str, str]) -> int:
     return int(body["totals"]["arrivals"]["value"])
 
 
+def control_summary(
+    pairs: list[dict[str, Any]], args: argparse.Namespace, info: dict[str, Any]
+) -> int:
+    """Both sides without the tap: how far from 1 the method puts two equal servers."""
+    ratios = [p["ratio_requests_per_s"] for p in pairs]
+    low, high = median_interval(ratios)
+    print(
+        f"\ncontrol (no tap on either side): median ratio {median(ratios):.3f}, 90 % interval "
+        f"{low:.3f}-{high:.3f}; per pair: " + " ".join(f"{r:.3f}" for r in ratios)
+    )
+    results = {
+        "benchmark": "analytics-control",
+        "settings": {"pairs": args.runs, "bursts": args.bursts, "duration_s": args.duration},
+        "machine": info,
+        "ratio_requests_per_s": round(median(ratios), 4),
+        "ratio_interval_90": [round(low, 4), round(high, 4)],
+        "pairs": pairs,
+    }
+    print(f"wrote {write_results('analytics-control', results).relative_to(PROJECT_DIR)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_options(argv)
     if args.in_process:
@@ -700,7 +727,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     require_tools("wrk", "taskset", "valgrind")
     started = time.monotonic()
-    tap = Case("tap", "with the tap", True)
+    # --control: the "tap" side runs without it too, so the ratio shows the method's bias.
+    tap = Case("tap", "control, no tap" if args.control else "with the tap", not args.control)
     no_tap = Case("no-tap", "without", False)
     print(
         f"analytics: {args.runs} pairs of new servers x {args.bursts} burst(s) each x "
@@ -724,11 +752,13 @@ def main(argv: list[str] | None = None) -> int:
             pairs.append(record)
             rps, cpu = record["requests_per_s"], record["cpu_us_per_request"]
             print(
-                f"  pair {pair + 1:>2}/{args.runs}  with the tap {rps['tap']:>8,.0f} req/s "
+                f"  pair {pair + 1:>2}/{args.runs}  {tap.label} {rps['tap']:>8,.0f} req/s "
                 f"{cpu['tap']:5.1f} us/req, without {rps['no-tap']:>8,.0f} req/s "
                 f"{cpu['no-tap']:5.1f} us/req: ratio {record['ratio_requests_per_s']:.3f}",
                 flush=True,
             )
+        if args.control:
+            return control_summary(pairs, args, info)
         # Everything wrk completed against the tapped servers (warm-ups included) was
         # counted; beyond that only requests in flight when a wrk run stopped, and readiness
         # checks.

@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ServerName = Literal["granian", "uvicorn"]
+MIN_SECRET_KEY_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -103,6 +104,19 @@ class Settings(BaseSettings):
         for part in value.split(","):
             if part.strip():
                 ipaddress.ip_network(part.strip(), strict=False)
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        # Empty: one is generated under var/ (the embedded default). Set: it signs sessions
+        # and passes on every node, and a short one (or the deploy example's CHANGE-ME) is
+        # a mistake to stop at, not to run with.
+        if 0 < len(value.get_secret_value()) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(
+                f"NORTHGATE_SECRET_KEY is shorter than {MIN_SECRET_KEY_LENGTH} characters; "
+                'make one with: python3 -c "import secrets; print(secrets.token_urlsafe(48))"'
+            )
         return value
 
     @field_validator("analytics_timezone")

@@ -1,8 +1,10 @@
-"""deploy/systemd: the units parse as systemd reads them, and agree with the nginx example.
+"""deploy/systemd: the units parse as systemd reads them, run commands this checkout has,
+and agree with the nginx example and with the settings.
 
 `systemd-analyze verify` reads a unit the way systemd would at boot (unknown keys, bad
-values and a command that is not there are reported); the install path is replaced by this
-checkout's, as a deployment replaces it. A missing systemd-analyze fails the run.
+values and a command that is not there are reported); the install path /srv/northgate is
+replaced by this checkout, as a deployment replaces it. A missing systemd-analyze fails the
+run.
 """
 
 from __future__ import annotations
@@ -12,17 +14,28 @@ import re
 import shlex
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
+import click
 import pytest
+from pydantic import ValidationError
+
+from northgate.cli import main as northgate_cli
+from northgate.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 UNITS = REPO / "deploy" / "systemd"
-EDGE_LOG_UNIT = UNITS / "northgate-edge-log.service"
+EDGE_LOG = UNITS / "northgate-edge-log.service"
+ENV_EXAMPLE = UNITS / "northgate.env.example"
 NGINX_EXAMPLE = REPO / "deploy" / "nginx" / "northgate.conf"
-INSTALLED_BINARY = "/srv/northgate/.venv/bin/northgate"
+INSTALL = "/srv/northgate"
 ENVIRONMENT_FILE = "EnvironmentFile=/etc/northgate/northgate.env"
+# Each unit as systemd would load it: templates under an instance name.
+INSTANCES = {
+    "northgate@.service": "northgate@8000.service",
+    "northgate-worker@.service": "northgate-worker@1.service",
+    "northgate-edge-log.service": "northgate-edge-log.service",
+}
 
 
 def read_unit(path: Path) -> configparser.ConfigParser:
@@ -32,18 +45,14 @@ def read_unit(path: Path) -> configparser.ConfigParser:
     return unit
 
 
-def analyze() -> str:
-    found = shutil.which("systemd-analyze")
-    if found is None:
-        pytest.fail("systemd-analyze not found: run `apt-get install -y systemd`", pytrace=False)
-    return found
-
-
 def verify(text: str, tmp_path: Path, name: str) -> subprocess.CompletedProcess[str]:
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.fail("systemd-analyze not found: run `apt-get install -y systemd`", pytrace=False)
     unit = tmp_path / name
     unit.write_text(text)
     return subprocess.run(
-        [analyze(), "verify", "--man=no", str(unit)],
+        [analyze, "verify", "--man=no", str(unit)],
         capture_output=True,
         text=True,
         timeout=60,
@@ -52,39 +61,65 @@ def verify(text: str, tmp_path: Path, name: str) -> subprocess.CompletedProcess[
 
 
 def as_deployed_here(text: str) -> str:
-    """The unit with this checkout's northgate, and the settings file optional (none here)."""
-    assert INSTALLED_BINARY in text and ENVIRONMENT_FILE in text
-    here = str(Path(sys.executable).with_name("northgate"))
-    return text.replace(INSTALLED_BINARY, here).replace(
+    """The unit with this checkout installed, and the settings file optional (none here)."""
+    assert INSTALL in text and ENVIRONMENT_FILE in text
+    return text.replace(INSTALL, str(REPO)).replace(
         ENVIRONMENT_FILE, ENVIRONMENT_FILE.replace("=", "=-", 1)
     )
 
 
-def test_the_edge_log_unit_verifies(tmp_path: Path) -> None:
-    done = verify(as_deployed_here(EDGE_LOG_UNIT.read_text()), tmp_path, EDGE_LOG_UNIT.name)
+def test_every_unit_is_tested() -> None:
+    assert sorted(path.name for path in UNITS.glob("*.service")) == sorted(INSTANCES)
+
+
+@pytest.mark.parametrize("unit", sorted(INSTANCES))
+def test_the_unit_verifies(unit: str, tmp_path: Path) -> None:
+    done = verify(as_deployed_here((UNITS / unit).read_text()), tmp_path, INSTANCES[unit])
     assert done.returncode == 0, done.stderr
     # Unknown keys and unparsable values are only warnings to systemd: none allowed here.
-    assert EDGE_LOG_UNIT.name not in done.stderr, done.stderr
+    assert INSTANCES[unit] not in done.stderr, done.stderr
 
 
-def test_verify_catches_what_this_test_relies_on(tmp_path: Path) -> None:
+def test_verify_catches_what_these_tests_rely_on(tmp_path: Path) -> None:
     """The check above can fail: a misspelt key, a bad value, a missing command."""
-    good = as_deployed_here(EDGE_LOG_UNIT.read_text())
+    good = as_deployed_here(EDGE_LOG.read_text())
     for broken, complaint in (
         (good.replace("\nRestart=", "\nRestrat="), "Unknown key"),
         (good.replace("Type=exec", "Type=exce"), "Failed to parse"),
         (re.sub(r"ExecStart=\S+", "ExecStart=/nonexistent/northgate", good), "not executable"),
     ):
-        done = verify(broken, tmp_path, EDGE_LOG_UNIT.name)
+        done = verify(broken, tmp_path, EDGE_LOG.name)
         assert complaint in done.stderr, done.stderr
 
 
-def test_the_edge_log_listens_where_nginx_sends() -> None:
-    service = read_unit(EDGE_LOG_UNIT)["Service"]
+@pytest.mark.parametrize("unit", sorted(INSTANCES))
+def test_the_unit_runs_a_northgate_command_with_options_it_has(unit: str) -> None:
+    service = read_unit(UNITS / unit)["Service"]
+    instance = INSTANCES[unit].split("@")[1].split(".")[0] if "@" in unit else ""
+    command = shlex.split(service["ExecStart"].replace("%i", instance))
+    assert command[0] == f"{INSTALL}/.venv/bin/northgate"
+    assert service["WorkingDirectory"] == INSTALL  # where node_modules is
+    subcommand = northgate_cli.commands[command[1]]
+    with click.Context(northgate_cli) as parent:
+        subcommand.make_context(command[1], command[2:], parent=parent)  # raises if unknown
+
+
+def test_the_application_units_serve_what_nginx_balances_over() -> None:
+    service = read_unit(UNITS / "northgate@.service")["Service"]
     command = shlex.split(service["ExecStart"])
-    assert command[0] == INSTALLED_BINARY
-    assert command[1] == "edge-log"
-    socket = Path(command[2])
+    host = command[command.index("--host") + 1]
+    assert command[command.index("--port") + 1] == "%i"
+    upstreams = re.findall(r"^\s*server (\S+):(\d+);", NGINX_EXAMPLE.read_text(), re.M)
+    assert upstreams and {h for h, _ in upstreams} == {host}
+    # The unit's comment says which instances to enable: the upstreams' ports.
+    enable = re.search(r"systemctl enable --now (.+)", (UNITS / "northgate@.service").read_text())
+    assert enable is not None
+    assert enable.group(1).split() == [f"northgate@{port}" for _, port in upstreams]
+
+
+def test_the_edge_log_listens_where_nginx_sends() -> None:
+    service = read_unit(EDGE_LOG)["Service"]
+    socket = Path(shlex.split(service["ExecStart"])[2])
     sent_to = re.search(r"syslog:server=unix:([^,\s]+)", NGINX_EXAMPLE.read_text())
     assert sent_to is not None
     assert socket == Path(sent_to.group(1))
@@ -96,8 +131,44 @@ def test_the_edge_log_listens_where_nginx_sends() -> None:
 
 
 def test_the_edge_log_starts_before_nginx_and_outlives_its_last_flush() -> None:
-    unit = read_unit(EDGE_LOG_UNIT)
+    unit = read_unit(EDGE_LOG)
     assert "nginx.service" in unit["Unit"]["Before"].split()
     # The last flush has 10 s (Flusher.stop); systemd must not kill it before.
     assert int(unit["Service"]["TimeoutStopSec"]) > 10
-    assert unit["Install"]["WantedBy"] == "multi-user.target"
+
+
+def example_settings() -> dict[str, str]:
+    pairs = [
+        line.split("=", 1)
+        for line in ENV_EXAMPLE.read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    return {key: value for key, value in pairs}
+
+
+def settings_from(environment: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Settings:
+    for key, value in environment.items():
+        monkeypatch.setenv(key, value)
+    return Settings()
+
+
+def test_the_example_settings_are_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    example = example_settings()
+    fields = {f"NORTHGATE_{name.upper()}" for name in Settings.model_fields}
+    assert set(example) <= fields, set(example) - fields
+    filled = {key: value.replace("CHANGE-ME", "x" * 48) for key, value in example.items()}
+    settings = settings_from(filled, monkeypatch)
+    assert not settings.embedded_worker
+    assert settings.var_dir == Path("/var/lib/northgate")
+    assert settings.trusted_proxy_list == ["127.0.0.1"]
+
+
+def test_a_forgotten_placeholder_stops_the_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValidationError, match="NORTHGATE_SECRET_KEY is shorter than 32"):
+        settings_from(example_settings(), monkeypatch)
+
+
+@pytest.mark.parametrize("key", ["", "k" * 32])
+def test_a_secret_key_is_empty_or_long_enough(key: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NORTHGATE_SECRET_KEY", key)
+    assert Settings().secret_key.get_secret_value() == key

@@ -365,6 +365,19 @@ count(Arrivals *self, long long minute, PyObject *const *fields)
     return 0;
 }
 
+/* The garbage collector's visit of the fields held in slots [first, end). */
+static int
+visit_slots(const Slot *slots, Py_ssize_t first, Py_ssize_t end, visitproc visit, void *arg)
+{
+    for (Py_ssize_t i = first; i < end; i++) {
+        if (slots[i].fields[1] == NULL)
+            continue;
+        for (int f = 1; f < FIELDS; f++)
+            Py_VISIT(slots[i].fields[f]);
+    }
+    return 0;
+}
+
 static void
 clear_slots(Slot *slots, Py_ssize_t size)
 {
@@ -521,15 +534,7 @@ static int
 Arrivals_traverse(Arrivals *self, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(self));
-    if (self->slots != NULL) {
-        for (Py_ssize_t i = 0; i <= self->mask; i++) {
-            if (self->slots[i].fields[1] == NULL)
-                continue;
-            for (int f = 1; f < FIELDS; f++)
-                Py_VISIT(self->slots[i].fields[f]);
-        }
-    }
-    return 0;
+    return self->slots == NULL ? 0 : visit_slots(self->slots, 0, self->mask + 1, visit, arg);
 }
 
 static int
@@ -630,13 +635,7 @@ static int
 Round_traverse(Round *self, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(self));
-    for (Py_ssize_t i = self->next; i < self->size; i++) {
-        if (self->slots[i].fields[1] == NULL)
-            continue;
-        for (int f = 1; f < FIELDS; f++)
-            Py_VISIT(self->slots[i].fields[f]);
-    }
-    return 0;
+    return visit_slots(self->slots, self->next, self->size, visit, arg);
 }
 
 static int

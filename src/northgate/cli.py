@@ -11,13 +11,28 @@ from datetime import datetime
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 
-from northgate.settings import ServerName, Settings
+from northgate.settings import ServerName, Settings, describe_invalid
 
 APP_FACTORY = "northgate.app:create_app"
+# The exit status of a command refused for an invalid setting (click's for a usage error).
+INVALID_SETTING = 2
 
 
-@click.group()
+class _Northgate(click.Group):
+    """Every command reads the settings; an invalid one is the operator's to fix, so it is
+    one line on stderr and status 2, not a traceback that systemd's journal buries it in."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ValidationError as error:
+            click.echo(f"northgate: invalid setting: {describe_invalid(error)}", err=True)
+            ctx.exit(INVALID_SETTING)
+
+
+@click.group(cls=_Northgate)
 @click.option(
     "--log-level",
     default="info",

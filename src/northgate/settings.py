@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ServerName = Literal["granian", "uvicorn"]
@@ -161,3 +161,16 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip().encode()
+
+
+def describe_invalid(error: ValidationError) -> str:
+    """One line naming each invalid ``NORTHGATE_*`` variable and what is wrong with it.
+
+    The value itself is left out: it may be a secret, and the operator has it already.
+    """
+    problems = []
+    for problem in error.errors(include_url=False, include_input=False):
+        name = "NORTHGATE_" + "_".join(str(part) for part in problem["loc"]).upper()
+        message = " ".join(str(problem["msg"]).removeprefix("Value error, ").split())
+        problems.append(message if message.startswith(name) else f"{name}: {message}")
+    return "; ".join(problems)

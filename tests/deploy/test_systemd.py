@@ -62,10 +62,18 @@ def verify(text: str, tmp_path: Path, name: str) -> subprocess.CompletedProcess[
     )
 
 
-def as_deployed_here(text: str) -> str:
-    """The unit with this checkout installed, and the settings file optional (none here)."""
+def as_deployed_here(text: str, tmp_path: Path) -> str:
+    """The unit with the install path in ``tmp_path`` (an executable where the virtual
+    environment's `northgate` goes), and the settings file optional (none here). Neither
+    /srv/northgate nor this checkout's own .venv need exist: the units are checked, not
+    the machine (the commands and their options are checked below, against the CLI)."""
     assert INSTALL in text and ENVIRONMENT_FILE in text
-    return text.replace(INSTALL, str(REPO)).replace(
+    install = tmp_path / "install"
+    command = install / ".venv" / "bin" / "northgate"
+    command.parent.mkdir(parents=True, exist_ok=True)
+    command.write_text("#!/bin/sh\n")
+    command.chmod(0o755)
+    return text.replace(INSTALL, str(install)).replace(
         ENVIRONMENT_FILE, ENVIRONMENT_FILE.replace("=", "=-", 1)
     )
 
@@ -76,7 +84,8 @@ def test_every_unit_is_tested() -> None:
 
 @pytest.mark.parametrize("unit", sorted(INSTANCES))
 def test_the_unit_verifies(unit: str, tmp_path: Path) -> None:
-    done = verify(as_deployed_here((UNITS / unit).read_text()), tmp_path, INSTANCES[unit])
+    text = as_deployed_here((UNITS / unit).read_text(), tmp_path)
+    done = verify(text, tmp_path, INSTANCES[unit])
     assert done.returncode == 0, done.stderr
     # Unknown keys and unparsable values are only warnings to systemd: none allowed here.
     assert INSTANCES[unit] not in done.stderr, done.stderr
@@ -84,7 +93,7 @@ def test_the_unit_verifies(unit: str, tmp_path: Path) -> None:
 
 def test_verify_catches_what_these_tests_rely_on(tmp_path: Path) -> None:
     """The check above can fail: a misspelt key, a bad value, a missing command."""
-    good = as_deployed_here(EDGE_LOG.read_text())
+    good = as_deployed_here(EDGE_LOG.read_text(), tmp_path)
     for broken, complaint in (
         (good.replace("\nRestart=", "\nRestrat="), "Unknown key"),
         (good.replace("Type=exec", "Type=exce"), "Failed to parse"),
@@ -146,7 +155,8 @@ def example_settings() -> dict[str, str]:
         for line in ENV_EXAMPLE.read_text().splitlines()
         if line.strip() and not line.startswith("#")
     ]
-    return {key: value for key, value in pairs}
+    # Double quotes are stripped by systemd and the shell alike (tests/deploy/test_env_file.py).
+    return {key: value.removeprefix('"').removesuffix('"') for key, value in pairs}
 
 
 def settings_from(environment: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Settings:

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -202,6 +202,32 @@ def edge_log(socket_path: Path, database_url: str | None) -> None:
         asyncio.run(run())
     finally:
         socket_path.unlink(missing_ok=True)
+
+
+@main.command("edge-log-dropped")
+@click.argument(
+    "error_logs",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+def edge_log_dropped(error_logs: tuple[Path, ...]) -> None:
+    """Count the arrivals nginx could not send to `edge-log` (from nginx's error log)."""
+    from northgate.analytics.edge_drops import count_dropped, describe
+    from northgate.analytics.sections import SectionClassifier
+    from northgate.site.render import build_site
+
+    settings = Settings()
+    site = build_site(node_modules=settings.node_modules, public_origin=settings.public_origin)
+    classify = SectionClassifier(site.addresses())
+
+    def lines() -> Iterator[bytes]:
+        for path in error_logs:
+            with path.open("rb") as log_file:
+                yield from log_file
+
+    dropped = count_dropped(lines(), classify)
+    click.echo(describe(dropped, ", ".join(str(path) for path in error_logs)))
 
 
 @main.command("export-static")

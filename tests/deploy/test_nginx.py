@@ -796,3 +796,61 @@ def test_the_request_log_has_every_request_and_no_client_address(nginx: Nginx) -
     assert any(' POST "/en/feedback" 200 ' in line and "edge=0" in line for line in lines), log
     for secret in ("127.0.0.2", "203.0.113.7", "NG-SECRET"):
         assert secret not in log
+
+
+def edge_log_dropped(error_log: Path) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NORTHGATE_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "northgate", "edge-log-dropped", str(error_log)],
+        env={**env, "NORTHGATE_NODE_MODULES": str(REPO / "node_modules")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_arrivals_sent_while_edge_log_is_down_are_counted_as_dropped(
+    tmp_path_factory: pytest.TempPathFactory, site: Path
+) -> None:
+    """Every arrival nginx answered alone is either recorded by edge-log or reported by
+    `northgate edge-log-dropped`: none vanishes without a trace."""
+    base = tmp_path_factory.mktemp("edge-gap")
+    collector = EdgeLogCollector(base / "collector")
+    dead = [free_port(), free_port()]
+    with (
+        running_nginx(base / "nginx", site, dead, edge_log=collector.socket) as nginx,
+        nginx.client() as client,
+    ):
+        with collector.running():
+            for _ in range(3):
+                assert client.get("/en/eta").status_code == 200
+            recorded = collector.stop()
+        # edge-log down: two pages, an asset, a refused API call.
+        assert client.get("/fr/").status_code == 200
+        assert client.get("/en/eta").status_code == 200
+        assert client.get(an_asset(site)).status_code == 200
+        assert client.post("/api/v1/applications", json={}).status_code == 503
+    assert "recorded 3 arrivals (0 rejected)" in recorded
+    report = edge_log_dropped(base / "nginx" / "northgate-error.log")
+    assert report.startswith("4 arrivals nginx could not send to `northgate edge-log`"), report
+    sections = dict(re.findall(r"^  (\w+) +(\d+)$", report, re.M))
+    assert sections == {"information": "2", "assets": "1", "api": "1"}, report
+
+
+def test_no_drop_is_reported_while_edge_log_runs(
+    tmp_path_factory: pytest.TempPathFactory, site: Path
+) -> None:
+    base = tmp_path_factory.mktemp("edge-no-gap")
+    collector = EdgeLogCollector(base / "collector")
+    with collector.running():
+        with (
+            running_nginx(base / "nginx", site, [free_port()], edge_log=collector.socket) as nginx,
+            nginx.client() as client,
+        ):
+            for _ in range(3):
+                assert client.get("/en/eta").status_code == 200
+        assert "recorded 3 arrivals" in collector.stop()
+    assert edge_log_dropped(base / "nginx" / "northgate-error.log").startswith("no arrivals")

@@ -94,7 +94,13 @@ def serve(
 def run_server(
     server: ServerName, host: str, port: int, workers: int, target: str = APP_FACTORY
 ) -> None:
-    """Serve ``target`` (an app factory) the way production does; benchmarks reuse it."""
+    """Serve ``target`` (an app factory) the way production does; benchmarks reuse it.
+
+    Workers build it through :mod:`northgate.lifeline`, so that they exit with this process.
+    """
+    from northgate import lifeline
+
+    target = lifeline.prepare(target)
     if server == "granian":
         from granian import Granian
         from granian.constants import Interfaces

@@ -77,8 +77,10 @@ class Settings(BaseSettings):
     gate_opens_at: datetime | None = None
     # Bearer token for /ops/gate and `northgate gate`; empty disables those endpoints.
     gate_admin_token: SecretStr = SecretStr("")
-    # Share of the global limits a node uses on its own while Redis is unreachable (1/N).
-    gate_fallback_share: float = Field(default=1.0, gt=0, le=1)
+    # Share of the global limits an application process uses on its own while Redis is
+    # unreachable. Unset: 1 / the processes (on every host) alive at the last contact with
+    # Redis, which follows nodes added or removed. Set only to override that.
+    gate_fallback_share: float | None = Field(default=None, gt=0, le=1)
 
     # Edge analytics (northgate.analytics, northgate.edge.tap).
     analytics_enabled: bool = True

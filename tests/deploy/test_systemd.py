@@ -37,7 +37,9 @@ INSTANCES = {
     "northgate@.service": "northgate@8000.service",
     "northgate-worker@.service": "northgate-worker@1.service",
     "northgate-edge-log.service": "northgate-edge-log.service",
+    "northgate-export-static.service": "northgate-export-static.service",
 }
+EXPORT = UNITS / "northgate-export-static.service"
 
 
 def read_unit(path: Path) -> configparser.ConfigParser:
@@ -185,3 +187,35 @@ def test_a_forgotten_placeholder_stops_the_start(monkeypatch: pytest.MonkeyPatch
 def test_a_secret_key_is_empty_or_long_enough(key: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NORTHGATE_SECRET_KEY", key)
     assert Settings().secret_key.get_secret_value() == key
+
+
+def make_variable(name: str) -> str:
+    """A variable of the Makefile as make expands it, the checkout being the install."""
+    make = shutil.which("make")
+    if make is None:
+        pytest.fail("make not found: run `apt-get install -y make`", pytrace=False)
+    done = subprocess.run(
+        [make, "-s", "--no-print-directory", "-C", str(REPO),
+         "--eval", f"print-variable: ; @echo $({name})", "print-variable"],
+        capture_output=True, text=True, timeout=30, check=True,
+    )  # fmt: skip
+    return done.stdout.strip().replace(str(REPO), INSTALL)
+
+
+def test_the_static_export_goes_where_nginx_serves_from() -> None:
+    """One directory in the unit, the make target and nginx's root."""
+    root = re.search(r"^\s*root (\S+);", NGINX_EXAMPLE.read_text(), re.M)
+    assert root is not None
+    service = read_unit(EXPORT)["Service"]
+    command = shlex.split(service["ExecStart"])
+    assert command[1] == "export-static"
+    assert command[2] == service["ReadWritePaths"] == root.group(1)
+    assert make_variable("STATIC_DIR") == root.group(1)
+
+
+def test_the_export_runs_once_on_each_start_before_nginx() -> None:
+    unit = read_unit(EXPORT)
+    assert unit["Service"]["Type"] == "oneshot"
+    # Not RemainAfterExit: each `systemctl start` on a release runs it again.
+    assert "RemainAfterExit" not in unit["Service"]
+    assert "nginx.service" in unit["Unit"]["Before"].split()

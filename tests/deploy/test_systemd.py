@@ -22,6 +22,7 @@ import pytest
 from pydantic import ValidationError
 
 from northgate.analytics.flusher import Flusher
+from northgate.cli import INVALID_SETTING
 from northgate.cli import main as northgate_cli
 from northgate.settings import Settings
 
@@ -219,3 +220,10 @@ def test_the_export_runs_once_on_each_start_before_nginx() -> None:
     # Not RemainAfterExit: each `systemctl start` on a release runs it again.
     assert "RemainAfterExit" not in unit["Service"]
     assert "nginx.service" in unit["Unit"]["Before"].split()
+
+
+@pytest.mark.parametrize("unit", sorted(set(INSTANCES) - {EXPORT.name}))
+def test_an_invalid_setting_is_not_restarted_in_a_loop(unit: str) -> None:
+    """`northgate` exits with INVALID_SETTING on a bad setting (tests/deploy/test_env_file.py)."""
+    service = read_unit(UNITS / unit)["Service"]
+    assert service["RestartPreventExitStatus"].split() == [str(INVALID_SETTING)]

@@ -219,6 +219,8 @@ def edge_log(socket_path: Path, database_url: str | None) -> None:
 )
 def edge_log_dropped(error_logs: tuple[Path, ...]) -> None:
     """Count the arrivals nginx could not send to `edge-log` (from nginx's error log)."""
+    import gzip
+
     from northgate.analytics.edge_drops import count_dropped, describe
     from northgate.analytics.sections import SectionClassifier
     from northgate.site.render import build_site
@@ -228,8 +230,8 @@ def edge_log_dropped(error_logs: tuple[Path, ...]) -> None:
     classify = SectionClassifier(site.addresses())
 
     def lines() -> Iterator[bytes]:
-        for path in error_logs:
-            with path.open("rb") as log_file:
+        for path in error_logs:  # logrotate compresses the older ones
+            with gzip.open(path) if path.suffix == ".gz" else path.open("rb") as log_file:
                 yield from log_file
 
     dropped = count_dropped(lines(), classify)

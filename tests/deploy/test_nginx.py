@@ -838,6 +838,10 @@ def test_arrivals_sent_while_edge_log_is_down_are_counted_as_dropped(
     assert report.startswith("4 arrivals nginx could not send to `northgate edge-log`"), report
     sections = dict(re.findall(r"^  (\w+) +(\d+)$", report, re.M))
     assert sections == {"information": "2", "assets": "1", "api": "1"}, report
+    # Once logrotate has compressed it, the same count.
+    rotated = base / "northgate-error.log.2.gz"
+    rotated.write_bytes(gzip.compress((base / "nginx" / "northgate-error.log").read_bytes()))
+    assert edge_log_dropped(rotated).startswith("4 arrivals nginx could not send")
 
 
 def test_no_drop_is_reported_while_edge_log_runs(

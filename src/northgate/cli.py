@@ -28,6 +28,8 @@ class _Northgate(click.Group):
         try:
             return super().invoke(ctx)
         except ValidationError as error:
+            if error.title != Settings.__name__:
+                raise  # another model's error is a bug, with its traceback
             click.echo(f"northgate: invalid setting: {describe_invalid(error)}", err=True)
             ctx.exit(INVALID_SETTING)
 

@@ -11,8 +11,8 @@ from northgate.web.eta.urls import url
 from tests.support.html import parse_html
 
 NEEDS = {
-    "en": ("passport", "e-mail address", "credit or debit card", "$7", "10 minutes"),
-    "fr": ("passeport", "adresse courriel", "carte de crédit ou de débit", "7", "10 minutes"),
+    "en": ("passport", "e-mail address", "credit or debit card", "CAD $7", "10 minutes"),
+    "fr": ("passeport", "adresse courriel", "carte de crédit", "7,00 $ CA", "10 minutes"),
 }
 
 
@@ -22,7 +22,7 @@ async def test_the_start_page_says_what_you_need_and_leads_on(
 ) -> None:
     page = await client.get(url("start", lang))  # type: ignore[arg-type]
     assert page.status_code == 200
-    text = " ".join(page.text.split())
+    text = " ".join(page.text.split())  # no-break spaces too
     for need in NEEDS[lang]:
         assert need in text
     document = parse_html(page.text)

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from northgate.eta.fee import Money
 from northgate.payments.cards import TEST_CARDS, CardErrors, validate_card
 from northgate.payments.sandbox import SandboxGateway
 from northgate.site.pages import Lang
@@ -127,11 +128,8 @@ def _lang(value: object, return_url: str) -> Lang:
 
 
 def format_amount(amount_cents: int, currency: str, lang: Lang) -> str:
-    """``CAD $7.00`` / ``7,00 $ CAD`` (no-break space before the dollar sign in French)."""
-    units, cents = divmod(amount_cents, 100)
-    if lang == "fr":
-        return f"{units},{cents:02d}\u00a0$\u00a0{currency}"
-    return f"{currency} ${units}.{cents:02d}"
+    """As the merchant's own pages state it (``CAD $7.00`` / ``7,00 $ CA``)."""
+    return Money(amount_cents=amount_cents, currency=currency).format(lang)
 
 
 def with_payment(return_url: str, gateway_payment_id: str) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from northgate.eta.conditions import outcome, parse_condition
 from northgate.eta.questions import QUESTION_SET, parse_question_set
 from northgate.site.pages import LANGUAGES
 from tests.eta.factories import TODAY, adult_answers, minor_answers, step
@@ -171,6 +172,63 @@ def test_progress_counts_only_pages_that_apply() -> None:
     assert QUESTION_SET.progress("declaration", other, TODAY) == (total + 3, total + 3)
     with pytest.raises(ValueError, match="does not apply"):
         QUESTION_SET.progress("your-details", answers, TODAY)
+
+
+PROFILES = {
+    "adult": adult_answers(),
+    "minor": minor_answers(),
+    "paid representative": adult_answers(applying_for="other", representative_relationship="paid"),
+    "every branch": minor_answers(
+        applying_for="other",
+        representative_relationship="paid",
+        passport_country="AR",
+        has_other_citizenship="yes",
+        travel_date_known="yes",
+    ),
+}
+
+
+A_IS_X = {"field": "a", "equals": "x"}
+B_IS_Y = {"field": "b", "equals": "y"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "answers", "pending", "expected"),
+    [
+        (A_IS_X, {}, {"a"}, None),  # still to be asked
+        (A_IS_X, {}, set(), False),  # never to be asked
+        (A_IS_X, {"a": "x"}, set(), True),
+        ({"all": [A_IS_X, B_IS_Y]}, {"a": "z"}, {"b"}, False),  # one false part settles it
+        ({"all": [A_IS_X, B_IS_Y]}, {"a": "x"}, {"b"}, None),
+        ({"any": [A_IS_X, B_IS_Y]}, {"a": "x"}, {"b"}, True),  # one true part settles it
+        ({"any": [A_IS_X, B_IS_Y]}, {"a": "z"}, {"b"}, None),
+        ({"not": A_IS_X}, {}, {"a"}, None),
+        ({"not": A_IS_X}, {"a": "z"}, set(), True),
+        ({"computed": "minor"}, {}, {"date_of_birth"}, None),
+        ({"computed": "minor"}, {"date_of_birth": "1980-01-01"}, set(), False),
+    ],
+)
+def test_a_condition_waits_only_on_answers_still_to_come(
+    raw: dict[str, Any], answers: dict[str, Any], pending: set[str], expected: bool | None
+) -> None:
+    assert outcome(parse_condition(raw), answers, TODAY, frozenset(pending)) is expected
+
+
+@pytest.mark.parametrize("answers", PROFILES.values(), ids=PROFILES.keys())
+def test_the_number_of_questions_never_goes_up_and_ends_exact(answers: dict[str, Any]) -> None:
+    """ "Question N of M": M is known from the first page (the most that may apply) and an
+    answer may only lower it, never raise it; with every answer in, it is exact."""
+    pages = QUESTION_SET.visible_steps(answers, TODAY)
+    given: dict[str, Any] = {}
+    totals = []
+    for number, page in enumerate(pages, start=1):
+        position, total = QUESTION_SET.progress(page.id, given, TODAY)
+        assert position == number
+        totals.append(total)
+        given.update((n, answers[n]) for n in page.answer_names if n in answers)
+    assert totals == sorted(totals, reverse=True)
+    assert totals[0] == len(QUESTION_SET.steps)
+    assert totals[-1] == len(pages)
 
 
 def test_first_incomplete_step() -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal, get_args
 
-from northgate.eta.conditions import Condition
+from northgate.eta.conditions import Condition, outcome
 from northgate.site.pages import Lang
 
 FieldType = Literal[
@@ -270,10 +270,32 @@ class QuestionSet:
             (s for s in self.visible_steps(answers, today) if not s.is_complete(answers)), None
         )
 
+    def counted_steps(self, answers: Mapping[str, Any], today: date) -> list[Step]:
+        """The pages that apply, and those that may still apply: their condition waits on
+        an answer asked on a page ahead. An answer only settles such a page, so this list
+        never grows as the applicant goes on; it is exact once every answer is in."""
+        counted: list[Step] = []
+        seen: dict[str, Any] = {}  # answers of the pages that apply, as in visible_steps
+        closed: set[str] = set()  # answers of pages that cannot apply: never to be given
+        every_answer = {name for step in self.steps for name in step.answer_names}
+        for step in self.steps:
+            applies: bool | None = True
+            if step.show_if is not None:
+                pending = frozenset(every_answer - seen.keys() - closed)
+                applies = outcome(step.show_if, seen, today, pending)
+            if applies is False:
+                closed.update(step.answer_names)
+                continue
+            counted.append(step)
+            if applies:
+                seen.update((n, answers[n]) for n in step.answer_names if n in answers)
+        return counted
+
     def progress(self, step_id: str, answers: Mapping[str, Any], today: date) -> tuple[int, int]:
-        """(position from 1, number of pages that apply). The total can change as answers
-        open or close pages. ValueError if ``step_id`` does not apply to these answers."""
-        visible = [s.id for s in self.visible_steps(answers, today)]
-        if step_id not in visible:
+        """(position from 1, number of pages). The number counts the pages that may still
+        apply, so it never goes up as the applicant answers (it may come down when an
+        answer closes pages). ValueError if ``step_id`` does not apply to these answers."""
+        if not self.applies(step_id, answers, today):
             raise ValueError(f"step {step_id!r} does not apply to these answers")
-        return visible.index(step_id) + 1, len(visible)
+        counted = [s.id for s in self.counted_steps(answers, today)]
+        return counted.index(step_id) + 1, len(counted)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 from collections.abc import AsyncIterator, Callable
+from email import policy
 from pathlib import Path
 
 import httpx
@@ -12,8 +13,10 @@ import pytest
 from sqlalchemy import func, select
 
 from northgate.app import create_app
+from northgate.dates import long_date
 from northgate.settings import Settings
-from northgate.storage.models import Application, Payment, SandboxCharge
+from northgate.storage.models import Application, Payment, SandboxCharge, TravelAuthorization
+from tests.support.html import parse_html
 from tests.support.journey import ADULT_FORM, csrf_of, fill_application
 
 APPROVED_CARD = {
@@ -113,6 +116,24 @@ async def test_apply_pay_decide_and_look_up(
     assert found.status_code == 200
     assert reference in found.text
     assert ("Approved" if lang == "en" else "Approuvée") in found.text
+
+    # The status page and the approval e-mail give the expiry date in the same words.
+    async with database.session() as db:
+        valid_until = await db.scalar(select(TravelAuthorization.valid_until))
+    assert valid_until is not None
+    said = long_date(valid_until, lang)  # type: ignore[arg-type]
+    messages = [email.message_from_bytes(m.read_bytes(), policy=policy.default) for m in mails]
+    (approval,) = [
+        m for m in messages if ("approved" if lang == "en" else "approuvée") in m["Subject"]
+    ]
+    text = approval.get_body(("plain",))
+    assert text is not None and said in text.get_content()
+    (shown,) = [
+        element.text
+        for element in parse_html(found.text).find_all("time")
+        if element.attrs["datetime"] == valid_until.isoformat()
+    ]
+    assert shown == said
 
 
 async def test_declined_card_then_approved_charges_once(

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from northgate.dates import long_date
 from northgate.site.feedback import FEEDBACK_PATHS
 from northgate.site.pages import (
     LANGUAGES,
@@ -235,3 +236,13 @@ def test_home_and_eta_pages_link_to_every_start_of_the_journey(
 ) -> None:
     links = {a.attrs.get("href") for a in documents[PAGES_BY_KEY[key].path(lang)].find_all("a")}
     assert {url(name, lang) for name in ENTRY_POINTS} <= links
+
+
+@pytest.mark.parametrize(("page", "lang"), PAGE_PARAMS)
+def test_dates_read_as_the_rest_of_the_site_writes_them(
+    documents: dict[str, Document], page: Page, lang: Lang
+) -> None:
+    times = documents[page.path(lang)].find_all("time")
+    assert times
+    for time in times:
+        assert time.text == long_date(time.attrs["datetime"], lang)

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from northgate.dates import LOCALES, long_date
 from northgate.site.pages import Lang
 
 Kind = Literal["receipt", "approval", "referral", "resume", "unpaid"]
@@ -29,7 +30,6 @@ TEMPLATES = Path(__file__).parent / "templates"
 # Decisions are dated where the traveller reads them: Canada, Eastern time (the service's
 # published hours and the deadline are Eastern).
 TIMEZONE = ZoneInfo("America/Toronto")
-_LOCALES: dict[Lang, str] = {"en": "en_CA", "fr": "fr_CA"}
 
 _environment = Environment(
     loader=FileSystemLoader(TEMPLATES),
@@ -90,14 +90,9 @@ def french_spacing(text: str) -> str:
     return text
 
 
-def long_date(value: date, lang: Lang) -> str:
-    """``November 15, 2026`` / ``15 novembre 2026``."""
-    return str(format_date(value, "long", locale=_LOCALES[lang]))
-
-
 def long_datetime(value: datetime, lang: Lang) -> str:
     pattern = "MMMM d, y 'at' h:mm a zzz" if lang == "en" else "d MMMM y 'à' HH 'h' mm zzz"
-    return str(format_datetime(value, pattern, tzinfo=TIMEZONE, locale=_LOCALES[lang]))
+    return str(format_datetime(value, pattern, tzinfo=TIMEZONE, locale=LOCALES[lang]))
 
 
 def _render(kind: Kind, lang: Lang, subject_fields: dict[str, str], **context: Any) -> Rendered:

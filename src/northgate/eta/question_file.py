@@ -26,6 +26,7 @@ from northgate.eta.question_model import (
     Texts,
 )
 from northgate.site.pages import LANGUAGES
+from northgate.typography import french_prose
 
 
 class _Table:
@@ -53,7 +54,7 @@ class _Table:
             return None
         if set(raw) != set(LANGUAGES) or not all(isinstance(v, str) and v for v in raw.values()):
             raise ValueError(f"{self.where}.{key}: needs non-empty 'en' and 'fr' text")
-        return {"en": raw["en"], "fr": raw["fr"]}
+        return {"en": raw["en"], "fr": french_prose(raw["fr"])}
 
     def required_texts(self, key: str) -> Texts:
         texts = self.texts(key, required=True)

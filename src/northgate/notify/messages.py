@@ -8,7 +8,6 @@ would print ``&amp;`` to the reader).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import EmailMessage
@@ -22,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from northgate.dates import LOCALES, long_date
 from northgate.site.pages import Lang
+from northgate.typography import french_spacing
 
 Kind = Literal["receipt", "approval", "referral", "resume", "unpaid"]
 KINDS: tuple[Kind, ...] = ("receipt", "approval", "referral", "resume", "unpaid")
@@ -71,23 +71,6 @@ class Rendered:
     subject: str
     text: str
     html: str
-
-
-# French sets a no-break space before « : » and inside guillemets, and a narrow one before
-# « ; ! ? »; the templates are written with ordinary spaces and fixed here, so translators
-# need not type invisible characters. A URL has no space before its colon, so it is safe.
-_FRENCH_SPACING = (
-    (re.compile(r" ([:»])"), "\u00a0\\1"),
-    (re.compile(r"« "), "«\u00a0"),
-    (re.compile(r" ([;!?])"), "\u202f\\1"),
-    (re.compile(r"(\d) (\$|%|h\b)"), "\\1\u00a0\\2"),
-)
-
-
-def french_spacing(text: str) -> str:
-    for pattern, replacement in _FRENCH_SPACING:
-        text = pattern.sub(replacement, text)
-    return text
 
 
 def long_datetime(value: datetime, lang: Lang) -> str:

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from northgate.eta.conditions import outcome, parse_condition
+from northgate.eta.question_model import Field, Step
 from northgate.eta.questions import QUESTION_SET, parse_question_set
+from northgate.eta.validation import validate_step
 from northgate.site.pages import LANGUAGES
 from tests.eta.factories import TODAY, adult_answers, minor_answers, step
 
@@ -251,6 +253,11 @@ def _document() -> dict[str, Any]:
     return tomllib.loads(text)
 
 
+def _travel_date(document: dict[str, Any]) -> dict[str, Any]:
+    (field,) = [f for s in document["steps"] for f in s["fields"] if f["name"] == "travel_date"]
+    return field  # type: ignore[no-any-return]
+
+
 def test_the_packaged_file_parses_to_the_loaded_set() -> None:
     assert parse_question_set(_document()) == QUESTION_SET
 
@@ -273,6 +280,9 @@ def test_the_packaged_file_parses_to_the_loaded_set() -> None:
         (lambda d: d["steps"][0].update(section="elsewhere"), "unknown section"),
         (lambda d: d["steps"][0]["fields"][0].update(before=["date_of_birth"]), "date rules"),
         (lambda d: d["steps"][0]["fields"][0].update(format="name"), "format"),
+        (lambda d: d["steps"][0]["fields"][0].update(example_in_days=9), "date rules"),
+        (lambda d: _travel_date(d).pop("example_in_days"), "example_in_days"),
+        (lambda d: _travel_date(d)["hint"].update(fr="Par exemple, 14 7 2026"), "every hint"),
     ],
 )
 def test_malformed_question_files_are_refused(change: Any, error: str) -> None:
@@ -280,3 +290,42 @@ def test_malformed_question_files_are_refused(change: Any, error: str) -> None:
     change(document)
     with pytest.raises(ValueError, match=error):
         parse_question_set(document)
+
+
+EXAMPLE_FIELDS = [
+    (page, field) for page in QUESTION_SET.steps for field in page.fields if field.example_in_days
+]
+
+
+@pytest.mark.parametrize("today", [TODAY, date(2026, 12, 5), date(2041, 2, 28)])
+@pytest.mark.parametrize(
+    ("page", "field"), EXAMPLE_FIELDS, ids=[field.name for _, field in EXAMPLE_FIELDS]
+)
+def test_date_examples_are_derived_from_today_and_pass_their_own_rules(
+    today: date, page: Step, field: Field
+) -> None:
+    """A fixed example ("14 7 2026") goes stale: each is drawn from today, and typing the
+    examples of a page as shown is accepted."""
+    shown = page.on(today).field(field.name)
+    example = field.example(today)
+    assert shown is not None and example is not None
+    for lang in LANGUAGES:
+        hint = shown.hint(lang)
+        assert hint is not None
+        assert hint.endswith(f"{example.day} {example.month} {example.year}")
+        assert "{" not in hint
+    form = {
+        other.part_name(part): str(getattr(other.example(today), part))
+        for other in page.fields
+        for part in ("day", "month", "year")
+    }
+    earlier = {"date_of_birth": today.replace(year=today.year - 40).isoformat()}
+    result = validate_step(page, form, earlier, today)
+    assert result.ok, result.errors
+
+
+def test_the_travel_date_example_is_ahead() -> None:
+    (travel,) = [f for _, f in EXAMPLE_FIELDS if f.name == "travel_date"]
+    example = travel.example(TODAY)
+    assert example is not None and example > TODAY
+    assert len(EXAMPLE_FIELDS) == 3  # the passport's two dates as well

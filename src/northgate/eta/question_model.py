@@ -8,8 +8,8 @@ Field names are unique across the whole set, which the loader checks.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from typing import Any, Literal, get_args
 
 from northgate.eta.conditions import Condition, outcome
@@ -38,6 +38,7 @@ DETAILS_MAX_LENGTH = 1000
 # Generous defaults that still keep a single answer from filling a database row.
 DEFAULT_MAX_LENGTH: Mapping[str, int] = {"text": 100, "textarea": 1000, "email": 254}
 DATE_PARTS = ("day", "month", "year")
+EXAMPLE = "{example}"  # in a date field's hint: a date relative to today (example_in_days)
 
 Texts = Mapping[Lang, str]
 
@@ -79,9 +80,26 @@ class Field:
     before: tuple[str, ...] = ()
     after: tuple[str, ...] = ()
     max_age_years: int | None = None
+    # A date hint's example, this many days from today, fills "{example}" in the hint: a
+    # fixed example ("14 7 2026") goes stale and ends up breaking the field's own rules.
+    example_in_days: int | None = None
 
     def label(self, lang: Lang) -> str:
         return self.labels[lang]
+
+    def example(self, today: date) -> date | None:
+        if self.example_in_days is None:
+            return None
+        return today + timedelta(days=self.example_in_days)
+
+    def on(self, today: date) -> Field:
+        """This field as shown on ``today``: its hint's example filled in."""
+        example = self.example(today)
+        if example is None or self.hints is None:
+            return self
+        shown = f"{example.day} {example.month} {example.year}"  # the order of the inputs
+        hints = {lang: text.replace(EXAMPLE, shown) for lang, text in self.hints.items()}
+        return replace(self, hints=hints)
 
     def hint(self, lang: Lang) -> str | None:
         return self.hints[lang] if self.hints else None
@@ -180,6 +198,10 @@ class Step:
     def answer_names(self) -> tuple[str, ...]:
         """The keys this page saves in the answers."""
         return tuple(name for f in self.fields for name in f.answer_names)
+
+    def on(self, today: date) -> Step:
+        """This page as shown on ``today`` (see :meth:`Field.on`)."""
+        return replace(self, fields=tuple(field.on(today) for field in self.fields))
 
     def is_visible(self, answers: Mapping[str, Any], today: date) -> bool:
         """This page's own condition only; ``QuestionSet.applies`` also requires the

@@ -104,7 +104,7 @@ def _render_step(
         title=step.title(lang),
         other_url=step_url(step, other_language(lang)),
         status=status,
-        step=step,
+        step=step.on(today),
         values=values,
         errors={error.field: error.message(lang) for error in errors},
         error_list=[(error.field, error.message(lang)) for error in errors],

@@ -58,6 +58,9 @@ async def _pay(client: httpx.AsyncClient, lang: str, card: dict[str, str]) -> ht
     assert to_gateway.status_code == 303
     gateway_page = to_gateway.headers["location"]
     assert gateway_page.startswith("/sandbox-pay/")
+    card_page = parse_html((await client.get(gateway_page)).text)
+    for link in card_page.find_all("link", rel="stylesheet"):  # the site's look, served
+        assert (await client.get(link.attrs["href"])).status_code == 200
     back = await client.post(gateway_page, data=card)
     assert back.status_code == 303
     return await client.get(back.headers["location"])

@@ -82,10 +82,15 @@ async def test_apply_pay_decide_and_look_up(
     submitted = await client.post(submit_to, data={"csrf_token": csrf_of(review.text)})
     assert submitted.status_code == 303
 
+    pay_page = await client.get("/en/eta/apply/pay" if lang == "en" else "/fr/ave/demande/paiement")
+    assert 'id="session-timeout"' in pay_page.text  # the session is still needed to pay
     returned = await _pay(client, lang, APPROVED_CARD)
     assert returned.status_code == 303
     confirmation = await client.get(returned.headers["location"])
     assert confirmation.status_code == 200
+    # Paid: nothing is left to do, so no warning that the session is about to end.
+    assert 'id="session-timeout"' not in confirmation.text
+    assert "session-timeout.js" not in confirmation.text
     web = _web(app)
     database = web.state.database  # type: ignore[attr-defined]
     async with database.session() as db:

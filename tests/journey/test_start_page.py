@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from northgate.eta.fee import ETA_FEE
 from northgate.site.pages import PAGES_BY_KEY
 from northgate.web.eta.urls import url
 from tests.support.html import parse_html
@@ -25,6 +26,8 @@ async def test_the_start_page_says_what_you_need_and_leads_on(
     text = " ".join(page.text.split())  # no-break spaces too
     for need in NEEDS[lang]:
         assert need in text
+    (main,) = parse_html(page.text).find_all("main")
+    assert main.text.count(ETA_FEE.format(lang)) == 1  # type: ignore[arg-type]
     document = parse_html(page.text)
     assert len(document.find_all("form", method="post")) == 1  # "Start now"
     links = {a.attrs.get("href") for a in document.find_all("a")}

@@ -18,6 +18,7 @@ from importlib import resources
 from typing import Any
 
 from northgate.site.pages import LANGUAGES, Lang
+from northgate.typography import french_prose
 
 MESSAGES_FILE = "messages.toml"
 FIELD_PARAMS = ("subject", "other")
@@ -30,7 +31,7 @@ def _texts(where: str, value: Any) -> Texts:
         raise ValueError(f"messages: {where} must have exactly 'en' and 'fr' text")
     if not all(isinstance(value[lang], str) and value[lang] for lang in LANGUAGES):
         raise ValueError(f"messages: {where} has empty text")
-    return {"en": value["en"], "fr": value["fr"]}
+    return {"en": value["en"], "fr": french_prose(value["fr"])}
 
 
 def _tables(document: Mapping[str, Any]) -> dict[str, dict[str, Texts]]:

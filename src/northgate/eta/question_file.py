@@ -15,6 +15,7 @@ from typing import Any
 from northgate.eta.conditions import fields_read, parse_condition
 from northgate.eta.question_model import (
     DEFAULT_MAX_LENGTH,
+    EXAMPLE,
     FIELD_TYPES,
     TEXT_FORMATS,
     YES_NO,
@@ -26,6 +27,7 @@ from northgate.eta.question_model import (
     Texts,
 )
 from northgate.site.pages import LANGUAGES
+from northgate.typography import french_prose
 
 
 class _Table:
@@ -53,7 +55,7 @@ class _Table:
             return None
         if set(raw) != set(LANGUAGES) or not all(isinstance(v, str) and v for v in raw.values()):
             raise ValueError(f"{self.where}.{key}: needs non-empty 'en' and 'fr' text")
-        return {"en": raw["en"], "fr": raw["fr"]}
+        return {"en": raw["en"], "fr": french_prose(raw["fr"])}
 
     def required_texts(self, key: str) -> Texts:
         texts = self.texts(key, required=True)
@@ -124,11 +126,18 @@ def _parse_field(raw: Any, where: str) -> Field:
         before=_strings(table, "before"),
         after=_strings(table, "after"),
         max_age_years=table.pop("max_age_years", int),
+        example_in_days=table.pop("example_in_days", int),
     )
     table.done()
     is_date = field.not_future or field.future or field.not_past or field.before or field.after
-    if kind != "date" and (is_date or field.max_age_years is not None):
+    if kind != "date" and (
+        is_date or field.max_age_years is not None or field.example_in_days is not None
+    ):
         raise ValueError(f"{where}: date rules on a {kind} field")
+    marked = {lang for lang, text in (field.hints or {}).items() if EXAMPLE in text}
+    wanted = set(LANGUAGES) if field.example_in_days is not None else set()
+    if marked != wanted:
+        raise ValueError(f"{where}: 'example_in_days' goes with '{EXAMPLE}' in every hint")
     return field
 
 

@@ -37,6 +37,7 @@ from northgate.storage.db import Database
 from northgate.web import feedback, health
 from northgate.web.errors import install_error_pages
 from northgate.web.eta import apply, pay, save, status, triage
+from northgate.web.guards import build_guards
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,7 @@ def create_web_app(
     app.state.payments = services.payments
     app.state.services = services
     app.state.analytics = analytics
+    app.state.guards = build_guards(settings, redis)
     install_error_pages(app, site)
     app.include_router(health.router)
     app.include_router(feedback.router)

@@ -20,6 +20,7 @@ from northgate.storage.models import Application, TravelAuthorization
 from northgate.web.eta.context import Journey
 from northgate.web.eta.routing import add_localized
 from northgate.web.eta.urls import url
+from northgate.web.guards import guards_of, wait_minutes
 from northgate.web.i18n import gettext
 
 router = APIRouter(include_in_schema=False)
@@ -118,6 +119,11 @@ async def look_up(request: Request, lang: Lang) -> Response:
                         TravelAuthorization.application_id == application.id
                     )
                 )
+        wait = await guards_of(request).status_look_up(
+            request, found.reference, found=application is not None
+        )
+        if wait:
+            return limited(journey, form, wait)
         if application is None:
             found.errors.append(
                 (
@@ -182,6 +188,11 @@ async def resend(request: Request, lang: Lang) -> Response:
             passport_number=found.passport_number,
             date_of_birth=found.date_of_birth,
         )
+        wait = await guards_of(request).status_look_up(
+            request, found.reference, found=application is not None
+        )
+        if wait:
+            return limited(journey, form, wait)
         if application is None:
             return look_up_again(journey, form)
         kind = RESENDABLE_KIND.get(application.status)
@@ -206,6 +217,32 @@ def look_up_again(journey: Journey, form: Mapping[str, str]) -> Response:
         values=form,
         errors={},
         error_list=[],
+        back_url=None,
+    )
+
+
+def limited(journey: Journey, form: Mapping[str, str], wait: int) -> Response:
+    """Too many failed look-ups from this client or for this reference: 429, whatever the
+    answers were, with the time to wait."""
+    lang, minutes = journey.lang, wait_minutes(wait)
+    message = (
+        gettext(lang, "Too many attempts to find an application. Try again in 1 minute.")
+        if minutes == 1
+        else gettext(
+            lang, "Too many attempts to find an application. Try again in %(minutes)s minutes."
+        )
+        % {"minutes": minutes}
+    )
+    errors = [("reference", message)]
+    return journey.render(
+        "eta/status.html",
+        title=gettext(lang, "Check the status of your eTA application"),
+        other_url=url("status", other_language(lang)),
+        status=429,
+        headers={"retry-after": str(wait)},
+        values=form,
+        errors=dict(errors),
+        error_list=errors,
         back_url=None,
     )
 

@@ -87,7 +87,7 @@ def read_look_up(form: Mapping[str, str], lang: Lang) -> LookUp:
 
 async def status_page(request: Request, lang: Lang) -> Response:
     journey = Journey(request, lang)
-    return journey.render(
+    return journey.render_form(
         "eta/status.html",
         title=gettext(lang, "Check the status of your eTA application"),
         other_url=url("status", other_language(lang)),
@@ -101,6 +101,8 @@ async def status_page(request: Request, lang: Lang) -> Response:
 async def look_up(request: Request, lang: Lang) -> Response:
     journey = Journey(request, lang)
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    if not journey.form_token_valid(form):
+        return without_token(journey, form)
     found = read_look_up(form, lang)
     application: Application | None = None
     authorization: TravelAuthorization | None = None
@@ -136,7 +138,7 @@ async def look_up(request: Request, lang: Lang) -> Response:
                 )
             )
     if found.errors or application is None:
-        return journey.render(
+        return journey.render_form(
             "eta/status.html",
             title=gettext(lang, "Check the status of your eTA application"),
             other_url=url("status", other_language(lang)),
@@ -157,7 +159,7 @@ def _result_page(
     resent: ResendResult | None,
 ) -> Response:
     lang = journey.lang
-    return journey.render(
+    return journey.render_form(
         "eta/status_result.html",
         title=gettext(lang, "Application status"),
         other_url=url("status", other_language(lang)),
@@ -177,6 +179,8 @@ async def resend(request: Request, lang: Lang) -> Response:
     reference alone never sends anything."""
     journey = Journey(request, lang)
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    if not journey.form_token_valid(form):
+        return without_token(journey, form)
     found = read_look_up(form, lang)
     if found.errors:
         return look_up_again(journey, form)
@@ -209,7 +213,7 @@ async def resend(request: Request, lang: Lang) -> Response:
 
 
 def look_up_again(journey: Journey, form: Mapping[str, str]) -> Response:
-    return journey.render(
+    return journey.render_form(
         "eta/status.html",
         title=gettext(journey.lang, "Check the status of your eTA application"),
         other_url=url("status", other_language(journey.lang)),
@@ -217,6 +221,22 @@ def look_up_again(journey: Journey, form: Mapping[str, str]) -> Response:
         values=form,
         errors={},
         error_list=[],
+        back_url=None,
+    )
+
+
+def without_token(journey: Journey, form: Mapping[str, str]) -> Response:
+    """A look-up posted without the page's token (from another site): nothing is looked up
+    or sent, and the form is shown again with what was typed."""
+    errors = journey.form_token_problem("reference")
+    return journey.render_form(
+        "eta/status.html",
+        title=gettext(journey.lang, "Check the status of your eTA application"),
+        other_url=url("status", other_language(journey.lang)),
+        status=403,
+        values=form,
+        errors=dict(errors),
+        error_list=errors,
         back_url=None,
     )
 
@@ -234,7 +254,7 @@ def limited(journey: Journey, form: Mapping[str, str], wait: int) -> Response:
         % {"minutes": minutes}
     )
     errors = [("reference", message)]
-    return journey.render(
+    return journey.render_form(
         "eta/status.html",
         title=gettext(lang, "Check the status of your eTA application"),
         other_url=url("status", other_language(lang)),

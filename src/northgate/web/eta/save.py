@@ -18,6 +18,7 @@ from northgate.web.eta.context import Journey
 from northgate.web.eta.draft import open_draft, read_form, redirect
 from northgate.web.eta.routing import add_localized, add_localized_slug
 from northgate.web.eta.urls import step_url, url
+from northgate.web.guards import guards_of, wait_minutes
 from northgate.web.i18n import gettext
 
 router = APIRouter(include_in_schema=False)
@@ -60,6 +61,28 @@ async def send_resume_link(request: Request, lang: Lang) -> Response:
             error=gettext(
                 lang, "Enter an e-mail address in the correct format, like name@example.com"
             ),
+            sent_to=None,
+            back_url=None,
+        )
+    # Drafts cost nothing to make: the limits are per recipient and per client, so nobody
+    # can use this form to flood an inbox.
+    wait = await guards_of(request).resume_email(request, address)
+    if wait:
+        minutes = wait_minutes(wait)
+        message = (
+            gettext(lang, "Too many links have been sent. Try again in 1 minute.")
+            if minutes == 1
+            else gettext(lang, "Too many links have been sent. Try again in %(minutes)s minutes.")
+            % {"minutes": minutes}
+        )
+        return draft.render(
+            "eta/save.html",
+            title=gettext(lang, "Save your application and come back later"),
+            other_url=url("save", other_language(lang)),
+            status=429,
+            headers={"retry-after": str(wait)},
+            email=typed,
+            error=message,
             sent_to=None,
             back_url=None,
         )

@@ -25,6 +25,7 @@ from northgate.edge.gate import build_gate
 from northgate.edge.limits import RequestLimits
 from northgate.edge.shield import ErrorShield
 from northgate.edge.tap import Tap
+from northgate.outage.classify import DATABASE, REDIS
 from northgate.payments.sandbox_page import sandbox_router
 from northgate.services import build_services, running_worker
 from northgate.settings import Settings
@@ -61,6 +62,7 @@ def create_web_app(
             if analytics is not None and settings.analytics_enabled:
                 await analytics.start()
                 stack.push_async_callback(analytics.stop)
+            stack.push_async_callback(services.watch.close)
             freeze_start_up_objects()
             yield
         await database.close()
@@ -81,6 +83,9 @@ def create_web_app(
     app.state.redis = redis
     app.state.payments = services.payments
     app.state.services = services
+    app.state.watch = services.watch
+    if redis is not None:
+        services.watch.probes[REDIS] = redis.ping
     app.state.analytics = analytics
     install_error_pages(app, site)
     app.include_router(health.router)
@@ -109,6 +114,10 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     # reach it. The journey ends a pass with northgate.edge.gate.end_pass(request.scope).
     gate = build_gate(settings, web, errors, site.assets)
     web.state.gate = gate.core
+    # The database down is capacity lost: nobody new is admitted until it answers again
+    # (people keep their place in line; passes already given stay valid).
+    watch = web.state.watch
+    gate.core.paused = lambda: watch.is_down(DATABASE)
     edge: ASGIApp = SiteServer(site, gate, errors)
     edge = RequestLimits(
         edge, errors, max_body_bytes=settings.max_body_bytes, max_url_bytes=settings.max_url_bytes

@@ -67,8 +67,11 @@ async def call(
     method: str = "GET",
     body: bytes = b"",
     raw_path: bytes | None = None,
+    query_string: bytes = b"",
 ) -> int:
-    scope = http_scope("/", method=method, headers=[(b"host", b"testserver"), *headers])
+    scope = http_scope(
+        "/", method=method, headers=[(b"host", b"testserver"), *headers], query_string=query_string
+    )
     scope["path"] = path
     scope["raw_path"] = raw_path if raw_path is not None else path.encode()
     delivered = False
@@ -164,3 +167,46 @@ async def test_fuzzed_credentials_and_request_headers_never_fail(
         assert status < 500
         status = await call(journey.app, journey.step, headers)
     assert status < 500, (which, value)
+
+
+@pytest.fixture
+async def on_each_backend(
+    make_settings: Callable[..., Settings], database_url: str
+) -> AsyncIterator[Journey]:
+    """The app on SQLite and on PostgreSQL (which refuses a NUL byte in any text)."""
+    app = create_app(make_settings(database_url=database_url))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        assert (await client.get("/en/eta/apply")).status_code == 200  # a pass
+        cookies = {name: client.cookies[name] for name in ("ng_pass", "ng_visitor")}
+        yield Journey(app, cookies, "", "")
+
+
+@FUZZ
+@given(
+    value=st.one_of(mangled(b"A" * 22), mangled(b"sbx_" + b"A" * 24)),
+    where=st.sampled_from(["api", "api-pay", "sandbox", "return"]),
+)
+async def test_fuzzed_ids_in_paths_and_queries_never_fail(
+    on_each_backend: Journey, value: bytes, where: str
+) -> None:
+    quoted = quote(value, safe="")
+    cookies = [cookie_header({n: v.encode() for n, v in on_each_backend.cookies.items()})]
+    method, target, query = "GET", f"/api/v1/applications/{quoted}", ""
+    if where == "api-pay":
+        method, target = "POST", f"/api/v1/applications/{quoted}/payments"
+    elif where == "sandbox":
+        target = f"/sandbox-pay/{quoted}"
+    elif where == "return":
+        target, query = "/en/eta/apply/payment-return", f"payment={quoted}"
+    path = unquote_to_bytes(target).decode("utf-8", "surrogateescape")
+    scope_path = target.encode()
+    status = await call(
+        on_each_backend.app,
+        path,
+        cookies,
+        method=method,
+        raw_path=scope_path,
+        query_string=query.encode(),
+    )
+    assert status < 500, (where, value)

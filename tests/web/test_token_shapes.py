@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from northgate.analytics.auth import is_operator
 from northgate.edge.gate.passes import Pass, PassRefused, PassSigner
 from northgate.edge.gate.visitor import Visitor, VisitorCodec
 from northgate.tokens import TokenShape, same_signature
@@ -112,3 +113,10 @@ def test_a_shape_answers_ascii_bytes_or_none(value: bytes | str) -> None:
     found = shape.bytes_of(value)
     assert found is None or (found.isascii() and len(found) <= 20 and b"." in found)
     assert same_signature(value, b"abcd.1") == (value in (b"abcd.1", "abcd.1"))
+
+
+@given(st.one_of(mangled(b"Basic b3A6b3BlcmF0b3ItdG9rZW4="), mangled(b"Bearer operator-token")))
+def test_fuzzed_operator_credentials_are_refused(raw: bytes) -> None:
+    header = latin1(raw)
+    if is_operator(header, "operator-token"):  # case and spacing may vary, the token not
+        assert header.split()[0].lower() in ("basic", "bearer")

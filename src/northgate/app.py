@@ -87,6 +87,8 @@ def create_web_app(
     if redis is not None:
         services.watch.probes[REDIS] = redis.ping
     app.state.analytics = analytics
+    if analytics is not None:
+        analytics.flusher.watch = services.watch
     install_error_pages(app, site)
     app.include_router(health.router)
     app.include_router(feedback.router)

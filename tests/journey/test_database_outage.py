@@ -32,6 +32,8 @@ from tests.support.servers import PostgresServer
 
 HIDDEN = re.compile(r'<input type="hidden" name="([^"]*)" value="([^"]*)">')
 ACTION = re.compile(r'<form method="post" action="([^"]*)"')
+# What the page says, in each language: unavailable for a moment (not "busy", not "error").
+UNAVAILABLE = {"en": "unavailable for a moment", "fr": "momentanément indisponible"}
 
 
 @asynccontextmanager
@@ -62,6 +64,7 @@ def assert_unavailable_page(response: httpx.Response, lang: str) -> None:
     assert 1 <= int(response.headers["retry-after"]) <= 120
     assert response.headers["content-type"].startswith("text/html")
     assert f'<html lang="{lang}"' in response.text
+    assert UNAVAILABLE[lang] in response.text
     assert "Something went wrong" not in response.text
 
 

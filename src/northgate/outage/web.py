@@ -1,10 +1,10 @@
 """What a visitor gets while a dependency is down: 503 with Retry-After, never a 500.
 
 - API (``/api/``): JSON ``{"error": "unavailable", "retry_after": n}``.
-- A posted HTML form: a page in the visitor's language that keeps every field just sent
-  in a form of its own, so "Try again" sends it as it was (nothing typed is lost).
-  Not for the sandbox bank's page: card numbers are never written back into a page.
-- Anything else: the site's bilingual 503 page.
+- HTML: a page in the visitor's language saying the service is unavailable for a moment
+  (not "busy": that is the gate's page). After a posted form it keeps every field just
+  sent in a form of its own, so "Try again" sends it as it was (nothing typed is lost);
+  not on the sandbox bank's page, whose card numbers are never written back into a page.
 """
 
 from __future__ import annotations
@@ -52,11 +52,19 @@ async def posted_fields(request: Request) -> list[tuple[str, str]] | None:
     return [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
 
 
-def resend_page(request: Request, fields: list[tuple[str, str]], retry_after: int) -> Response:
+def unavailable_page(
+    request: Request, fields: list[tuple[str, str]] | None, retry_after: int
+) -> Response:
+    """The page; ``fields``: what was posted, to send again (None after a GET)."""
     lang = language_of_path(request.url.path)
+    # Only matched routes get here, all of them under one leading slash: a local address.
     action = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     site = request.app.state.site
-    title = gettext(lang, "We could not save what you sent yet")
+    title = (
+        gettext(lang, "We could not save what you sent yet")
+        if fields is not None
+        else gettext(lang, "This service is unavailable for a moment")
+    )
     body = (
         environment(lang)
         .get_template("errors/unavailable.html")

@@ -68,9 +68,7 @@ def install_error_pages(app: FastAPI, site: Site) -> None:
         if request.url.path.startswith("/api/"):
             return outage_pages.unavailable_json(retry_after)
         fields = await outage_pages.posted_fields(request)
-        if fields:
-            return outage_pages.resend_page(request, fields, retry_after)
-        return page(request, 503, {"retry-after": str(retry_after), "cache-control": "no-store"})
+        return outage_pages.unavailable_page(request, fields or None, retry_after)
 
     async def invalid(request: Request, exc: Exception) -> Response:
         if request.url.path.startswith("/api/"):

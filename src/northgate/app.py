@@ -27,6 +27,7 @@ from northgate.edge.limits import RequestLimits
 from northgate.edge.security import SecurityHeaders, security_headers
 from northgate.edge.shield import ErrorShield
 from northgate.edge.tap import Tap
+from northgate.outage.classify import DATABASE, REDIS
 from northgate.payments.sandbox_page import sandbox_router
 from northgate.services import build_services, running_worker
 from northgate.settings import Settings
@@ -64,6 +65,7 @@ def create_web_app(
             if analytics is not None and settings.analytics_enabled:
                 await analytics.start()
                 stack.push_async_callback(analytics.stop)
+            stack.push_async_callback(services.watch.close)
             freeze_start_up_objects()
             yield
         await database.close()
@@ -86,8 +88,13 @@ def create_web_app(
     app.state.redis = redis
     app.state.payments = services.payments
     app.state.services = services
+    app.state.watch = services.watch
+    if redis is not None:
+        services.watch.probes[REDIS] = redis.ping
     app.state.analytics = analytics
     app.state.guards = build_guards(settings, redis)
+    if analytics is not None:
+        analytics.flusher.watch = services.watch
     install_error_pages(app, site)
     app.include_router(health.router)
     app.include_router(feedback.router)
@@ -116,6 +123,10 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     # reach it. The journey ends a pass with northgate.edge.gate.end_pass(request.scope).
     gate = build_gate(settings, web, errors, site.assets)
     web.state.gate = gate.core
+    # The database down is capacity lost: nobody new is admitted until it answers again
+    # (people keep their place in line; passes already given stay valid).
+    watch = web.state.watch
+    gate.core.paused = lambda: watch.is_down(DATABASE)
     # Pre-rendered pages and error pages carry the security headers in their prepared
     # messages; the gate (waiting room) and the application get them from the middleware.
     edge: ASGIApp = SiteServer(site, SecurityHeaders(gate, headers), errors)

@@ -124,10 +124,13 @@ async def resume(request: Request, lang: Lang, token: str) -> Response:
     """Open a saved application from its e-mailed link, in a new session."""
     journey = Journey(request, lang)
     new_token = draft_session.new_token()
+    checked = draft_session.resume_token(token)
     async with journey.database.session() as db:
-        application = await applications.by_resume_token(
-            db, draft_session.token_hash(token[:128]), journey.now
-        )
+        application = None
+        if checked is not None:
+            application = await applications.by_resume_token(
+                db, draft_session.token_hash(checked), journey.now
+            )
         if application is None:
             return journey.render(
                 "eta/resume_invalid.html",

@@ -27,7 +27,13 @@ from northgate.app import create_app
 from northgate.edge.asgi import ASGIApp
 from northgate.settings import Settings
 from northgate.storage.migrate import upgrade
-from tests.support.journey import ADULT_FORM, csrf_of, fill_application, step_form
+from tests.support.journey import (
+    ADULT_FORM,
+    csrf_of,
+    fill_application,
+    start_application,
+    step_form,
+)
 from tests.support.servers import PostgresServer
 
 HIDDEN = re.compile(r'<input type="hidden" name="([^"]*)" value="([^"]*)">')
@@ -72,8 +78,8 @@ def tracebacks(records: list[logging.LogRecord]) -> list[logging.LogRecord]:
     return [r for r in records if r.exc_info]
 
 
-async def start_step(client: httpx.AsyncClient, start: str) -> tuple[str, str]:
-    started = await client.post(start)
+async def start_step(client: httpx.AsyncClient, lang: str) -> tuple[str, str]:
+    started = await start_application(client, lang)
     assert started.status_code == 303
     step = started.headers["location"]
     page = await client.get(step)
@@ -93,7 +99,7 @@ async def test_postgres_stopped_mid_traffic_and_restarted(
     caplog.set_level(logging.INFO)
     async with browser(app) as en, browser(app) as fr, browser(app) as newcomer:
         await fill_application(en)
-        fr_step, fr_csrf = await start_step(fr, "/fr/ave/demande")
+        fr_step, fr_csrf = await start_step(fr, "fr")
 
         # Traffic keeps coming while the database stops.
         statuses: list[int] = []
@@ -175,7 +181,7 @@ async def test_sqlite_locked_past_its_busy_timeout(
     app = create_app(make_settings(database_url=sqlite_url, embedded_worker=False))
     caplog.set_level(logging.INFO)
     async with browser(app) as client:
-        step, csrf = await start_step(client, "/en/eta/apply")
+        step, csrf = await start_step(client, "en")
         answers = step_form(urlsplit(step).path, ADULT_FORM, "en")
         # Another process (a backup, a migration) holds the write lock.
         holder = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)

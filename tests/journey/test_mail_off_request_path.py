@@ -11,7 +11,7 @@ from northgate.app import create_app
 from northgate.settings import Settings
 from northgate.storage.db import Database
 from northgate.storage.models import OutboxJob
-from tests.support.journey import csrf_of
+from tests.support.journey import csrf_of, start_application
 from tests.support.servers import free_port
 
 
@@ -23,7 +23,7 @@ async def test_a_dead_mail_relay_does_not_touch_the_resume_link_request(
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        assert (await client.post("/en/eta/apply")).status_code == 303
+        assert (await start_application(client)).status_code == 303
         page = await client.get("/en/eta/apply/save")
         sent = await client.post(
             "/en/eta/apply/save",

@@ -11,6 +11,7 @@ import pytest
 
 from northgate.app import create_app
 from northgate.settings import Settings
+from tests.support.journey import start_application
 from tests.support.servers import RedisServer
 
 
@@ -31,7 +32,7 @@ async def test_redis_stopped_and_started_again(
             for _ in range(5):
                 ready = await client.get("/readyz")
                 assert ready.status_code == 200 and ready.json()["redis"] == "unreachable"
-            started = await client.post("/en/eta/apply")
+            started = await start_application(client)
             assert started.status_code == 303
             assert (await client.get(started.headers["location"])).status_code == 200
             server = RedisServer()

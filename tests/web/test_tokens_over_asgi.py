@@ -22,7 +22,7 @@ from northgate.edge.asgi import ASGIApp, Message
 from northgate.settings import Settings
 from tests.support.asgi import Recorder, http_scope
 from tests.support.fuzz import HOSTILE, mangled
-from tests.support.journey import csrf_of
+from tests.support.journey import csrf_of, start_application
 
 ADMIN = "gate-admin-token-for-the-fuzz-test"
 OPERATOR = "operator-token-for-the-fuzz-test"
@@ -50,7 +50,7 @@ async def journey(
     )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        started = await client.post("/en/eta/apply")
+        started = await start_application(client)
         assert started.status_code == 303
         step = started.headers["location"]
         page = await client.get(step)

@@ -7,7 +7,7 @@ import logging
 import os
 import signal
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
@@ -203,10 +203,34 @@ def export_static(directory: Path, public_origin: str | None) -> None:
     click.echo(f"wrote {len(written)} files to {directory}")
 
 
+class IsoDateTime(click.ParamType[datetime]):
+    """ISO 8601 date and time, with an optional offset (``Z``, ``-05:00``)."""
+
+    name = "datetime"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            return datetime.fromisoformat(str(value))
+        except ValueError:
+            self.fail(
+                f"{value!r} is not an ISO 8601 date and time, e.g. 2026-11-08T23:00-05:00",
+                param,
+                ctx,
+            )
+
+
 @main.command()
-@click.option("--hours", type=click.FloatRange(min=0.01), help="The last N hours [default: live]")
-@click.option("--start", type=click.DateTime(), help="Start (UTC unless an offset is given)")
-@click.option("--end", type=click.DateTime(), help="End [default: now]")
+@click.option("--hours", type=float, help="The last N hours [default: live]")
+@click.option(
+    "--start",
+    type=IsoDateTime(),
+    help="Start, ISO 8601, e.g. 2026-11-08T23:00-05:00 (UTC unless an offset is given)",
+)
+@click.option("--end", type=IsoDateTime(), help="End, like --start [default: now]")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables")
 @click.option(
     "--png",
@@ -225,12 +249,14 @@ def report(
 ) -> None:
     """Who came, to which section, from where, served or turned away; same time last week."""
     from northgate.analytics.command import choose, produce
+    from northgate.analytics.periods import PeriodError
 
     settings = _export_to_environment(database_url=database_url)
+    kept = timedelta(days=settings.analytics_hour_retention_days)
     try:
-        period = choose(hours, start, end)
-    except ValueError as error:
-        raise click.BadParameter(str(error)) from error
+        period = choose(hours, start, end, kept=kept)
+    except PeriodError as error:
+        raise click.UsageError(str(error)) from error
     click.echo(produce(settings, period, as_json=as_json, png_dir=png_dir))
 
 

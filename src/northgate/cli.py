@@ -15,6 +15,7 @@ import click
 from northgate.settings import ServerName, Settings
 
 APP_FACTORY = "northgate.app:create_app"
+log = logging.getLogger("northgate")
 
 
 @click.group()
@@ -37,6 +38,16 @@ def _export_to_environment(**options: object) -> Settings:
         if value is not None:
             os.environ[f"NORTHGATE_{name.upper()}"] = str(value)
     return Settings()
+
+
+def _warn_without_public_origin(settings: Settings, what: str) -> None:
+    """Commands that write links but serve nothing cannot know the address people use."""
+    if not os.environ.get("NORTHGATE_PUBLIC_ORIGIN"):
+        log.warning(
+            "NORTHGATE_PUBLIC_ORIGIN is not set: %s use %s (NORTHGATE_HOST and NORTHGATE_PORT)",
+            what,
+            settings.public_origin,
+        )
 
 
 def _stop_on_signals() -> asyncio.Event:
@@ -66,9 +77,14 @@ def serve(
     database_url: str | None,
 ) -> None:
     """Serve the portal."""
+    from northgate.origin import disagreement
+
     settings = _export_to_environment(
         host=host, port=port, workers=workers, server=server, database_url=database_url
     )
+    reason = disagreement(settings.public_origin, settings.host, settings.port)
+    if reason is not None:
+        log.warning(reason)
     click.echo(
         f"Northgate on http://{settings.host}:{settings.port} "
         f"({settings.server}, {settings.workers} worker(s))"
@@ -131,6 +147,7 @@ def worker(database_url: str | None, once: bool) -> None:
     from northgate.storage.db import Database
 
     settings = _export_to_environment(database_url=database_url)
+    _warn_without_public_origin(settings, "links in e-mails")
 
     async def run() -> None:
         database = Database(settings.effective_database_url)
@@ -198,6 +215,7 @@ def export_static(directory: Path, public_origin: str | None) -> None:
     from northgate.site.render import build_site
 
     settings = _export_to_environment(public_origin=public_origin)
+    _warn_without_public_origin(settings, "canonical links")
     site = build_site(node_modules=settings.node_modules, public_origin=settings.public_origin)
     written = export_site(site, directory)
     click.echo(f"wrote {len(written)} files to {directory}")

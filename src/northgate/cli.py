@@ -280,31 +280,63 @@ def report(
 
 @main.group()
 def gate() -> None:
-    """Read or change the admission gate's limits at run time (no restart)."""
+    """Read or change the admission gate's limits at run time (no restart).
+
+    \b
+    Where: a node's admin endpoint, at --url or NORTHGATE_GATE_URL (default
+    http://NORTHGATE_HOST:NORTHGATE_PORT), with the nodes' NORTHGATE_GATE_ADMIN_TOKEN
+    in the environment; a change reaches every node within a second through Redis.
+    Or --direct: straight in Redis (NORTHGATE_REDIS_URL), no node or token needed.
+
+    \b
+    Limits (northgate gate set NAME=VALUE ...):
+      enabled                true: a waiting room when the service is full;
+                             false: no gate, everyone straight in
+      mode                   fixed: admit admissions_per_minute; adaptive: that rate
+                             is a ceiling and a learned concurrency limit sets the pace
+      max_active             visitors holding a pass at once
+      admissions_per_minute  new visitors let in per minute (all nodes together)
+      limit_floor, limit_ceiling  bounds of the adaptive concurrency limit
+      poll_seconds           how often the waiting room refreshes
+      abandon_after          seconds without a refresh before a place is given up
+      opens_at               Unix time the line first opens; arrivals before it wait
+                             and get places in random order; 0: open now
+
+    \b
+    Open or close the line:
+      northgate gate set enabled=false     everyone straight in (no waiting room)
+      northgate gate set enabled=true      the waiting room again
+      northgate gate set opens_at=0        open a line held for an opening time now
+      northgate gate set mode=fixed admissions_per_minute=60   let people in slowly
+    """
+
+
+_URL_HELP = "A node's address [NORTHGATE_GATE_URL, default http://NORTHGATE_HOST:NORTHGATE_PORT]"
 
 
 def _gate_options(command: Callable[..., None]) -> Callable[..., None]:
-    command = click.option(
-        "--url", help="A node's address [default: http://NORTHGATE_HOST:NORTHGATE_PORT]"
-    )(command)
+    command = click.option("--url", envvar="NORTHGATE_GATE_URL", help=_URL_HELP)(command)
     command = click.option(
         "--direct", is_flag=True, help="Use Redis (NORTHGATE_REDIS_URL) instead of a node"
     )(command)
     return command
 
 
-@gate.command("show")
+@gate.command("show", short_help="Print the limits, gauges and counters as JSON.")
 @_gate_options
 def gate_show(url: str | None, direct: bool) -> None:
-    """Print the gate's limits, gauges and counters as JSON."""
+    """Print the gate's limits, gauges and counters as JSON (see `northgate gate --help`)."""
     _gate_run(url, direct, None)
 
 
-@gate.command("set")
+@gate.command("set", short_help="Change limits: NAME=VALUE ...")
 @click.argument("assignments", nargs=-1, required=True)
 @_gate_options
 def gate_set(assignments: tuple[str, ...], url: str | None, direct: bool) -> None:
-    """Change limits, e.g. `northgate gate set admissions_per_minute=600 mode=fixed`."""
+    """Change limits, e.g. `northgate gate set admissions_per_minute=600 mode=fixed`.
+
+    The limits and how to open or close the line: `northgate gate --help`.
+    """
     from northgate.edge.gate.command import CommandError, parse_assignments
 
     try:
@@ -327,12 +359,7 @@ def _gate_run(url: str | None, direct: bool, values: dict[str, str] | None) -> N
         else:
             base = (url or f"http://{settings.host}:{settings.port}").rstrip("/")
             token = settings.gate_admin_token.get_secret_value()
-            if not token:
-                raise command.CommandError("set NORTHGATE_GATE_ADMIN_TOKEN")
-            if values is None:
-                result = command.over_http(base + "/ops/gate", token, "GET")
-            else:
-                result = command.over_http(base + "/ops/gate/limits", token, "POST", values)
+            result = command.on_node(base, token, values)
     except (command.CommandError, InvalidLimits) as error:
         raise click.ClickException(str(error)) from error
     click.echo(json.dumps(result, indent=2))

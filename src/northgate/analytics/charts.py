@@ -16,6 +16,8 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from northgate.analytics.report import Report
+from northgate.site.pages import Lang
+from northgate.web.i18n import gettext
 
 OUTCOME_COLOURS = {
     "served": "#009E73",
@@ -55,26 +57,31 @@ def _labels(report: Report, tz: ZoneInfo) -> list[str]:
     return [start.astimezone(tz).strftime(fmt) for start in report.series.starts]
 
 
-def outcome_chart(report: Report, tz: ZoneInfo) -> Chart:
+def outcome_chart(report: Report, tz: ZoneInfo, lang: Lang = "en") -> Chart:
     stacks = dict(report.series.arrivals_by_outcome)
     total = sum(sum(values) for values in stacks.values())
     away = sum(sum(stacks[o]) for o in ("queued", "shed", "server_error"))
+    per_minute = report.series.granularity == "minute"
     return Chart(
         name="outcomes",
-        title=f"Arrivals by outcome, per {report.series.granularity}",
-        description=(
-            f"{total} arrivals, of which {away} were queued, shed or failed; "
-            f"dashed line: the same time last week ({sum(report.series.arrivals_last_week)})."
-        ),
+        title=gettext(lang, "Arrivals by outcome, per minute")
+        if per_minute
+        else gettext(lang, "Arrivals by outcome, per hour"),
+        description=gettext(
+            lang,
+            "%(total)s arrivals, of which %(away)s were queued, shed or failed; "
+            "dashed line: the same time last week (%(last_week)s).",
+        )
+        % {"total": total, "away": away, "last_week": sum(report.series.arrivals_last_week)},
         labels=_labels(report, tz),
         stacks=stacks,
         colours=OUTCOME_COLOURS,
         overlay=report.series.arrivals_last_week,
-        overlay_label="same time last week",
+        overlay_label=gettext(lang, "same time last week"),
     )
 
 
-def country_chart(report: Report, tz: ZoneInfo) -> Chart:
+def country_chart(report: Report, tz: ZoneInfo, lang: Lang = "en") -> Chart:
     stacks = dict(report.series.arrivals_by_country)
     colours = {
         country: SERIES_COLOURS[i % len(SERIES_COLOURS)] if country != "other" else OTHER_COLOUR
@@ -83,10 +90,15 @@ def country_chart(report: Report, tz: ZoneInfo) -> Chart:
     leaders = ", ".join(
         f"{row.country} {row.share:.0%}" for row in report.by_country[:4] if row.share
     )
+    per_minute = report.series.granularity == "minute"
     return Chart(
         name="countries",
-        title=f"Arrivals by country, per {report.series.granularity}",
-        description=f"Share of visitors: {leaders or 'no visitors'}.",
+        title=gettext(lang, "Arrivals by country, per minute")
+        if per_minute
+        else gettext(lang, "Arrivals by country, per hour"),
+        description=gettext(lang, "Share of visitors: %(leaders)s.") % {"leaders": leaders}
+        if leaders
+        else gettext(lang, "No visitors."),
         labels=_labels(report, tz),
         stacks=stacks,
         colours=colours,
@@ -194,8 +206,9 @@ def render_svg(chart: Chart) -> str:
     return "\n".join(out)
 
 
-def charts_of(report: Report, tz: ZoneInfo) -> dict[str, Chart]:
-    return {c.name: c for c in (outcome_chart(report, tz), country_chart(report, tz))}
+def charts_of(report: Report, tz: ZoneInfo, lang: Lang = "en") -> dict[str, Chart]:
+    charts = (outcome_chart(report, tz, lang), country_chart(report, tz, lang))
+    return {chart.name: chart for chart in charts}
 
 
 def utc_label(moment: dt.datetime) -> str:

@@ -11,11 +11,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 
 from northgate.analytics.auth import require_operator
 from northgate.analytics.charts import charts_of, render_svg
-from northgate.analytics.page import render_page
+from northgate.analytics.page import PATHS, render_page
 from northgate.analytics.periods import Period, PeriodError, live_period, requested_period
 from northgate.analytics.png import render_png
 from northgate.analytics.report import Report
 from northgate.analytics.runtime import Analytics
+from northgate.site.pages import Lang
 
 router = APIRouter(dependencies=[Depends(require_operator)])
 _NO_STORE = {"cache-control": "no-store"}
@@ -77,12 +78,29 @@ async def anomalies(
     return JSONResponse(body, headers=_NO_STORE)
 
 
-@router.get("/ops/analytics", include_in_schema=False)
-async def page(request: Request, hours: Hours = None) -> HTMLResponse:
+async def _page(request: Request, hours: str | None, lang: Lang) -> HTMLResponse:
     analytics = _analytics(request)
-    chosen = await _report(request, choose_period(request, hours, None, None))
-    html = await asyncio.to_thread(render_page, chosen, analytics.reports.timezone, hours or "live")
+    period = choose_period(request, hours, None, None)
+    chosen = await _report(request, period)
+    html = await asyncio.to_thread(
+        render_page,
+        chosen,
+        analytics.reports.timezone,
+        hours or "live",
+        lang=lang,
+        assets=request.app.state.site.assets,
+    )
     return HTMLResponse(html, headers=_NO_STORE)
+
+
+@router.get(PATHS["en"], include_in_schema=False)
+async def page(request: Request, hours: Hours = None) -> HTMLResponse:
+    return await _page(request, hours, "en")
+
+
+@router.get(PATHS["fr"], include_in_schema=False)
+async def page_fr(request: Request, hours: Hours = None) -> HTMLResponse:
+    return await _page(request, hours, "fr")
 
 
 @router.get("/ops/analytics/charts/{name}.{fmt}", include_in_schema=False)

@@ -3,6 +3,8 @@ stylesheet) and reads in English and French, each version linking to the other."
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
@@ -17,7 +19,7 @@ NBSP = "\u00a0"
     [
         ("/ops/analytics", "en", "/ops/analytics/fr?hours=1", "Arrivals at the edge",
          "Arrivals by outcome, per minute"),
-        ("/ops/analytics/fr", "fr", "/ops/analytics?hours=1", "Arrivées en bordure",
+        ("/ops/analytics/fr", "fr", "/ops/analytics?hours=1", "Arrivées en périphérie",
          "Arrivées par issue, par minute"),
     ],
 )  # fmt: skip
@@ -56,6 +58,11 @@ async def test_french_figures_and_words(
     # Canadian French numbers: a no-break space between thousands.
     assert f"30{NBSP}000" in text
     assert f"Part des visiteurs{NBSP}:" in text
+    # The period, the anomaly flags and the notes too.
+    assert re.search(f"part de US{NBSP}: \\d+,\\d{NBSP}%, au-dessus de sa fourchette", text)
+    assert ", par minute" in text and "robots exclus" in text
+    for english in ("US share", "per minute", "last week", "bots excluded"):
+        assert english not in text
 
 
 async def test_the_french_page_needs_the_operator_token(

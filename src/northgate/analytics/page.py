@@ -1,8 +1,8 @@
 """The operators' analytics page, in English and French: the site's layout, figures beside
 the same time last week, inline SVG charts, no JavaScript.
 
-Interface strings come from the web catalogues; what the report itself says (period
-descriptions, anomaly flags, notes) stays in English and is marked so.
+Every string comes from the web catalogues: the period, the anomaly flags and the notes
+are written here from the report's figures, in the page's language.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from babel.numbers import format_decimal, format_percent
 
 from northgate.analytics.charts import charts_of, render_svg
+from northgate.analytics.periods import LIVE_MINUTES, Period
 from northgate.analytics.report import Figure, Report
 from northgate.site.pages import Lang, other_language
 from northgate.site.render import chrome_context
@@ -24,6 +25,8 @@ from northgate.web.templating import environment
 
 PATHS: Mapping[Lang, str] = {"en": "/ops/analytics", "fr": "/ops/analytics/fr"}
 LOCALES: Mapping[Lang, str] = {"en": "en_CA", "fr": "fr_CA"}
+# French puts a no-break space before the percent sign.
+PERCENT: Mapping[Lang, str] = {"en": "#,##0.0%", "fr": "#,##0.0\u00a0%"}
 RATIO_SHOWN = 3  # a ratio to last week from which it is shown in bold red
 
 
@@ -67,8 +70,115 @@ def _names(lang: Lang) -> dict[str, str]:
     }
 
 
+def _span(period: Period, tz: ZoneInfo, lang: Lang) -> str:
+    start, end = period.start.astimezone(tz), period.end.astimezone(tz)
+    return gettext(lang, "%(start)s to %(end)s %(zone)s") % {
+        "start": f"{start:%Y-%m-%d %H:%M}",
+        "end": f"{end:%Y-%m-%d %H:%M}",
+        "zone": f"{end:%Z}",
+    }
+
+
+def describe(period: Period, tz: ZoneInfo, lang: Lang) -> str:
+    span = _span(period, tz, lang)
+    if period.live:
+        return gettext(lang, "live: the last %(minutes)s complete minutes, %(span)s") % {
+            "minutes": LIVE_MINUTES,
+            "span": span,
+        }
+    if period.granularity == "minute":
+        return gettext(lang, "%(span)s, per minute") % {"span": span}
+    return gettext(lang, "%(span)s, per hour") % {"span": span}
+
+
+def flags(report: Report, lang: Lang, names: Mapping[str, str]) -> list[str]:
+    """The report's anomalies, worded for people reading ``lang``."""
+    locale = LOCALES[lang]
+
+    def share(value: float) -> str:
+        return format_percent(value, PERCENT[lang], locale=locale)
+
+    found = []
+    for s in report.country_shares:
+        if not s.flagged:
+            continue
+        wording = (
+            gettext(
+                lang,
+                "%(country)s share %(share)s is above its usual %(low)s–%(high)s "
+                "(baseline %(baseline)s, z = %(z)s)",
+            )
+            if s.direction == "above"
+            else gettext(
+                lang,
+                "%(country)s share %(share)s is below its usual %(low)s–%(high)s "
+                "(baseline %(baseline)s, z = %(z)s)",
+            )
+        )
+        found.append(
+            wording
+            % {
+                "country": s.country,
+                "share": share(s.share),
+                "low": share(s.band[0]),
+                "high": share(s.band[1]),
+                "baseline": share(s.baseline_share),
+                "z": format_decimal(round(s.z, 1), "0.0", locale=locale),
+            }
+        )
+    for surge in report.surges:
+        if not surge.flagged:
+            continue
+        section = names.get(surge.section, gettext(lang, "all sections"))
+        text = gettext(
+            lang,
+            "%(section)s: surge, %(arrivals)s arrivals in 15 min against %(last_week)s last week",
+        ) % {
+            "section": section,
+            "arrivals": format_decimal(surge.arrivals, locale=locale),
+            "last_week": format_decimal(surge.last_week, locale=locale),
+        }
+        if surge.ratio:
+            text += f" ({format_decimal(round(surge.ratio, 1), '0.0', locale=locale)}×)"
+        found.append(text)
+    return found
+
+
+def notes(report: Report, lang: Lang, baseline_weeks: int, flush_seconds: float) -> list[str]:
+    out = [
+        gettext(lang, "visitors are distinct people (bots excluded), estimated to about ±1.6 %"),
+        gettext(
+            lang,
+            "page views: people's arrivals in the information, eTA, payment and status sections",
+        ),
+        gettext(
+            lang,
+            "country share test: baseline is the same hours of the previous %(weeks)s weeks",
+        )
+        % {"weeks": baseline_weeks},
+    ]
+    if report.period.live:
+        out.insert(
+            0,
+            gettext(
+                lang,
+                "live figures cover the last complete minutes; each server writes every "
+                "%(seconds)s s, so the latest minute may still be filling",
+            )
+            % {"seconds": format_decimal(flush_seconds, locale=LOCALES[lang])},
+        )
+    return out
+
+
 def render_page(
-    report: Report, tz: ZoneInfo, choice: str, *, lang: Lang, assets: AssetBundle
+    report: Report,
+    tz: ZoneInfo,
+    choice: str,
+    *,
+    lang: Lang,
+    assets: AssetBundle,
+    baseline_weeks: int,
+    flush_seconds: float,
 ) -> str:
     locale = LOCALES[lang]
 
@@ -76,7 +186,7 @@ def render_page(
         return format_decimal(value, locale=locale)
 
     def percent(share: float) -> str:
-        return format_percent(share, "#,##0.0%", locale=locale)
+        return format_percent(share, PERCENT[lang], locale=locale)
 
     def ratio(figure: Figure) -> tuple[str, bool]:
         """The ratio to last week as shown, and whether it is high enough to stand out."""
@@ -90,19 +200,21 @@ def render_page(
         for chart in charts_of(report, tz, lang).values()
     ]
     query = urlencode({"hours": choice})
+    names = _names(lang)
     context = chrome_context(lang, assets) | {
         "title": gettext(lang, "Arrivals at the edge"),
         "other_url": f"{PATHS[other_language(lang)]}?{query}",
         "report": report,
         "live": report.period.live,
-        "description": report.description,
-        "last_week_description": report.last_week_description,
+        "description": describe(report.period, tz, lang),
+        "last_week_description": describe(report.last_week, tz, lang),
+        "notes": notes(report, lang, baseline_weeks, flush_seconds),
         "choices": _choices(lang),
         "choice": choice,
         "query": query,
-        "flags": report.anomalies,
+        "flags": flags(report, lang, names),
         "charts": charts,
-        "names": _names(lang),
+        "names": names,
         "number": number,
         "percent": percent,
         "ratio": ratio,

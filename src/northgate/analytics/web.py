@@ -89,6 +89,8 @@ async def _page(request: Request, hours: str | None, lang: Lang) -> HTMLResponse
         hours or "live",
         lang=lang,
         assets=request.app.state.site.assets,
+        baseline_weeks=analytics.reports.baseline_weeks,
+        flush_seconds=analytics.reports.flush_seconds,
     )
     return HTMLResponse(html, headers=_NO_STORE)
 

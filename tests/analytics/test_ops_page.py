@@ -61,7 +61,8 @@ async def test_french_figures_and_words(
     # The period, the anomaly flags and the notes too.
     assert re.search(f"part de US{NBSP}: \\d+,\\d{NBSP}%, au-dessus de sa fourchette", text)
     assert ", par minute" in text and "robots exclus" in text
-    for english in ("US share", "per minute", "last week", "bots excluded"):
+    assert ">servies</text>" in text and ">autres</text>" in text  # the charts' legends
+    for english in ("US share", "per minute", "last week", "bots excluded", ">served<", ">other<"):
         assert english not in text
 
 
@@ -69,3 +70,14 @@ async def test_the_french_page_needs_the_operator_token(
     operator_client: httpx.AsyncClient,  # noqa: F811
 ) -> None:
     assert (await operator_client.get("/ops/analytics/fr")).status_code == 401
+
+
+async def test_the_french_page_links_french_chart_exports(
+    operator_client: httpx.AsyncClient,  # noqa: F811
+) -> None:
+    page = await operator_client.get("/ops/analytics/fr?hours=1", headers=BEARER)
+    links = [a.attrs["href"] for a in parse_html(page.content).find_all("a")]
+    svg = next(link for link in links if "/charts/outcomes.svg" in link)
+    assert svg.endswith("lang=fr")
+    chart = await operator_client.get(svg, headers=BEARER)
+    assert "Arrivées par issue, par minute" in chart.text

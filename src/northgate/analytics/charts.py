@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 from zoneinfo import ZoneInfo
 
@@ -44,6 +44,8 @@ class Chart:
     colours: dict[str, str]
     overlay: list[int] | None = None
     overlay_label: str = ""
+    # What a stack is called on the chart, when not its key (an outcome, "other").
+    shown: dict[str, str] = field(default_factory=dict)
 
     @property
     def totals(self) -> list[int]:
@@ -78,6 +80,13 @@ def outcome_chart(report: Report, tz: ZoneInfo, lang: Lang = "en") -> Chart:
         colours=OUTCOME_COLOURS,
         overlay=report.series.arrivals_last_week,
         overlay_label=gettext(lang, "same time last week"),
+        shown={
+            "served": gettext(lang, "served"),
+            "queued": gettext(lang, "queued"),
+            "shed": gettext(lang, "shed"),
+            "client_error": gettext(lang, "client errors"),
+            "server_error": gettext(lang, "server errors"),
+        },
     )
 
 
@@ -102,6 +111,7 @@ def country_chart(report: Report, tz: ZoneInfo, lang: Lang = "en") -> Chart:
         labels=_labels(report, tz),
         stacks=stacks,
         colours=colours,
+        shown={"other": gettext(lang, "other")},
     )
 
 
@@ -163,7 +173,8 @@ def render_svg(chart: Chart) -> str:
                 out.append(
                     f'<rect x="{x:.1f}" y="{y(base + value):.1f}" width="{bar:.1f}" '
                     f'height="{y(base) - y(base + value):.1f}" fill="{chart.colours[label]}">'
-                    f"<title>{escape(chart.labels[i])} {escape(label)}: {value}</title></rect>"
+                    f"<title>{escape(chart.labels[i])} {escape(chart.shown.get(label, label))}: "
+                    f"{value}</title></rect>"
                 )
             base += value
     if chart.overlay and any(chart.overlay):
@@ -185,7 +196,9 @@ def render_svg(chart: Chart) -> str:
         f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + plot_h}" y2="{TOP + plot_h}" '
         f'stroke="#333333"/>'
     )
-    legend = [(label, chart.colours[label], False) for label in chart.stacks]
+    legend = [
+        (chart.shown.get(label, label), chart.colours[label], False) for label in chart.stacks
+    ]
     if chart.overlay is not None:
         legend.append((chart.overlay_label, OVERLAY_COLOUR, True))
     x = float(LEFT)

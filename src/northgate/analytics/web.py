@@ -113,6 +113,7 @@ async def chart(
     hours: Hours = None,
     start: When = None,
     end: When = None,
+    lang: Annotated[Lang, Query(description="en or fr: the chart's words")] = "en",
 ) -> Response:
     analytics = _analytics(request)
     if fmt not in ("png", "svg"):
@@ -123,7 +124,7 @@ async def chart(
         # Outside /api/ errors get the site's generic page: say what was wrong instead.
         return PlainTextResponse(str(error.detail), error.status_code, headers=_NO_STORE)
     chosen = await _report(request, period)
-    charts = await asyncio.to_thread(charts_of, chosen, analytics.reports.timezone)
+    charts = await asyncio.to_thread(charts_of, chosen, analytics.reports.timezone, lang)
     if name not in charts:
         raise HTTPException(404)
     stamp = chosen.period.end.strftime("%Y%m%dT%H%MZ")

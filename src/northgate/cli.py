@@ -7,7 +7,7 @@ import logging
 import os
 import signal
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
@@ -18,6 +18,7 @@ from northgate.settings import ServerName, Settings, describe_invalid
 APP_FACTORY = "northgate.app:create_app"
 # The exit status of a command refused for an invalid setting (click's for a usage error).
 INVALID_SETTING = 2
+log = logging.getLogger("northgate")
 
 
 class _Northgate(click.Group):
@@ -56,6 +57,16 @@ def _export_to_environment(**options: object) -> Settings:
     return Settings()
 
 
+def _warn_without_public_origin(settings: Settings, what: str) -> None:
+    """Commands that write links but serve nothing cannot know the address people use."""
+    if not os.environ.get("NORTHGATE_PUBLIC_ORIGIN"):
+        log.warning(
+            "NORTHGATE_PUBLIC_ORIGIN is not set: %s use %s (NORTHGATE_HOST and NORTHGATE_PORT)",
+            what,
+            settings.public_origin,
+        )
+
+
 def _stop_on_signals() -> asyncio.Event:
     """An event set by SIGINT or SIGTERM, for a command's event loop to wait on."""
     stop = asyncio.Event()
@@ -83,9 +94,14 @@ def serve(
     database_url: str | None,
 ) -> None:
     """Serve the portal."""
+    from northgate.origin import disagreement
+
     settings = _export_to_environment(
         host=host, port=port, workers=workers, server=server, database_url=database_url
     )
+    reason = disagreement(settings.public_origin, settings.host, settings.port)
+    if reason is not None:
+        log.warning(reason)
     click.echo(
         f"Northgate on http://{settings.host}:{settings.port} "
         f"({settings.server}, {settings.workers} worker(s))"
@@ -154,6 +170,7 @@ def worker(database_url: str | None, once: bool) -> None:
     from northgate.storage.db import Database
 
     settings = _export_to_environment(database_url=database_url)
+    _warn_without_public_origin(settings, "links in e-mails")
 
     async def run() -> None:
         database = Database(settings.effective_database_url)
@@ -249,15 +266,40 @@ def export_static(directory: Path, public_origin: str | None) -> None:
     from northgate.site.render import build_site
 
     settings = _export_to_environment(public_origin=public_origin)
+    _warn_without_public_origin(settings, "canonical links")
     site = build_site(node_modules=settings.node_modules, public_origin=settings.public_origin)
     written = export_site(site, directory)
     click.echo(f"wrote {len(written)} files to {directory}")
 
 
+class IsoDateTime(click.ParamType[datetime]):
+    """ISO 8601 date and time, with an optional offset (``Z``, ``-05:00``)."""
+
+    name = "datetime"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            return datetime.fromisoformat(str(value))
+        except ValueError:
+            self.fail(
+                f"{value!r} is not an ISO 8601 date and time, e.g. 2026-11-08T23:00-05:00",
+                param,
+                ctx,
+            )
+
+
 @main.command()
-@click.option("--hours", type=click.FloatRange(min=0.01), help="The last N hours [default: live]")
-@click.option("--start", type=click.DateTime(), help="Start (UTC unless an offset is given)")
-@click.option("--end", type=click.DateTime(), help="End [default: now]")
+@click.option("--hours", type=float, help="The last N hours [default: live]")
+@click.option(
+    "--start",
+    type=IsoDateTime(),
+    help="Start, ISO 8601, e.g. 2026-11-08T23:00-05:00 (UTC unless an offset is given)",
+)
+@click.option("--end", type=IsoDateTime(), help="End, like --start [default: now]")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables")
 @click.option(
     "--png",
@@ -276,42 +318,76 @@ def report(
 ) -> None:
     """Who came, to which section, from where, served or turned away; same time last week."""
     from northgate.analytics.command import choose, produce
+    from northgate.analytics.periods import PeriodError
 
     settings = _export_to_environment(database_url=database_url)
+    kept = timedelta(days=settings.analytics_hour_retention_days)
     try:
-        period = choose(hours, start, end)
-    except ValueError as error:
-        raise click.BadParameter(str(error)) from error
+        period = choose(hours, start, end, kept=kept)
+    except PeriodError as error:
+        raise click.UsageError(str(error)) from error
     click.echo(produce(settings, period, as_json=as_json, png_dir=png_dir))
 
 
 @main.group()
 def gate() -> None:
-    """Read or change the admission gate's limits at run time (no restart)."""
+    """Read or change the admission gate's limits at run time (no restart).
+
+    \b
+    Where: a node's admin endpoint, at --url or NORTHGATE_GATE_URL (default
+    http://NORTHGATE_HOST:NORTHGATE_PORT), with the nodes' NORTHGATE_GATE_ADMIN_TOKEN
+    in the environment; a change reaches every node within a second through Redis.
+    Or --direct: straight in Redis (NORTHGATE_REDIS_URL), no node or token needed.
+
+    \b
+    Limits (northgate gate set NAME=VALUE ...):
+      enabled                true: a waiting room when the service is full;
+                             false: no gate, everyone straight in
+      mode                   fixed: admit admissions_per_minute; adaptive: that rate
+                             is a ceiling and a learned concurrency limit sets the pace
+      max_active             visitors holding a pass at once
+      admissions_per_minute  new visitors let in per minute (all nodes together)
+      limit_floor, limit_ceiling  bounds of the adaptive concurrency limit
+      poll_seconds           how often the waiting room refreshes
+      abandon_after          seconds without a refresh before a place is given up
+      opens_at               Unix time the line first opens; arrivals before it wait
+                             and get places in random order; 0: open now
+
+    \b
+    Open or close the line:
+      northgate gate set enabled=false     everyone straight in (no waiting room)
+      northgate gate set enabled=true      the waiting room again
+      northgate gate set opens_at=0        open a line held for an opening time now
+      northgate gate set mode=fixed admissions_per_minute=60   let people in slowly
+    """
+
+
+_URL_HELP = "A node's address [NORTHGATE_GATE_URL, default http://NORTHGATE_HOST:NORTHGATE_PORT]"
 
 
 def _gate_options(command: Callable[..., None]) -> Callable[..., None]:
-    command = click.option(
-        "--url", help="A node's address [default: http://NORTHGATE_HOST:NORTHGATE_PORT]"
-    )(command)
+    command = click.option("--url", envvar="NORTHGATE_GATE_URL", help=_URL_HELP)(command)
     command = click.option(
         "--direct", is_flag=True, help="Use Redis (NORTHGATE_REDIS_URL) instead of a node"
     )(command)
     return command
 
 
-@gate.command("show")
+@gate.command("show", short_help="Print the limits, gauges and counters as JSON.")
 @_gate_options
 def gate_show(url: str | None, direct: bool) -> None:
-    """Print the gate's limits, gauges and counters as JSON."""
+    """Print the gate's limits, gauges and counters as JSON (see `northgate gate --help`)."""
     _gate_run(url, direct, None)
 
 
-@gate.command("set")
+@gate.command("set", short_help="Change limits: NAME=VALUE ...")
 @click.argument("assignments", nargs=-1, required=True)
 @_gate_options
 def gate_set(assignments: tuple[str, ...], url: str | None, direct: bool) -> None:
-    """Change limits, e.g. `northgate gate set admissions_per_minute=600 mode=fixed`."""
+    """Change limits, e.g. `northgate gate set admissions_per_minute=600 mode=fixed`.
+
+    The limits and how to open or close the line: `northgate gate --help`.
+    """
     from northgate.edge.gate.command import CommandError, parse_assignments
 
     try:
@@ -334,12 +410,7 @@ def _gate_run(url: str | None, direct: bool, values: dict[str, str] | None) -> N
         else:
             base = (url or f"http://{settings.host}:{settings.port}").rstrip("/")
             token = settings.gate_admin_token.get_secret_value()
-            if not token:
-                raise command.CommandError("set NORTHGATE_GATE_ADMIN_TOKEN")
-            if values is None:
-                result = command.over_http(base + "/ops/gate", token, "GET")
-            else:
-                result = command.over_http(base + "/ops/gate/limits", token, "POST", values)
+            result = command.on_node(base, token, values)
     except (command.CommandError, InvalidLimits) as error:
         raise click.ClickException(str(error)) from error
     click.echo(json.dumps(result, indent=2))

@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ServerName = Literal["granian", "uvicorn"]
@@ -64,8 +64,9 @@ class Settings(BaseSettings):
     resume_emails_per_recipient: int = Field(default=3, ge=1)
     resume_emails_per_client: int = Field(default=10, ge=1)
     resume_email_window_seconds: int = Field(default=60 * 60, ge=1)
-    # The public origin used in canonical links and exported files.
-    public_origin: str = "http://127.0.0.1:8000"
+    # The origin people reach the service at, for links in pages, e-mails and exported files.
+    # Empty: the address `serve` listens on (http://HOST:PORT), so links work as served.
+    public_origin: str = ""
 
     # Admission gate (northgate.edge.gate): waiting room, passes, adaptive concurrency limit.
     # The limits below are the start-up values; operators change them at run time through
@@ -138,6 +139,15 @@ class Settings(BaseSettings):
 
         ZoneInfo(value)
         return value
+
+    @model_validator(mode="after")
+    def _origin(self) -> Settings:
+        from northgate.origin import listening_origin
+
+        self.public_origin = self.public_origin.rstrip("/") or listening_origin(
+            self.host, self.port
+        )
+        return self
 
     @property
     def trusted_proxy_list(self) -> list[str]:

@@ -98,7 +98,7 @@ async def test_the_page_reads_at_a_glance_without_javascript(
     assert response.headers["cache-control"] == "no-store"
     html = parse_html(response.content)
     assert html.find_all("script") == []
-    assert len(html.find_all("svg")) == 2
+    assert len(html.find_all("svg", role="img")) == 2
     titles = [t.text.strip() for t in html.find_all("title")]
     assert "Arrivals by outcome, per minute" in titles
     assert "Arrivals by country, per minute" in titles

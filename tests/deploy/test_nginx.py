@@ -189,10 +189,15 @@ def running_nginx(
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real `northgate export-static` directory."""
+def site(tmp_path_factory: pytest.TempPathFactory, live_server: LiveServer) -> Path:
+    """A real `northgate export-static` directory, with the nodes' public origin (as in a
+    deployment, where both read it from the same settings file)."""
     target = tmp_path_factory.mktemp("export") / "static"
-    env = {**os.environ, "NORTHGATE_NODE_MODULES": str(REPO / "node_modules")}
+    env = {
+        **os.environ,
+        "NORTHGATE_NODE_MODULES": str(REPO / "node_modules"),
+        "NORTHGATE_PUBLIC_ORIGIN": live_server.url,
+    }
     result = subprocess.run(
         [sys.executable, "-m", "northgate", "export-static", str(target)],
         env=env,

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 from zoneinfo import ZoneInfo
 
+from northgate.analytics.dimensions import TURNED_AWAY
 from northgate.analytics.report import Report
+from northgate.site.pages import Lang
+from northgate.web.i18n import gettext
 
 OUTCOME_COLOURS = {
     "served": "#009E73",
@@ -43,6 +46,8 @@ class Chart:
     colours: dict[str, str]
     overlay: list[int] | None = None
     overlay_label: str = ""
+    # What a stack is called on the chart, when not its key (an outcome, "other").
+    shown: dict[str, str] = field(default_factory=dict)
 
     @property
     def totals(self) -> list[int]:
@@ -56,26 +61,44 @@ def _labels(report: Report, tz: ZoneInfo) -> list[str]:
     return [start.astimezone(tz).strftime(fmt) for start in report.series.starts]
 
 
-def outcome_chart(report: Report, tz: ZoneInfo) -> Chart:
+def outcome_labels(lang: Lang) -> dict[str, str]:
+    """How each outcome is named on the page, in its charts and tables."""
+    return {
+        "served": gettext(lang, "served"),
+        "queued": gettext(lang, "queued"),
+        "shed": gettext(lang, "shed"),
+        "limited": gettext(lang, "limited"),
+        "client_error": gettext(lang, "client errors"),
+        "server_error": gettext(lang, "server errors"),
+    }
+
+
+def outcome_chart(report: Report, tz: ZoneInfo, lang: Lang = "en") -> Chart:
     stacks = dict(report.series.arrivals_by_outcome)
     total = sum(sum(values) for values in stacks.values())
-    away = sum(sum(stacks[o]) for o in ("queued", "shed", "server_error"))
+    away = sum(sum(stacks.get(o, ())) for o in TURNED_AWAY)
+    per_minute = report.series.granularity == "minute"
     return Chart(
         name="outcomes",
-        title=f"Arrivals by outcome, per {report.series.granularity}",
-        description=(
-            f"{total} arrivals, of which {away} were queued, shed or failed; "
-            f"dashed line: the same time last week ({sum(report.series.arrivals_last_week)})."
-        ),
+        title=gettext(lang, "Arrivals by outcome, per minute")
+        if per_minute
+        else gettext(lang, "Arrivals by outcome, per hour"),
+        description=gettext(
+            lang,
+            "%(total)s arrivals, of which %(away)s were queued, shed, limited or failed; "
+            "dashed line: the same time last week (%(last_week)s).",
+        )
+        % {"total": total, "away": away, "last_week": sum(report.series.arrivals_last_week)},
         labels=_labels(report, tz),
         stacks=stacks,
         colours=OUTCOME_COLOURS,
         overlay=report.series.arrivals_last_week,
-        overlay_label="same time last week",
+        overlay_label=gettext(lang, "same time last week"),
+        shown=outcome_labels(lang),
     )
 
 
-def country_chart(report: Report, tz: ZoneInfo) -> Chart:
+def country_chart(report: Report, tz: ZoneInfo, lang: Lang = "en") -> Chart:
     stacks = dict(report.series.arrivals_by_country)
     colours = {
         country: SERIES_COLOURS[i % len(SERIES_COLOURS)] if country != "other" else OTHER_COLOUR
@@ -84,13 +107,19 @@ def country_chart(report: Report, tz: ZoneInfo) -> Chart:
     leaders = ", ".join(
         f"{row.country} {row.share:.0%}" for row in report.by_country[:4] if row.share
     )
+    per_minute = report.series.granularity == "minute"
     return Chart(
         name="countries",
-        title=f"Arrivals by country, per {report.series.granularity}",
-        description=f"Share of visitors: {leaders or 'no visitors'}.",
+        title=gettext(lang, "Arrivals by country, per minute")
+        if per_minute
+        else gettext(lang, "Arrivals by country, per hour"),
+        description=gettext(lang, "Share of visitors: %(leaders)s.") % {"leaders": leaders}
+        if leaders
+        else gettext(lang, "No visitors."),
         labels=_labels(report, tz),
         stacks=stacks,
         colours=colours,
+        shown={"other": gettext(lang, "other")},
     )
 
 
@@ -152,7 +181,8 @@ def render_svg(chart: Chart) -> str:
                 out.append(
                     f'<rect x="{x:.1f}" y="{y(base + value):.1f}" width="{bar:.1f}" '
                     f'height="{y(base) - y(base + value):.1f}" fill="{chart.colours[label]}">'
-                    f"<title>{escape(chart.labels[i])} {escape(label)}: {value}</title></rect>"
+                    f"<title>{escape(chart.labels[i])} {escape(chart.shown.get(label, label))}: "
+                    f"{value}</title></rect>"
                 )
             base += value
     if chart.overlay and any(chart.overlay):
@@ -174,7 +204,9 @@ def render_svg(chart: Chart) -> str:
         f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + plot_h}" y2="{TOP + plot_h}" '
         f'stroke="#333333"/>'
     )
-    legend = [(label, chart.colours[label], False) for label in chart.stacks]
+    legend = [
+        (chart.shown.get(label, label), chart.colours[label], False) for label in chart.stacks
+    ]
     if chart.overlay is not None:
         legend.append((chart.overlay_label, OVERLAY_COLOUR, True))
     x = float(LEFT)
@@ -195,8 +227,9 @@ def render_svg(chart: Chart) -> str:
     return "\n".join(out)
 
 
-def charts_of(report: Report, tz: ZoneInfo) -> dict[str, Chart]:
-    return {c.name: c for c in (outcome_chart(report, tz), country_chart(report, tz))}
+def charts_of(report: Report, tz: ZoneInfo, lang: Lang = "en") -> dict[str, Chart]:
+    charts = (outcome_chart(report, tz, lang), country_chart(report, tz, lang))
+    return {chart.name: chart for chart in charts}
 
 
 def utc_label(moment: dt.datetime) -> str:

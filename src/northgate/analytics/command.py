@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from northgate.analytics.charts import charts_of
-from northgate.analytics.periods import Period, last_hours, live_period, period_between
+from northgate.analytics.periods import Period, requested_period
 from northgate.analytics.png import render_png
 from northgate.analytics.report import Report
 from northgate.analytics.runtime import Analytics
@@ -17,16 +17,17 @@ from northgate.settings import Settings
 from northgate.storage.db import Database
 
 
-def choose(hours: float | None, start: dt.datetime | None, end: dt.datetime | None) -> Period:
-    now = dt.datetime.now(dt.UTC)
-    if start is not None:
-        start = start if start.tzinfo else start.replace(tzinfo=dt.UTC)
-        end = end or now
-        end = end if end.tzinfo else end.replace(tzinfo=dt.UTC)
-        return period_between(start, end)
-    if hours is not None:
-        return last_hours(now, hours)
-    return live_period(now)
+def choose(
+    hours: float | None,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    *,
+    kept: dt.timedelta,
+) -> Period:
+    """The period asked for on the command line: times without an offset are UTC."""
+    start = start if start is None or start.tzinfo else start.replace(tzinfo=dt.UTC)
+    end = end if end is None or end.tzinfo else end.replace(tzinfo=dt.UTC)
+    return requested_period(hours, start, end, now=dt.datetime.now(dt.UTC), kept=kept)
 
 
 async def load_report(settings: Settings, period: Period) -> Report:

@@ -13,7 +13,7 @@ Lang = Literal["en", "fr"]
 SECTIONS: Final[tuple[Section, ...]] = get_args(Section)
 OUTCOMES: Final[tuple[Outcome, ...]] = get_args(Outcome)
 # Outcomes in which the visitor did not get what they came for.
-TURNED_AWAY: Final[frozenset[Outcome]] = frozenset({"queued", "shed", "server_error"})
+TURNED_AWAY: Final[frozenset[Outcome]] = frozenset({"queued", "shed", "limited", "server_error"})
 # Sections whose arrivals are pages a person reads (not assets, API calls or probes).
 PAGE_SECTIONS: Final[frozenset[Section]] = frozenset({"information", "eta", "payment", "status"})
 

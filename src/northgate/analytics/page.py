@@ -1,136 +1,218 @@
-"""The operators' analytics page: server-rendered HTML with inline SVG charts, no JavaScript."""
+"""The operators' analytics page, in English and French: the site's layout, figures beside
+the same time last week, inline SVG charts, no JavaScript.
+
+Every string comes from the web catalogues: the period, the anomaly flags and the notes
+are written here from the report's figures, in the page's language.
+"""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-from html import escape
+from collections.abc import Mapping
+from dataclasses import dataclass
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from northgate.analytics.charts import charts_of, render_svg
+from babel.numbers import format_decimal, format_percent
+
+from northgate.analytics.charts import charts_of, outcome_labels, render_svg
+from northgate.analytics.periods import LIVE_MINUTES, Period
 from northgate.analytics.report import Figure, Report
+from northgate.site.pages import Lang, other_language
+from northgate.site.render import chrome_context
+from northgate.web.assets import AssetBundle
+from northgate.web.i18n import gettext
+from northgate.web.templating import environment
 
-CHOICES = [
-    ("live", "Live (5 min)"),
-    ("1", "1 hour"),
-    ("6", "6 hours"),
-    ("24", "24 hours"),
-    ("168", "7 days"),
-]
-
-_STYLE = """
-body{font-family:"Noto Sans",Arial,sans-serif;margin:1.5rem;color:#333;max-width:1100px}
-h1{font-size:1.6rem;margin:0 0 .25rem} h2{font-size:1.2rem;margin-top:2rem}
-table{border-collapse:collapse;margin:.5rem 0} th,td{padding:.25rem .6rem;text-align:right}
-th:first-child,td:first-child{text-align:left} thead th{border-bottom:2px solid #333}
-tbody tr:nth-child(odd){background:#f5f5f5}
-.flags{border-left:6px solid #D55E00;background:#fff3ec;padding:.5rem 1rem}
-.calm{border-left:6px solid #009E73;background:#effaf6;padding:.5rem 1rem}
-.up{color:#a33d00;font-weight:bold} nav a{margin-right:1rem} svg{max-width:100%;height:auto}
-.muted{color:#555;font-size:.9rem}
-"""
-# The page's one inline style, allowed by its hash rather than by 'unsafe-inline'.
-_STYLE_HASH = base64.b64encode(hashlib.sha256(_STYLE.encode()).digest()).decode()
-PAGE_POLICY = (
-    f"default-src 'self'; style-src 'sha256-{_STYLE_HASH}'; object-src 'none'; "
-    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
+PATHS: Mapping[Lang, str] = {"en": "/ops/analytics", "fr": "/ops/analytics/fr"}
+LOCALES: Mapping[Lang, str] = {"en": "en_CA", "fr": "fr_CA"}
+# French puts a no-break space before the percent sign.
+PERCENT: Mapping[Lang, str] = {"en": "#,##0.0%", "fr": "#,##0.0\u00a0%"}
+RATIO_SHOWN = 3  # a ratio to last week from which it is shown in bold red
 
 
-def _ratio(figure: Figure) -> str:
-    ratio = figure.ratio
-    if ratio is None:
-        return "new" if figure.value else "–"
-    text = f"{ratio:.2f}×"
-    return f'<span class="up">{text}</span>' if ratio >= 3 else text
+@dataclass(frozen=True)
+class ShownChart:
+    name: str
+    svg: str  # drawn by charts.render_svg, which escapes every text it puts in
+    description: str
 
 
-def _figure_cells(figure: Figure) -> str:
-    return f"<td>{figure.value:,}</td><td>{figure.last_week:,}</td><td>{_ratio(figure)}</td>"
-
-
-def render_page(report: Report, tz: ZoneInfo, choice: str) -> str:
-    query = urlencode({"hours": choice})
-    charts = charts_of(report, tz)
-    flags = report.anomalies
-    out = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-        "<meta http-equiv='refresh' content='30'>" if report.period.live else "",
-        "<title>Analytics – Northgate operators</title>",
-        f"<style>{_STYLE}</style></head><body><main>",
-        "<h1>Arrivals at the edge</h1>",
-        f"<p class='muted'>{escape(report.description)}. Every figure has the same time last "
-        f"week beside it ({escape(report.last_week_description)}).</p>",
-        "<nav aria-label='Period'>"
-        + "".join(
-            f"<a href='?hours={value}'{' aria-current=page' if value == choice else ''}>{label}</a>"
-            for value, label in CHOICES
-        )
-        + f"<a href='/api/v1/analytics/report?{query}'>JSON</a></nav>",
+def _choices(lang: Lang) -> list[tuple[str, str]]:
+    return [
+        ("live", gettext(lang, "Live (5 min)")),
+        ("1", gettext(lang, "1 hour")),
+        ("6", gettext(lang, "6 hours")),
+        ("24", gettext(lang, "24 hours")),
+        ("168", gettext(lang, "7 days")),
     ]
-    if flags:
-        items = "".join(f"<li>{escape(flag)}</li>" for flag in flags)
-        out.append(
-            f"<section class='flags' aria-label='Anomalies'><h2>Anomalies</h2>"
-            f"<ul>{items}</ul></section>"
+
+
+def _names(lang: Lang) -> dict[str, str]:
+    """Row labels: totals, outcomes and sections."""
+    return {
+        "arrivals": gettext(lang, "arrivals"),
+        "page_views": gettext(lang, "page views"),
+        "visitors": gettext(lang, "visitors"),
+        "turned_away": gettext(lang, "turned away"),
+        "bots": gettext(lang, "bots"),
+        **outcome_labels(lang),
+        "information": gettext(lang, "information"),
+        "eta": gettext(lang, "eTA"),
+        "payment": gettext(lang, "payment"),
+        "status": gettext(lang, "status"),
+        "api": gettext(lang, "API"),
+        "assets": gettext(lang, "assets"),
+        "ops": gettext(lang, "operations"),
+    }
+
+
+def _span(period: Period, tz: ZoneInfo, lang: Lang) -> str:
+    start, end = period.start.astimezone(tz), period.end.astimezone(tz)
+    return gettext(lang, "%(start)s to %(end)s %(zone)s") % {
+        "start": f"{start:%Y-%m-%d %H:%M}",
+        "end": f"{end:%Y-%m-%d %H:%M}",
+        "zone": f"{end:%Z}",
+    }
+
+
+def describe(period: Period, tz: ZoneInfo, lang: Lang) -> str:
+    span = _span(period, tz, lang)
+    if period.live:
+        return gettext(lang, "live: the last %(minutes)s complete minutes, %(span)s") % {
+            "minutes": LIVE_MINUTES,
+            "span": span,
+        }
+    if period.granularity == "minute":
+        return gettext(lang, "%(span)s, per minute") % {"span": span}
+    return gettext(lang, "%(span)s, per hour") % {"span": span}
+
+
+def flags(report: Report, lang: Lang, names: Mapping[str, str]) -> list[str]:
+    """The report's anomalies, worded for people reading ``lang``."""
+    locale = LOCALES[lang]
+
+    def share(value: float) -> str:
+        return format_percent(value, PERCENT[lang], locale=locale)
+
+    found = []
+    for s in report.country_shares:
+        if not s.flagged:
+            continue
+        wording = (
+            gettext(
+                lang,
+                "%(country)s share %(share)s is above its usual %(low)s–%(high)s "
+                "(baseline %(baseline)s, z = %(z)s)",
+            )
+            if s.direction == "above"
+            else gettext(
+                lang,
+                "%(country)s share %(share)s is below its usual %(low)s–%(high)s "
+                "(baseline %(baseline)s, z = %(z)s)",
+            )
         )
-    else:
-        out.append(
-            "<p class='calm'>No anomaly: country shares within their usual bands, "
-            "no week-over-week surge.</p>"
+        found.append(
+            wording
+            % {
+                "country": s.country,
+                "share": share(s.share),
+                "low": share(s.band[0]),
+                "high": share(s.band[1]),
+                "baseline": share(s.baseline_share),
+                "z": format_decimal(round(s.z, 1), "0.0", locale=locale),
+            }
         )
-    out.append(
-        "<h2>Totals</h2><table><thead><tr><th></th><th>now</th><th>last week</th>"
-        "<th>ratio</th></tr></thead><tbody>"
-    )
-    for name, figure in report.totals.items():
-        out.append(
-            f"<tr><th scope='row'>{escape(name.replace('_', ' '))}</th>{_figure_cells(figure)}</tr>"
+    for surge in report.surges:
+        if not surge.flagged:
+            continue
+        section = names.get(surge.section, gettext(lang, "all sections"))
+        text = gettext(
+            lang,
+            "%(section)s: surge, %(arrivals)s arrivals in 15 min against %(last_week)s last week",
+        ) % {
+            "section": section,
+            "arrivals": format_decimal(surge.arrivals, locale=locale),
+            "last_week": format_decimal(surge.last_week, locale=locale),
+        }
+        if surge.ratio:
+            text += f" ({format_decimal(round(surge.ratio, 1), '0.0', locale=locale)}×)"
+        found.append(text)
+    return found
+
+
+def notes(report: Report, lang: Lang, baseline_weeks: int, flush_seconds: float) -> list[str]:
+    out = [
+        gettext(lang, "visitors are distinct people (bots excluded), estimated to about ±1.6 %"),
+        gettext(
+            lang,
+            "page views: people's arrivals in the information, eTA, payment and status sections",
+        ),
+        gettext(
+            lang,
+            "country share test: baseline is the same hours of the previous %(weeks)s weeks",
         )
-    out.append("</tbody></table>")
-    for chart in charts.values():
-        out.append(
-            f"<figure>{render_svg(chart)}<figcaption class='muted'>"
-            f"{escape(chart.description)} "
-            f"<a href='/ops/analytics/charts/{chart.name}.png?{query}'>PNG</a> · "
-            f"<a href='/ops/analytics/charts/{chart.name}.svg?{query}'>SVG</a>"
-            "</figcaption></figure>"
+        % {"weeks": baseline_weeks},
+    ]
+    if report.period.live:
+        out.insert(
+            0,
+            gettext(
+                lang,
+                "live figures cover the last complete minutes; each server writes every "
+                "%(seconds)s s, so the latest minute may still be filling",
+            )
+            % {"seconds": format_decimal(flush_seconds, locale=LOCALES[lang])},
         )
-    out.append(
-        "<h2>By outcome</h2><table><thead><tr><th></th><th>now</th><th>last week</th>"
-        "<th>ratio</th></tr></thead><tbody>"
-    )
-    for name, figure in report.by_outcome.items():
-        out.append(
-            f"<tr><th scope='row'>{escape(name.replace('_', ' '))}</th>{_figure_cells(figure)}</tr>"
-        )
-    out.append("</tbody></table>")
-    out.append(
-        "<h2>By section</h2><table><thead><tr><th></th><th>arrivals</th><th>last week"
-        "</th><th>ratio</th><th>visitors</th><th>queued</th><th>shed</th>"
-        "<th>server errors</th></tr></thead><tbody>"
-    )
-    for section, f in report.by_section.items():
-        out.append(
-            f"<tr><th scope='row'>{section}</th>{_figure_cells(f['arrivals'])}"
-            f"<td>{f['visitors'].value:,}</td><td>{f['queued'].value:,}</td>"
-            f"<td>{f['shed'].value:,}</td><td>{f['server_error'].value:,}</td></tr>"
-        )
-    out.append("</tbody></table>")
-    out.append(
-        "<h2>By country</h2><table><thead><tr><th></th><th>visitors</th><th>share</th>"
-        "<th>share last week</th><th>arrivals</th><th>last week</th><th>ratio</th>"
-        "</tr></thead><tbody>"
-    )
-    for row in report.by_country[:25]:
-        out.append(
-            f"<tr><th scope='row'>{escape(row.country)}</th>"
-            f"<td>{row.visitors.value:,}</td><td>{row.share:.1%}</td>"
-            f"<td>{row.share_last_week:.1%}</td>{_figure_cells(row.arrivals)}</tr>"
-        )
-    out.append("</tbody></table><h2>Notes</h2><ul class='muted'>")
-    out.extend(f"<li>{escape(note)}</li>" for note in report.notes)
-    out.append("</ul></main></body></html>")
-    return "\n".join(part for part in out if part)
+    return out
+
+
+def render_page(
+    report: Report,
+    tz: ZoneInfo,
+    choice: str,
+    *,
+    lang: Lang,
+    assets: AssetBundle,
+    baseline_weeks: int,
+    flush_seconds: float,
+) -> str:
+    locale = LOCALES[lang]
+
+    def number(value: float) -> str:
+        return format_decimal(value, locale=locale)
+
+    def percent(share: float) -> str:
+        return format_percent(share, PERCENT[lang], locale=locale)
+
+    def ratio(figure: Figure) -> tuple[str, bool]:
+        """The ratio to last week as shown, and whether it is high enough to stand out."""
+        value = figure.ratio
+        if value is None:
+            return (gettext(lang, "new") if figure.value else "–"), False
+        return format_decimal(value, "#,##0.00", locale=locale) + "×", value >= RATIO_SHOWN
+
+    charts = [
+        ShownChart(chart.name, render_svg(chart), chart.description)
+        for chart in charts_of(report, tz, lang).values()
+    ]
+    query = urlencode({"hours": choice})
+    names = _names(lang)
+    context = chrome_context(lang, assets) | {
+        "title": gettext(lang, "Arrivals at the edge"),
+        "other_url": f"{PATHS[other_language(lang)]}?{query}",
+        "report": report,
+        "live": report.period.live,
+        "description": describe(report.period, tz, lang),
+        "last_week_description": describe(report.last_week, tz, lang),
+        "notes": notes(report, lang, baseline_weeks, flush_seconds),
+        "choices": _choices(lang),
+        "choice": choice,
+        "query": query,
+        "flags": flags(report, lang, names),
+        "charts": charts,
+        "names": names,
+        "number": number,
+        "percent": percent,
+        "ratio": ratio,
+    }
+    return environment(lang).get_template("ops/analytics.html").render(context)

@@ -93,6 +93,54 @@ def last_hours(now: dt.datetime, hours: float) -> Period:
     return period_between(end - dt.timedelta(hours=hours), end)
 
 
+class PeriodError(ValueError):
+    """A period a report cannot cover; the message says what to ask for instead."""
+
+
+# A period may end a little ahead of now: its last hour is widened to the whole hour anyway.
+END_SLACK: Final = dt.timedelta(hours=1)
+
+
+def requested_period(
+    hours: float | None,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    *,
+    now: dt.datetime,
+    kept: dt.timedelta,
+) -> Period:
+    """The period an operator asked for: the last ``hours``, ``start``–``end`` (end defaults
+    to now), or live. Refused unless it lies within the figures still ``kept`` (the hourly
+    retention) and now: a report's work grows with its length, and a period reaching back
+    centuries would hold a server's event loop for tens of seconds for nothing to show."""
+    if start is None:
+        if end is not None:
+            raise PeriodError("give a start with the end")
+        if hours is None:
+            return live_period(now)
+        limit = kept / dt.timedelta(hours=1)
+        if not 0 < hours <= limit:
+            raise PeriodError(f"hours must be more than 0 and at most {limit:g}")
+        return last_hours(now, hours)
+    if hours is not None:
+        raise PeriodError("give either hours or a start, not both")
+    end = end or now
+    if start.tzinfo is None or end.tzinfo is None:
+        raise PeriodError("give times with a time zone, e.g. 2026-11-08T23:00-05:00")
+    earliest, latest = now - kept, now + END_SLACK
+    if start < earliest:
+        raise PeriodError(
+            f"start must be no earlier than {earliest:%Y-%m-%dT%H:%MZ}: "
+            f"figures are kept for {kept.days} days"
+        )
+    if end > latest:
+        raise PeriodError(f"end must be no later than {latest:%Y-%m-%dT%H:%MZ}")
+    try:
+        return period_between(start, end)
+    except ValueError as error:
+        raise PeriodError(str(error)) from error
+
+
 def weeks_before(moment: dt.datetime, weeks: int, tz: ZoneInfo) -> dt.datetime:
     """The same wall-clock time ``weeks`` weeks earlier in ``tz``, as UTC."""
     local = moment.astimezone(tz).replace(tzinfo=None) - weeks * WEEK

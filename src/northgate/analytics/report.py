@@ -7,7 +7,7 @@ Definitions used throughout:
 - **page views**: arrivals by people (not bots) in the page sections (information, eTA,
   payment, status), whatever the outcome;
 - **visitors**: distinct people (not bots), from the HyperLogLog sketches (±1.6 %);
-- **turned away**: arrivals queued, shed or failed (server error).
+- **turned away**: arrivals queued, shed, limited (abuse limit) or failed (server error).
 """
 
 from __future__ import annotations

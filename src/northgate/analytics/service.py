@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
+from northgate.analytics.aggregate import SketchKey
 from northgate.analytics.anomaly import ShareRules, SurgeRules
 from northgate.analytics.dimensions import HOUR, MINUTE, SECTIONS, ArrivalKey
+from northgate.analytics.hll import Sketch
 from northgate.analytics.periods import Period, live_period, same_time_weeks_before, weeks_before
 from northgate.analytics.reading import Reader
 from northgate.analytics.report import Report, ReportInputs, build_report, visitors_by
@@ -32,11 +35,21 @@ class ReportService:
         self.flush_seconds = flush_seconds
         self.share_rules = share_rules or ShareRules()
         self.surge_rules = surge_rules or SurgeRules()
+        # Building a report is CPU work that runs in a thread, beside the event loop serving
+        # visitors; one at a time per process, so that a few long reports asked at once
+        # queue here instead of taking every core from visitors.
+        self._building = asyncio.Semaphore(1)
 
     async def live(self, now: dt.datetime | None = None) -> Report:
         return await self.report(live_period(now or dt.datetime.now(dt.UTC)))
 
     async def report(self, period: Period) -> Report:
+        """Reads wait on the database and Redis; merging sketches and computing the figures
+        (seconds of CPU for a long period) run in a worker thread, never on the event loop."""
+        async with self._building:
+            return await self._report(period)
+
+    async def _report(self, period: Period) -> Report:
         last_week = same_time_weeks_before(period, 1, self.timezone)
         g = period.granularity
         counts = await self.reader.counts(g, period.start_s, period.end_s)
@@ -44,7 +57,7 @@ class ReportService:
         sketches = await self.reader.sketches(g, period.start_s, period.end_s)
         sketches_lw = await self.reader.sketches(g, last_week.start_s, last_week.end_s)
         baseline = [
-            await self._country_visitors_in_hours(period, weeks)
+            await self._sketches_in_hours(period, weeks)
             for weeks in range(1, self.baseline_weeks + 1)
         ]
         surge_now, surge_lw = await self._surge_minutes(period.end)
@@ -60,34 +73,37 @@ class ReportService:
                 f"live figures cover the last complete minutes; each server writes every "
                 f"{self.flush_seconds:g} s, so the latest minute may still be filling",
             )
-        inputs = ReportInputs(
-            period=period,
-            last_week=last_week,
-            counts=counts,
-            counts_last_week=counts_lw,
-            sketches=sketches,
-            sketches_last_week=sketches_lw,
-            baseline_countries=baseline,
-            surge_minutes=surge_now,
-            surge_minutes_last_week=surge_lw,
-        )
-        return build_report(
-            inputs,
-            period.describe(self.timezone),
-            last_week_description=last_week.describe(self.timezone),
-            share_rules=self.share_rules,
-            surge_rules=self.surge_rules,
-            notes=notes,
-        )
 
-    async def _country_visitors_in_hours(self, period: Period, weeks: int) -> dict[str, int]:
-        """Visitors by country in the whole hours covering ``period``, ``weeks`` weeks before."""
+        def build() -> Report:
+            inputs = ReportInputs(
+                period=period,
+                last_week=last_week,
+                counts=counts,
+                counts_last_week=counts_lw,
+                sketches=sketches,
+                sketches_last_week=sketches_lw,
+                baseline_countries=[visitors_by(week, "country") for week in baseline],
+                surge_minutes=surge_now,
+                surge_minutes_last_week=surge_lw,
+            )
+            return build_report(
+                inputs,
+                period.describe(self.timezone),
+                last_week_description=last_week.describe(self.timezone),
+                share_rules=self.share_rules,
+                surge_rules=self.surge_rules,
+                notes=notes,
+            )
+
+        return await asyncio.to_thread(build)
+
+    async def _sketches_in_hours(self, period: Period, weeks: int) -> dict[SketchKey, Sketch]:
+        """Sketches of the whole hours covering ``period``, ``weeks`` weeks before."""
         start = weeks_before(period.start, weeks, self.timezone)
         end = start + (period.end - period.start)
         start_s = int(start.timestamp()) // HOUR * HOUR
         end_s = -(-int(end.timestamp()) // HOUR) * HOUR
-        sketches = await self.reader.sketches("hour", start_s, end_s)
-        return visitors_by(sketches, "country")
+        return await self.reader.sketches("hour", start_s, end_s)
 
     async def _surge_minutes(
         self, end: dt.datetime

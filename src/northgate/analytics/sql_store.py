@@ -125,43 +125,45 @@ class SqlStore:
 
     async def counts(self, granularity: Granularity, start: int, end: int) -> dict[ArrivalKey, int]:
         """Counts of periods starting in [start, end) (Unix seconds), keyed by period index."""
-        seconds = SECONDS[granularity]
-        query = select(ArrivalCount).where(
+        query = select(
+            ArrivalCount.period_start,
+            ArrivalCount.section,
+            ArrivalCount.lang,
+            ArrivalCount.country,
+            ArrivalCount.outcome,
+            ArrivalCount.bot,
+            ArrivalCount.arrivals,
+        ).where(
             and_(
                 ArrivalCount.granularity == granularity,
                 ArrivalCount.period_start >= start,
                 ArrivalCount.period_start < end,
             )
         )
-        out: dict[ArrivalKey, int] = {}
         async with self.database.session() as session:
-            for row in (await session.execute(query)).scalars():
-                key = ArrivalKey(
-                    row.period_start // seconds,
-                    row.section,  # type: ignore[arg-type]
-                    row.lang,  # type: ignore[arg-type]
-                    row.country,
-                    row.outcome,  # type: ignore[arg-type]
-                    bool(row.bot),
-                )
-                out[key] = out.get(key, 0) + int(row.arrivals)
-        return out
+            rows = (await session.execute(query)).all()
+        # A long period is many rows: keying them is CPU work, off the event loop.
+        return await asyncio.to_thread(_counts_of, rows, SECONDS[granularity])
 
     async def sketches(
         self, granularity: Granularity, start: int, end: int
     ) -> dict[SketchKey, Sketch]:
-        query = select(VisitorSketch).where(
+        query = select(
+            VisitorSketch.period_start,
+            VisitorSketch.dimension,
+            VisitorSketch.value,
+            VisitorSketch.registers,
+        ).where(
             and_(
                 VisitorSketch.granularity == granularity,
                 VisitorSketch.period_start >= start,
                 VisitorSketch.period_start < end,
             )
         )
-        out: dict[SketchKey, Sketch] = {}
         async with self.database.session() as session:
-            for row in (await session.execute(query)).scalars():
-                out[_sketch_key(row)] = Sketch.from_bytes(row.registers)
-        return out
+            rows = (await session.execute(query)).all()
+        # Decoding thousands of sketches is CPU work, off the event loop.
+        return await asyncio.to_thread(_sketches_of, rows, granularity)
 
     async def is_applied(self, batch_id: str) -> bool:
         async with self.database.session() as session:
@@ -200,6 +202,26 @@ def _sketch_key(row: VisitorSketch) -> SketchKey:
         row.dimension,  # type: ignore[arg-type]
         row.value,
     )
+
+
+def _counts_of(rows: Iterable[tuple[Any, ...]], seconds: int) -> dict[ArrivalKey, int]:
+    out: dict[ArrivalKey, int] = {}
+    for period_start, section, lang, country, outcome, bot, arrivals in rows:
+        key = ArrivalKey(period_start // seconds, section, lang, country, outcome, bool(bot))
+        out[key] = out.get(key, 0) + int(arrivals)
+    return out
+
+
+def _sketches_of(
+    rows: Iterable[tuple[Any, ...]], granularity: Granularity
+) -> dict[SketchKey, Sketch]:
+    seconds = SECONDS[granularity]
+    return {
+        SketchKey(granularity, period_start // seconds, dimension, value): Sketch.from_bytes(
+            registers
+        )
+        for period_start, dimension, value, registers in rows
+    }
 
 
 def _merged_rows(

@@ -7,19 +7,19 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
 from northgate.analytics.auth import require_operator
 from northgate.analytics.charts import charts_of, render_svg
-from northgate.analytics.page import PAGE_POLICY, render_page
-from northgate.analytics.periods import Period, last_hours, live_period, period_between
+from northgate.analytics.page import PATHS, render_page
+from northgate.analytics.periods import Period, PeriodError, live_period, requested_period
 from northgate.analytics.png import render_png
 from northgate.analytics.report import Report
 from northgate.analytics.runtime import Analytics
+from northgate.site.pages import Lang
 
 router = APIRouter(dependencies=[Depends(require_operator)])
 _NO_STORE = {"cache-control": "no-store"}
-MAX_HOURS = 24 * 400
 
 Hours = Annotated[str | None, Query(description="'live' or a number of hours back from now")]
 When = Annotated[dt.datetime | None, Query(description="ISO 8601 with a time zone")]
@@ -32,30 +32,31 @@ def _analytics(request: Request) -> Analytics:
     return analytics
 
 
-def choose_period(hours: str | None, start: dt.datetime | None, end: dt.datetime | None) -> Period:
-    now = dt.datetime.now(dt.UTC)
+def choose_period(
+    request: Request, hours: str | None, start: dt.datetime | None, end: dt.datetime | None
+) -> Period:
+    kept = dt.timedelta(days=request.app.state.settings.analytics_hour_retention_days)
     try:
-        if start is not None:
-            return period_between(start, end or now)
-        if hours is None or hours == "live":
-            return live_period(now)
-        value = float(hours)
-    except ValueError as error:
-        raise HTTPException(422, str(error)) from error
-    if not 0 < value <= MAX_HOURS:
-        raise HTTPException(422, f"hours must be in (0, {MAX_HOURS}]")
-    return last_hours(now, value)
+        number = None if hours is None or hours == "live" else float(hours)
+        return requested_period(number, start, end, now=dt.datetime.now(dt.UTC), kept=kept)
+    except (ValueError, PeriodError) as error:
+        detail = str(error) if isinstance(error, PeriodError) else "hours must be a number"
+        raise HTTPException(422, detail) from error
 
 
 async def _report(request: Request, period: Period) -> Report:
     return await _analytics(request).reports.report(period)
 
 
+async def _json(report: Report) -> JSONResponse:
+    """A long period's series are large: turning them into JSON is kept off the event loop."""
+    return await asyncio.to_thread(lambda: JSONResponse(report.to_json(), headers=_NO_STORE))
+
+
 @router.get("/api/v1/analytics/live", tags=["analytics"])
 async def live(request: Request) -> JSONResponse:
     """The last 5 complete minutes, with the same time last week and anomaly flags."""
-    report = await _report(request, live_period(dt.datetime.now(dt.UTC)))
-    return JSONResponse(report.to_json(), headers=_NO_STORE)
+    return await _json(await _report(request, live_period(dt.datetime.now(dt.UTC))))
 
 
 @router.get("/api/v1/analytics/report", tags=["analytics"])
@@ -63,8 +64,7 @@ async def report(
     request: Request, hours: Hours = None, start: When = None, end: When = None
 ) -> JSONResponse:
     """Any period: ``?hours=24``, or ``?start=…&end=…`` (ISO 8601); default live."""
-    chosen = await _report(request, choose_period(hours, start, end))
-    return JSONResponse(chosen.to_json(), headers=_NO_STORE)
+    return await _json(await _report(request, choose_period(request, hours, start, end)))
 
 
 @router.get("/api/v1/analytics/anomalies", tags=["analytics"])
@@ -72,17 +72,37 @@ async def anomalies(
     request: Request, hours: Hours = None, start: When = None, end: When = None
 ) -> JSONResponse:
     """Only the anomaly flags and the tests behind them."""
-    chosen = (await _report(request, choose_period(hours, start, end))).to_json()
+    report = await _report(request, choose_period(request, hours, start, end))
+    chosen = await asyncio.to_thread(report.to_json)
     body: dict[str, Any] = {"period": chosen["period"], **chosen["anomalies"]}
     return JSONResponse(body, headers=_NO_STORE)
 
 
-@router.get("/ops/analytics", include_in_schema=False)
-async def page(request: Request, hours: Hours = None) -> HTMLResponse:
+async def _page(request: Request, hours: str | None, lang: Lang) -> HTMLResponse:
     analytics = _analytics(request)
-    chosen = await _report(request, choose_period(hours, None, None))
-    html = render_page(chosen, analytics.reports.timezone, hours or "live")
-    return HTMLResponse(html, headers={**_NO_STORE, "content-security-policy": PAGE_POLICY})
+    period = choose_period(request, hours, None, None)
+    chosen = await _report(request, period)
+    html = await asyncio.to_thread(
+        render_page,
+        chosen,
+        analytics.reports.timezone,
+        hours or "live",
+        lang=lang,
+        assets=request.app.state.site.assets,
+        baseline_weeks=analytics.reports.baseline_weeks,
+        flush_seconds=analytics.reports.flush_seconds,
+    )
+    return HTMLResponse(html, headers=_NO_STORE)
+
+
+@router.get(PATHS["en"], include_in_schema=False)
+async def page(request: Request, hours: Hours = None) -> HTMLResponse:
+    return await _page(request, hours, "en")
+
+
+@router.get(PATHS["fr"], include_in_schema=False)
+async def page_fr(request: Request, hours: Hours = None) -> HTMLResponse:
+    return await _page(request, hours, "fr")
 
 
 @router.get("/ops/analytics/charts/{name}.{fmt}", include_in_schema=False)
@@ -93,19 +113,25 @@ async def chart(
     hours: Hours = None,
     start: When = None,
     end: When = None,
+    lang: Annotated[Lang, Query(description="en or fr: the chart's words")] = "en",
 ) -> Response:
     analytics = _analytics(request)
     if fmt not in ("png", "svg"):
         raise HTTPException(404)
-    chosen = await _report(request, choose_period(hours, start, end))
-    charts = charts_of(chosen, analytics.reports.timezone)
+    try:
+        period = choose_period(request, hours, start, end)
+    except HTTPException as error:
+        # Outside /api/ errors get the site's generic page: say what was wrong instead.
+        return PlainTextResponse(str(error.detail), error.status_code, headers=_NO_STORE)
+    chosen = await _report(request, period)
+    charts = await asyncio.to_thread(charts_of, chosen, analytics.reports.timezone, lang)
     if name not in charts:
         raise HTTPException(404)
     stamp = chosen.period.end.strftime("%Y%m%dT%H%MZ")
     disposition = {"content-disposition": f'inline; filename="northgate-{name}-{stamp}.{fmt}"'}
     if fmt == "svg":
         return Response(
-            render_svg(charts[name]),
+            await asyncio.to_thread(render_svg, charts[name]),
             media_type="image/svg+xml",
             headers={**_NO_STORE, **disposition},
         )

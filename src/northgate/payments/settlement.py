@@ -56,7 +56,9 @@ async def apply_outcome(
 async def _approve(
     session: AsyncSession, application: Application, payment: Payment, now: datetime
 ) -> bool:
-    if payment.status == "approved":
+    if payment.status in ("approved", "refund_due"):
+        # Already counted (as the fee, or as a refund to make): a repeated verdict, from a
+        # second return or reconciliation, must not report or time-stamp it again.
         return False
     other = await session.scalar(
         select(Payment.id).where(

@@ -48,6 +48,7 @@ class FallbackBackend:
         self._clock = clock
         self._errors = 0
         self._open_until = 0.0
+        self._probing = False
         self.trips = 0
         self.nodes = 1  # gate instances alive at the last successful snapshot
 
@@ -67,10 +68,19 @@ class FallbackBackend:
     async def _call(
         self, remote: Callable[[], Awaitable[T]], local: Callable[[], Awaitable[T]]
     ) -> T:
-        if self.degraded and self._clock() < self._open_until:
-            return await local()
+        probe = False
+        if self.degraded:
+            if self._probing or self._clock() < self._open_until:
+                return await local()
+            # Half-open: this call alone tries Redis; the others stay local meanwhile, so
+            # a Redis that hangs holds up one call per cooldown, not every visitor's.
+            probe = self._probing = True
         try:
-            result = await remote()
+            try:
+                result = await remote()
+            finally:
+                if probe:
+                    self._probing = False
         except _ERRORS as error:
             self._errors += 1
             if self._errors == self.failures:

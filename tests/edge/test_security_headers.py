@@ -146,4 +146,3 @@ async def test_the_operators_page_needs_no_inline_code(
             assert response.status_code == 200
             assert inline_code(response.text) == [], path
             assert_secured(response, hsts=False)
-

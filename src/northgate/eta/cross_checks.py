@@ -75,7 +75,9 @@ def _started_work_as_a_child(answers: Mapping[str, Any], today: date) -> Params 
         return None
     # By the birth year alone: someone born in December who started in January of the
     # year they turn 14 is let through, which a check on years only cannot tell apart.
-    return None if started >= earliest else {"year": str(earliest), "age": str(MIN_WORKING_AGE)}
+    if started >= earliest:
+        return None
+    return {"subject": "work_since_year", "year": str(earliest), "age": str(MIN_WORKING_AGE)}
 
 
 def _other_citizenship_is_the_passport(answers: Mapping[str, Any], today: date) -> Params | None:

@@ -40,6 +40,18 @@ DEFAULT_MAX_LENGTH: Mapping[str, int] = {"text": 100, "textarea": 1000, "email":
 DATE_PARTS = ("day", "month", "year")
 
 Texts = Mapping[Lang, str]
+# Who the questions are about: the person typing ("What is your name?") or someone they
+# apply for ("What is the applicant's full name?"), decided by the first question.
+Voice = Literal["self", "other"]
+
+
+def voice_of(answers: Mapping[str, Any]) -> Voice:
+    return "other" if answers.get("applying_for") == "other" else "self"
+
+
+def _worded(texts: Texts | None, other: Texts | None, lang: Lang, voice: Voice) -> str | None:
+    chosen = other if voice == "other" and other is not None else texts
+    return chosen[lang] if chosen else None
 
 
 @dataclass(frozen=True)
@@ -79,18 +91,28 @@ class Field:
     before: tuple[str, ...] = ()
     after: tuple[str, ...] = ()
     max_age_years: int | None = None
+    # The same texts worded for someone applying for another person (None: unchanged).
+    other_labels: Texts | None = None
+    other_hints: Texts | None = None
+    other_confirm_labels: Texts | None = None
+    other_details_labels: Texts | None = None
+    # The autofill hint then: the loader sets it (see question_file).
+    other_autocomplete: str | None = None
 
-    def label(self, lang: Lang) -> str:
-        return self.labels[lang]
+    def label(self, lang: Lang, voice: Voice = "self") -> str:
+        return _worded(self.labels, self.other_labels, lang, voice) or ""
 
-    def hint(self, lang: Lang) -> str | None:
-        return self.hints[lang] if self.hints else None
+    def hint(self, lang: Lang, voice: Voice = "self") -> str | None:
+        return _worded(self.hints, self.other_hints, lang, voice)
 
-    def confirm_label(self, lang: Lang) -> str | None:
-        return self.confirm_labels[lang] if self.confirm_labels else None
+    def confirm_label(self, lang: Lang, voice: Voice = "self") -> str | None:
+        return _worded(self.confirm_labels, self.other_confirm_labels, lang, voice)
 
-    def details_label(self, lang: Lang) -> str | None:
-        return self.details_labels[lang] if self.details_labels else None
+    def details_label(self, lang: Lang, voice: Voice = "self") -> str | None:
+        return _worded(self.details_labels, self.other_details_labels, lang, voice)
+
+    def autocomplete_for(self, voice: Voice) -> str | None:
+        return self.other_autocomplete if voice == "other" else self.autocomplete
 
     @property
     def confirm_name(self) -> str:
@@ -159,15 +181,17 @@ class Step:
     hints: Texts | None = None
     section: str | None = None
     show_if: Condition | None = None
+    other_titles: Texts | None = None
+    other_hints: Texts | None = None
 
     def slug(self, lang: Lang) -> str:
         return self.slug_fr if lang == "fr" else self.id
 
-    def title(self, lang: Lang) -> str:
-        return self.titles[lang]
+    def title(self, lang: Lang, voice: Voice = "self") -> str:
+        return _worded(self.titles, self.other_titles, lang, voice) or ""
 
-    def hint(self, lang: Lang) -> str | None:
-        return self.hints[lang] if self.hints else None
+    def hint(self, lang: Lang, voice: Voice = "self") -> str | None:
+        return _worded(self.hints, self.other_hints, lang, voice)
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)

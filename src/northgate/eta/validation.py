@@ -20,6 +20,7 @@ from typing import Any
 from northgate.eta.cleaning import CLEANERS, read_date
 from northgate.eta.cross_checks import CROSS_CHECKS
 from northgate.eta.dates import parse_iso
+from northgate.eta.question_model import voice_of
 from northgate.eta.questions import QUESTION_SET, Field, QuestionSet, Step
 from northgate.eta.results import FieldError, StepResult
 from northgate.eta.text import fold
@@ -65,6 +66,9 @@ def validate_step(
         if name not in allowed:
             shown = name[:_MAX_ECHOED_NAME]
             result.errors.append(FieldError(name, "unknown-field", {"name": shown}))
+    if voice_of({**answers, **result.values}) == "other":
+        result.errors = [replace(e, voice="other") for e in result.errors]
+        result.warnings = [replace(w, voice="other") for w in result.warnings]
     return result
 
 

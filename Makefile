@@ -7,7 +7,12 @@ BIN := $(VENV)/bin
 STAMPS := .stamps
 SYSTEM_DEPS := scripts/system-deps.sh
 
-.PHONY: run test lint typecheck bench lock clean messages
+# What `northgate export-static` writes and nginx serves (deploy/nginx/northgate.conf's
+# `root`, deploy/systemd/northgate-export-static.service): `static` in the checkout, which
+# is /srv/northgate/static in production.
+STATIC_DIR := $(CURDIR)/static
+
+.PHONY: run test lint typecheck bench lock clean messages static verify-units
 
 run: $(STAMPS)/runtime $(STAMPS)/assets
 	$(BIN)/northgate migrate
@@ -18,6 +23,14 @@ test: $(STAMPS)/dev $(STAMPS)/assets $(STAMPS)/test-system
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+# On every release, after updating the checkout (docs/operations.md).
+static: $(STAMPS)/runtime $(STAMPS)/assets
+	$(BIN)/northgate export-static $(STATIC_DIR)
+
+# The systemd units as systemd reads them, on any machine (no /srv/northgate needed).
+verify-units: $(STAMPS)/dev $(STAMPS)/test-system
+	$(BIN)/pytest -q tests/deploy/test_systemd.py
 
 lint: $(STAMPS)/dev
 	$(BIN)/ruff check src tests bench

@@ -92,7 +92,7 @@ def create_web_app(
     app.include_router(pay.router)
     app.include_router(save.router)
     app.include_router(status.router)
-    app.include_router(sandbox_router(services.gateway))
+    app.include_router(sandbox_router(services.gateway, site.assets))
     # Question pages match any slug under the application path, so they come last.
     app.include_router(apply.steps_router)
     return app

@@ -6,18 +6,35 @@ import asyncio
 import logging
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 
-from northgate.settings import ServerName, Settings
+from northgate.settings import ServerName, Settings, describe_invalid
 
 APP_FACTORY = "northgate.app:create_app"
+# The exit status of a command refused for an invalid setting (click's for a usage error).
+INVALID_SETTING = 2
 
 
-@click.group()
+class _Northgate(click.Group):
+    """Every command reads the settings; an invalid one is the operator's to fix, so it is
+    one line on stderr and status 2, not a traceback that systemd's journal buries it in."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ValidationError as error:
+            if error.title != Settings.__name__:
+                raise  # another model's error is a bug, with its traceback
+            click.echo(f"northgate: invalid setting: {describe_invalid(error)}", err=True)
+            ctx.exit(INVALID_SETTING)
+
+
+@click.group(cls=_Northgate)
 @click.option(
     "--log-level",
     default="info",
@@ -79,7 +96,13 @@ def serve(
 def run_server(
     server: ServerName, host: str, port: int, workers: int, target: str = APP_FACTORY
 ) -> None:
-    """Serve ``target`` (an app factory) the way production does; benchmarks reuse it."""
+    """Serve ``target`` (an app factory) the way production does; benchmarks reuse it.
+
+    Workers build it through :mod:`northgate.lifeline`, so that they exit with this process.
+    """
+    from northgate import lifeline
+
+    target = lifeline.prepare(target)
     if server == "granian":
         from granian import Granian
         from granian.constants import Interfaces
@@ -187,6 +210,34 @@ def edge_log(socket_path: Path, database_url: str | None) -> None:
         asyncio.run(run())
     finally:
         socket_path.unlink(missing_ok=True)
+
+
+@main.command("edge-log-dropped")
+@click.argument(
+    "error_logs",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+def edge_log_dropped(error_logs: tuple[Path, ...]) -> None:
+    """Count the arrivals nginx could not send to `edge-log` (from nginx's error log)."""
+    import gzip
+
+    from northgate.analytics.edge_drops import count_dropped, describe
+    from northgate.analytics.sections import SectionClassifier
+    from northgate.site.render import build_site
+
+    settings = Settings()
+    site = build_site(node_modules=settings.node_modules, public_origin=settings.public_origin)
+    classify = SectionClassifier(site.addresses())
+
+    def lines() -> Iterator[bytes]:
+        for path in error_logs:  # logrotate compresses the older ones
+            with gzip.open(path) if path.suffix == ".gz" else path.open("rb") as log_file:
+                yield from log_file
+
+    dropped = count_dropped(lines(), classify)
+    click.echo(describe(dropped, ", ".join(str(path) for path in error_logs)))
 
 
 @main.command("export-static")

@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ServerName = Literal["granian", "uvicorn"]
@@ -77,8 +77,10 @@ class Settings(BaseSettings):
     gate_opens_at: datetime | None = None
     # Bearer token for /ops/gate and `northgate gate`; empty disables those endpoints.
     gate_admin_token: SecretStr = SecretStr("")
-    # Share of the global limits a node uses on its own while Redis is unreachable (1/N).
-    gate_fallback_share: float = Field(default=1.0, gt=0, le=1)
+    # Share of the global limits an application process uses on its own while Redis is
+    # unreachable. Unset: 1 / the processes (on every host) alive at the last contact with
+    # Redis, which follows nodes added or removed. Set only to override that.
+    gate_fallback_share: float | None = Field(default=None, gt=0, le=1)
 
     # Edge analytics (northgate.analytics, northgate.edge.tap).
     analytics_enabled: bool = True
@@ -161,3 +163,16 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip().encode()
+
+
+def describe_invalid(error: ValidationError) -> str:
+    """One line naming each invalid ``NORTHGATE_*`` variable and what is wrong with it.
+
+    The value itself is left out: it may be a secret, and the operator has it already.
+    """
+    problems = []
+    for problem in error.errors(include_url=False, include_input=False):
+        name = "NORTHGATE_" + "_".join(str(part) for part in problem["loc"]).upper()
+        message = " ".join(str(problem["msg"]).removeprefix("Value error, ").split())
+        problems.append(message if message.startswith(name) else f"{name}: {message}")
+    return "; ".join(problems)

@@ -32,6 +32,7 @@ from northgate.analytics.dimensions import ArrivalKey
 from northgate.analytics.sql_store import SqlStore
 from northgate.site.export import file_path_for
 from northgate.storage.db import Database
+from northgate.web.i18n import negotiate_language
 from tests.support.servers import free_port, stop, wait_for_port
 
 if TYPE_CHECKING:
@@ -50,6 +51,12 @@ EXAMPLE_EDGE_LOG = (
     "access_log syslog:server=unix:/run/northgate/edge-log.sock,nohostname,tag=northgate"
     " northgate_edge if=$northgate_edge_only;"
 )
+
+EXAMPLE_REQUEST_LOG = (
+    "access_log /var/log/nginx/northgate-requests.log northgate_requests;",
+    "northgate-requests.log",
+)
+EXAMPLE_ERROR_LOG = ("error_log /var/log/nginx/northgate-error.log warn;", "northgate-error.log")
 
 PAGE_CACHE_CONTROL = "public, max-age=300, stale-while-revalidate=60, stale-if-error=86400"
 ASSET_CACHE_CONTROL = "public, max-age=31536000, immutable"
@@ -77,7 +84,13 @@ def mime_types(binary: str) -> Path:
 
 
 def configure(
-    example: str, *, root: Path, port: int, upstreams: Sequence[int], edge_log: Path
+    example: str,
+    *,
+    root: Path,
+    port: int,
+    upstreams: Sequence[int],
+    edge_log: Path,
+    logs: Path,
 ) -> str:
     """The example with its deployment-specific lines replaced, each found exactly once."""
     servers = [f"server 127.0.0.1:{p};" for p in upstreams]
@@ -88,6 +101,10 @@ def configure(
         (EXAMPLE_LISTEN, f"listen 127.0.0.1:{port};"),
         *zip(EXAMPLE_UPSTREAMS, servers, strict=True),
         (EXAMPLE_EDGE_LOG, EXAMPLE_EDGE_LOG.replace("/run/northgate/edge-log.sock", str(edge_log))),
+        *(
+            (line, line.replace(f"/var/log/nginx/{name}", str(logs / name)))
+            for line, name in (EXAMPLE_REQUEST_LOG, EXAMPLE_ERROR_LOG)
+        ),
     ]
     lines = example.splitlines(keepends=True)
     for literal, value in replacements:
@@ -123,6 +140,7 @@ def running_nginx(
             port=port,
             upstreams=upstreams,
             edge_log=edge_log or base / "edge-log.sock",
+            logs=base,
         )
     )
     temp_paths = "\n".join(
@@ -368,14 +386,16 @@ def test_files_that_are_not_addresses_of_the_site_are_404(
 @pytest.mark.parametrize(
     ("accept_language", "location"), [("fr-CA,fr;q=0.9", "/fr/"), ("en-CA,en;q=0.8", "/en/")]
 )
-def test_root_is_proxied_and_redirects_by_language(
-    nginx: Nginx, accept_language: str, location: str
+def test_root_redirects_by_language_like_the_app(
+    nginx: Nginx, live_server: LiveServer, app: httpx.Client, accept_language: str, location: str
 ) -> None:
     with nginx.client() as client:
         response = client.get("/", headers={"accept-language": accept_language})
-    assert response.status_code == 302
-    assert response.headers["location"] == location
-    assert response.headers["vary"] == "Accept-Language"
+    from_app = app.get(f"{live_server.url}/", headers={"accept-language": accept_language})
+    assert response.status_code == from_app.status_code == 302
+    assert response.headers["location"] == from_app.headers["location"] == location
+    for name in ("vary", "cache-control"):
+        assert response.headers[name] == from_app.headers[name]
 
 
 def test_health_is_proxied(nginx: Nginx) -> None:
@@ -550,7 +570,6 @@ def test_an_overlong_url_is_refused_with_the_414_page(nginx: Nginx, site: Path) 
     ("method", "path", "lang"),
     [
         ("GET", "/healthz", "en"),
-        ("GET", "/", "en"),
         ("GET", "/api/openapi.json", "en"),
         ("POST", "/en/feedback", "en"),
         ("POST", "/fr/retroaction", "fr"),
@@ -699,3 +718,143 @@ def test_what_an_application_answered_is_left_to_its_tap(
     assert first.requests and second.requests
     assert "recorded 1 arrivals (0 rejected)" in output
     assert collector.counts() == {("information", "served"): 1}
+
+
+# ---- The front door, probes and the request log (docs/operations.md) ----
+
+# What browsers send (languages best first), and the corners of the header's grammar.
+ACCEPT_LANGUAGES = [
+    "fr-CA,fr;q=0.9,en-CA;q=0.8,en;q=0.7",
+    "en-CA,en;q=0.9,fr-CA;q=0.8",
+    "de-CH,de;q=0.9,fr-CH;q=0.8,en;q=0.7",
+    "de,en;q=0.7,fr;q=0.5",
+    "FR",
+    "es-MX,es;q=0.9",
+    "*",
+    "*,fr",
+    "fr;q=0,en",
+    "fr;q=0.0",
+    "en;q=0,fr",
+    "fro,en",
+    "frx,fr-BE",
+    "",
+]
+
+
+@pytest.mark.parametrize("accept_language", ACCEPT_LANGUAGES)
+def test_root_chooses_the_language_with_every_node_down(
+    nginx_app_down: Nginx, accept_language: str
+) -> None:
+    """`/` is the front door: nginx answers it, as the application would, with no node up."""
+    with nginx_app_down.client() as client:
+        response = client.get("/", headers={"accept-language": accept_language})
+    assert response.status_code == 302
+    assert response.headers["location"] == f"/{negotiate_language(accept_language)}/"
+    assert response.headers["vary"] == "Accept-Language"
+    assert response.headers["cache-control"] == "private, max-age=0"
+
+
+def from_elsewhere(nginx: Nginx) -> httpx.Client:
+    """A client on another address than nginx's loopback allow list (127.0.0.2)."""
+    transport = httpx.HTTPTransport(local_address="127.0.0.2")
+    return httpx.Client(base_url=nginx.url, timeout=TIMEOUT, transport=transport)
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/metrics", "/api/docs"])
+def test_probes_and_the_api_page_are_for_the_operators_network_only(
+    nginx: Nginx, site: Path, live_server: LiveServer, app: httpx.Client, path: str
+) -> None:
+    with from_elsewhere(nginx) as client:
+        refused = client.get(path, headers=IDENTITY)
+    assert refused.status_code == 404
+    assert refused.content == (site / "errors" / "404.en.html").read_bytes()
+    # From the allowed network (loopback here), the node's own answer.
+    with nginx.client() as client:
+        allowed = client.get(path, headers=IDENTITY)
+    direct = app.get(f"{live_server.url}{path}", headers=IDENTITY)
+    assert allowed.status_code == direct.status_code
+    assert allowed.content == direct.content
+
+
+def test_the_api_contract_stays_public(nginx: Nginx) -> None:
+    with from_elsewhere(nginx) as client:
+        response = client.get("/api/openapi.json")
+    assert response.status_code == 200
+    assert response.json()["openapi"]
+
+
+def test_the_request_log_has_every_request_and_no_client_address(nginx: Nginx) -> None:
+    forged = {"x-forwarded-for": "203.0.113.7"}
+    with from_elsewhere(nginx) as client:
+        assert client.get("/en/eta", headers=forged).status_code == 200
+        assert client.get("/en/eta/status?reference=NG-SECRET", headers=forged).status_code
+        assert client.post("/en/feedback", data={"page": "eta", "problem": "wrong"}).status_code
+    log = (nginx.base / "northgate-requests.log").read_text()
+    lines = log.splitlines()
+    assert any(' GET "/en/eta" 200 ' in line and "edge=1" in line for line in lines), log
+    assert any(' GET "/en/eta/status?" ' in line for line in lines), log
+    assert any(' POST "/en/feedback" 200 ' in line and "edge=0" in line for line in lines), log
+    for secret in ("127.0.0.2", "203.0.113.7", "NG-SECRET"):
+        assert secret not in log
+
+
+def edge_log_dropped(error_log: Path) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NORTHGATE_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "northgate", "edge-log-dropped", str(error_log)],
+        env={**env, "NORTHGATE_NODE_MODULES": str(REPO / "node_modules")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_arrivals_sent_while_edge_log_is_down_are_counted_as_dropped(
+    tmp_path_factory: pytest.TempPathFactory, site: Path
+) -> None:
+    """Every arrival nginx answered alone is either recorded by edge-log or reported by
+    `northgate edge-log-dropped`: none vanishes without a trace."""
+    base = tmp_path_factory.mktemp("edge-gap")
+    collector = EdgeLogCollector(base / "collector")
+    dead = [free_port(), free_port()]
+    with (
+        running_nginx(base / "nginx", site, dead, edge_log=collector.socket) as nginx,
+        nginx.client() as client,
+    ):
+        with collector.running():
+            for _ in range(3):
+                assert client.get("/en/eta").status_code == 200
+            recorded = collector.stop()
+        # edge-log down: two pages, an asset, a refused API call.
+        assert client.get("/fr/").status_code == 200
+        assert client.get("/en/eta").status_code == 200
+        assert client.get(an_asset(site)).status_code == 200
+        assert client.post("/api/v1/applications", json={}).status_code == 503
+    assert "recorded 3 arrivals (0 rejected)" in recorded
+    report = edge_log_dropped(base / "nginx" / "northgate-error.log")
+    assert report.startswith("4 arrivals nginx could not send to `northgate edge-log`"), report
+    sections = dict(re.findall(r"^  (\w+) +(\d+)$", report, re.M))
+    assert sections == {"information": "2", "assets": "1", "api": "1"}, report
+    # Once logrotate has compressed it, the same count.
+    rotated = base / "northgate-error.log.2.gz"
+    rotated.write_bytes(gzip.compress((base / "nginx" / "northgate-error.log").read_bytes()))
+    assert edge_log_dropped(rotated).startswith("4 arrivals nginx could not send")
+
+
+def test_no_drop_is_reported_while_edge_log_runs(
+    tmp_path_factory: pytest.TempPathFactory, site: Path
+) -> None:
+    base = tmp_path_factory.mktemp("edge-no-gap")
+    collector = EdgeLogCollector(base / "collector")
+    with collector.running():
+        with (
+            running_nginx(base / "nginx", site, [free_port()], edge_log=collector.socket) as nginx,
+            nginx.client() as client,
+        ):
+            for _ in range(3):
+                assert client.get("/en/eta").status_code == 200
+        assert "recorded 3 arrivals" in collector.stop()
+    assert edge_log_dropped(base / "nginx" / "northgate-error.log").startswith("no arrivals")

@@ -22,6 +22,7 @@ import pytest
 from pydantic import ValidationError
 
 from northgate.analytics.flusher import Flusher
+from northgate.cli import INVALID_SETTING
 from northgate.cli import main as northgate_cli
 from northgate.settings import Settings
 
@@ -37,7 +38,9 @@ INSTANCES = {
     "northgate@.service": "northgate@8000.service",
     "northgate-worker@.service": "northgate-worker@1.service",
     "northgate-edge-log.service": "northgate-edge-log.service",
+    "northgate-export-static.service": "northgate-export-static.service",
 }
+EXPORT = UNITS / "northgate-export-static.service"
 
 
 def read_unit(path: Path) -> configparser.ConfigParser:
@@ -62,10 +65,18 @@ def verify(text: str, tmp_path: Path, name: str) -> subprocess.CompletedProcess[
     )
 
 
-def as_deployed_here(text: str) -> str:
-    """The unit with this checkout installed, and the settings file optional (none here)."""
+def as_deployed_here(text: str, tmp_path: Path) -> str:
+    """The unit with the install path in ``tmp_path`` (an executable where the virtual
+    environment's `northgate` goes), and the settings file optional (none here). Neither
+    /srv/northgate nor this checkout's own .venv need exist: the units are checked, not
+    the machine (the commands and their options are checked below, against the CLI)."""
     assert INSTALL in text and ENVIRONMENT_FILE in text
-    return text.replace(INSTALL, str(REPO)).replace(
+    install = tmp_path / "install"
+    command = install / ".venv" / "bin" / "northgate"
+    command.parent.mkdir(parents=True, exist_ok=True)
+    command.write_text("#!/bin/sh\n")
+    command.chmod(0o755)
+    return text.replace(INSTALL, str(install)).replace(
         ENVIRONMENT_FILE, ENVIRONMENT_FILE.replace("=", "=-", 1)
     )
 
@@ -76,7 +87,8 @@ def test_every_unit_is_tested() -> None:
 
 @pytest.mark.parametrize("unit", sorted(INSTANCES))
 def test_the_unit_verifies(unit: str, tmp_path: Path) -> None:
-    done = verify(as_deployed_here((UNITS / unit).read_text()), tmp_path, INSTANCES[unit])
+    text = as_deployed_here((UNITS / unit).read_text(), tmp_path)
+    done = verify(text, tmp_path, INSTANCES[unit])
     assert done.returncode == 0, done.stderr
     # Unknown keys and unparsable values are only warnings to systemd: none allowed here.
     assert INSTANCES[unit] not in done.stderr, done.stderr
@@ -84,7 +96,7 @@ def test_the_unit_verifies(unit: str, tmp_path: Path) -> None:
 
 def test_verify_catches_what_these_tests_rely_on(tmp_path: Path) -> None:
     """The check above can fail: a misspelt key, a bad value, a missing command."""
-    good = as_deployed_here(EDGE_LOG.read_text())
+    good = as_deployed_here(EDGE_LOG.read_text(), tmp_path)
     for broken, complaint in (
         (good.replace("\nRestart=", "\nRestrat="), "Unknown key"),
         (good.replace("Type=exec", "Type=exce"), "Failed to parse"),
@@ -146,7 +158,8 @@ def example_settings() -> dict[str, str]:
         for line in ENV_EXAMPLE.read_text().splitlines()
         if line.strip() and not line.startswith("#")
     ]
-    return {key: value for key, value in pairs}
+    # Double quotes are stripped by systemd and the shell alike (tests/deploy/test_env_file.py).
+    return {key: value.removeprefix('"').removesuffix('"') for key, value in pairs}
 
 
 def settings_from(environment: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Settings:
@@ -175,3 +188,42 @@ def test_a_forgotten_placeholder_stops_the_start(monkeypatch: pytest.MonkeyPatch
 def test_a_secret_key_is_empty_or_long_enough(key: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NORTHGATE_SECRET_KEY", key)
     assert Settings().secret_key.get_secret_value() == key
+
+
+def make_variable(name: str) -> str:
+    """A variable of the Makefile as make expands it, the checkout being the install."""
+    make = shutil.which("make")
+    if make is None:
+        pytest.fail("make not found: run `apt-get install -y make`", pytrace=False)
+    done = subprocess.run(
+        [make, "-s", "--no-print-directory", "-C", str(REPO),
+         "--eval", f"print-variable: ; @echo $({name})", "print-variable"],
+        capture_output=True, text=True, timeout=30, check=True,
+    )  # fmt: skip
+    return done.stdout.strip().replace(str(REPO), INSTALL)
+
+
+def test_the_static_export_goes_where_nginx_serves_from() -> None:
+    """One directory in the unit, the make target and nginx's root."""
+    root = re.search(r"^\s*root (\S+);", NGINX_EXAMPLE.read_text(), re.M)
+    assert root is not None
+    service = read_unit(EXPORT)["Service"]
+    command = shlex.split(service["ExecStart"])
+    assert command[1] == "export-static"
+    assert command[2] == service["ReadWritePaths"] == root.group(1)
+    assert make_variable("STATIC_DIR") == root.group(1)
+
+
+def test_the_export_runs_once_on_each_start_before_nginx() -> None:
+    unit = read_unit(EXPORT)
+    assert unit["Service"]["Type"] == "oneshot"
+    # Not RemainAfterExit: each `systemctl start` on a release runs it again.
+    assert "RemainAfterExit" not in unit["Service"]
+    assert "nginx.service" in unit["Unit"]["Before"].split()
+
+
+@pytest.mark.parametrize("unit", sorted(set(INSTANCES) - {EXPORT.name}))
+def test_an_invalid_setting_is_not_restarted_in_a_loop(unit: str) -> None:
+    """`northgate` exits with INVALID_SETTING on a bad setting (tests/deploy/test_env_file.py)."""
+    service = read_unit(UNITS / unit)["Service"]
+    assert service["RestartPreventExitStatus"].split() == [str(INVALID_SETTING)]

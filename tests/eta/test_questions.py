@@ -8,7 +8,10 @@ from typing import Any
 
 import pytest
 
+from northgate.eta.conditions import outcome, parse_condition
+from northgate.eta.question_model import Field, Step
 from northgate.eta.questions import QUESTION_SET, parse_question_set
+from northgate.eta.validation import validate_step
 from northgate.site.pages import LANGUAGES
 from tests.eta.factories import TODAY, adult_answers, minor_answers, step
 
@@ -173,6 +176,63 @@ def test_progress_counts_only_pages_that_apply() -> None:
         QUESTION_SET.progress("your-details", answers, TODAY)
 
 
+PROFILES = {
+    "adult": adult_answers(),
+    "minor": minor_answers(),
+    "paid representative": adult_answers(applying_for="other", representative_relationship="paid"),
+    "every branch": minor_answers(
+        applying_for="other",
+        representative_relationship="paid",
+        passport_country="AR",
+        has_other_citizenship="yes",
+        travel_date_known="yes",
+    ),
+}
+
+
+A_IS_X = {"field": "a", "equals": "x"}
+B_IS_Y = {"field": "b", "equals": "y"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "answers", "pending", "expected"),
+    [
+        (A_IS_X, {}, {"a"}, None),  # still to be asked
+        (A_IS_X, {}, set(), False),  # never to be asked
+        (A_IS_X, {"a": "x"}, set(), True),
+        ({"all": [A_IS_X, B_IS_Y]}, {"a": "z"}, {"b"}, False),  # one false part settles it
+        ({"all": [A_IS_X, B_IS_Y]}, {"a": "x"}, {"b"}, None),
+        ({"any": [A_IS_X, B_IS_Y]}, {"a": "x"}, {"b"}, True),  # one true part settles it
+        ({"any": [A_IS_X, B_IS_Y]}, {"a": "z"}, {"b"}, None),
+        ({"not": A_IS_X}, {}, {"a"}, None),
+        ({"not": A_IS_X}, {"a": "z"}, set(), True),
+        ({"computed": "minor"}, {}, {"date_of_birth"}, None),
+        ({"computed": "minor"}, {"date_of_birth": "1980-01-01"}, set(), False),
+    ],
+)
+def test_a_condition_waits_only_on_answers_still_to_come(
+    raw: dict[str, Any], answers: dict[str, Any], pending: set[str], expected: bool | None
+) -> None:
+    assert outcome(parse_condition(raw), answers, TODAY, frozenset(pending)) is expected
+
+
+@pytest.mark.parametrize("answers", PROFILES.values(), ids=PROFILES.keys())
+def test_the_number_of_questions_never_goes_up_and_ends_exact(answers: dict[str, Any]) -> None:
+    """ "Question N of M": M is known from the first page (the most that may apply) and an
+    answer may only lower it, never raise it; with every answer in, it is exact."""
+    pages = QUESTION_SET.visible_steps(answers, TODAY)
+    given: dict[str, Any] = {}
+    totals = []
+    for number, page in enumerate(pages, start=1):
+        position, total = QUESTION_SET.progress(page.id, given, TODAY)
+        assert position == number
+        totals.append(total)
+        given.update((n, answers[n]) for n in page.answer_names if n in answers)
+    assert totals == sorted(totals, reverse=True)
+    assert totals[0] == len(QUESTION_SET.steps)
+    assert totals[-1] == len(pages)
+
+
 def test_first_incomplete_step() -> None:
     assert QUESTION_SET.first_incomplete_step({}, TODAY) == step("who-is-applying")
     assert QUESTION_SET.first_incomplete_step(adult_answers(), TODAY) is None
@@ -191,6 +251,11 @@ def test_first_incomplete_step() -> None:
 def _document() -> dict[str, Any]:
     text = resources.files("northgate.eta").joinpath("data", "questions.v1.toml").read_text()
     return tomllib.loads(text)
+
+
+def _travel_date(document: dict[str, Any]) -> dict[str, Any]:
+    (field,) = [f for s in document["steps"] for f in s["fields"] if f["name"] == "travel_date"]
+    return field  # type: ignore[no-any-return]
 
 
 def test_the_packaged_file_parses_to_the_loaded_set() -> None:
@@ -215,6 +280,9 @@ def test_the_packaged_file_parses_to_the_loaded_set() -> None:
         (lambda d: d["steps"][0].update(section="elsewhere"), "unknown section"),
         (lambda d: d["steps"][0]["fields"][0].update(before=["date_of_birth"]), "date rules"),
         (lambda d: d["steps"][0]["fields"][0].update(format="name"), "format"),
+        (lambda d: d["steps"][0]["fields"][0].update(example_in_days=9), "date rules"),
+        (lambda d: _travel_date(d).pop("example_in_days"), "example_in_days"),
+        (lambda d: _travel_date(d)["hint"].update(fr="Par exemple, 14 7 2026"), "every hint"),
     ],
 )
 def test_malformed_question_files_are_refused(change: Any, error: str) -> None:
@@ -222,3 +290,42 @@ def test_malformed_question_files_are_refused(change: Any, error: str) -> None:
     change(document)
     with pytest.raises(ValueError, match=error):
         parse_question_set(document)
+
+
+EXAMPLE_FIELDS = [
+    (page, field) for page in QUESTION_SET.steps for field in page.fields if field.example_in_days
+]
+
+
+@pytest.mark.parametrize("today", [TODAY, date(2026, 12, 5), date(2041, 2, 28)])
+@pytest.mark.parametrize(
+    ("page", "field"), EXAMPLE_FIELDS, ids=[field.name for _, field in EXAMPLE_FIELDS]
+)
+def test_date_examples_are_derived_from_today_and_pass_their_own_rules(
+    today: date, page: Step, field: Field
+) -> None:
+    """A fixed example ("14 7 2026") goes stale: each is drawn from today, and typing the
+    examples of a page as shown is accepted."""
+    shown = page.on(today).field(field.name)
+    example = field.example(today)
+    assert shown is not None and example is not None
+    for lang in LANGUAGES:
+        hint = shown.hint(lang)
+        assert hint is not None
+        assert hint.endswith(f"{example.day} {example.month} {example.year}")
+        assert "{" not in hint
+    form = {
+        other.part_name(part): str(getattr(other.example(today), part))
+        for other in page.fields
+        for part in ("day", "month", "year")
+    }
+    earlier = {"date_of_birth": today.replace(year=today.year - 40).isoformat()}
+    result = validate_step(page, form, earlier, today)
+    assert result.ok, result.errors
+
+
+def test_the_travel_date_example_is_ahead() -> None:
+    (travel,) = [f for _, f in EXAMPLE_FIELDS if f.name == "travel_date"]
+    example = travel.example(TODAY)
+    assert example is not None and example > TODAY
+    assert len(EXAMPLE_FIELDS) == 3  # the passport's two dates as well

@@ -16,8 +16,10 @@ from northgate.services import build_services, running_worker
 from northgate.settings import Settings
 from northgate.storage.db import Database
 from northgate.storage.models import TravelAuthorization
+from northgate.web.assets import load_assets
 from tests.jobs.support import eventually
 from tests.payments.support import create_application
+from tests.support.asgi import NODE_MODULES
 
 
 async def test_pay_on_the_card_page_and_get_the_eta_by_e_mail(
@@ -27,7 +29,7 @@ async def test_pay_on_the_card_page_and_get_the_eta_by_e_mail(
     database = Database(settings.effective_database_url)
     services = build_services(settings, database)
     app = FastAPI()
-    app.include_router(sandbox_router(services.gateway))
+    app.include_router(sandbox_router(services.gateway, load_assets(NODE_MODULES)))
     application_id = await create_application(database, lang="fr")
     try:
         async with (

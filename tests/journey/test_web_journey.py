@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 from collections.abc import AsyncIterator, Callable
+from email import policy
 from pathlib import Path
 
 import httpx
@@ -12,8 +13,10 @@ import pytest
 from sqlalchemy import func, select
 
 from northgate.app import create_app
+from northgate.dates import long_date
 from northgate.settings import Settings
-from northgate.storage.models import Application, Payment, SandboxCharge
+from northgate.storage.models import Application, Payment, SandboxCharge, TravelAuthorization
+from tests.support.html import parse_html
 from tests.support.journey import ADULT_FORM, csrf_of, fill_application
 
 APPROVED_CARD = {
@@ -55,6 +58,9 @@ async def _pay(client: httpx.AsyncClient, lang: str, card: dict[str, str]) -> ht
     assert to_gateway.status_code == 303
     gateway_page = to_gateway.headers["location"]
     assert gateway_page.startswith("/sandbox-pay/")
+    card_page = parse_html((await client.get(gateway_page)).text)
+    for link in card_page.find_all("link", rel="stylesheet"):  # the site's look, served
+        assert (await client.get(link.attrs["href"])).status_code == 200
     back = await client.post(gateway_page, data=card)
     assert back.status_code == 303
     return await client.get(back.headers["location"])
@@ -76,10 +82,15 @@ async def test_apply_pay_decide_and_look_up(
     submitted = await client.post(submit_to, data={"csrf_token": csrf_of(review.text)})
     assert submitted.status_code == 303
 
+    pay_page = await client.get("/en/eta/apply/pay" if lang == "en" else "/fr/ave/demande/paiement")
+    assert 'id="session-timeout"' in pay_page.text  # the session is still needed to pay
     returned = await _pay(client, lang, APPROVED_CARD)
     assert returned.status_code == 303
     confirmation = await client.get(returned.headers["location"])
     assert confirmation.status_code == 200
+    # Paid: nothing is left to do, so no warning that the session is about to end.
+    assert 'id="session-timeout"' not in confirmation.text
+    assert "session-timeout.js" not in confirmation.text
     web = _web(app)
     database = web.state.database  # type: ignore[attr-defined]
     async with database.session() as db:
@@ -113,6 +124,24 @@ async def test_apply_pay_decide_and_look_up(
     assert found.status_code == 200
     assert reference in found.text
     assert ("Approved" if lang == "en" else "Approuvée") in found.text
+
+    # The status page and the approval e-mail give the expiry date in the same words.
+    async with database.session() as db:
+        valid_until = await db.scalar(select(TravelAuthorization.valid_until))
+    assert valid_until is not None
+    said = long_date(valid_until, lang)  # type: ignore[arg-type]
+    messages = [email.message_from_bytes(m.read_bytes(), policy=policy.default) for m in mails]
+    (approval,) = [
+        m for m in messages if ("approved" if lang == "en" else "approuvée") in m["Subject"]
+    ]
+    text = approval.get_body(("plain",))
+    assert text is not None and said in text.get_content()
+    (shown,) = [
+        element.text
+        for element in parse_html(found.text).find_all("time")
+        if element.attrs["datetime"] == valid_until.isoformat()
+    ]
+    assert shown == said
 
 
 async def test_declined_card_then_approved_charges_once(

@@ -15,7 +15,12 @@ from northgate.payments.sandbox import IdempotencyConflict, SandboxGateway
 from northgate.payments.sandbox_page import sandbox_router, with_payment
 from northgate.storage.db import Database
 from northgate.storage.models import SandboxCharge
+from northgate.web.assets import load_assets
 from tests.payments.support import Clock, count
+from tests.support.asgi import NODE_MODULES
+from tests.support.html import parse_html
+
+ASSETS = load_assets(NODE_MODULES)
 
 
 async def _create(gateway: SandboxGateway, key: str, amount: int = 700) -> str:
@@ -33,7 +38,7 @@ async def _create(gateway: SandboxGateway, key: str, amount: int = 700) -> str:
 async def page(database: Database) -> AsyncIterator[tuple[SandboxGateway, httpx.AsyncClient]]:
     gateway = SandboxGateway(database, clock=Clock())
     app = FastAPI()
-    app.include_router(sandbox_router(gateway))
+    app.include_router(sandbox_router(gateway, ASSETS))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bank") as client:
         yield gateway, client
@@ -64,6 +69,22 @@ async def test_card_page_in_both_languages_lists_the_test_cards(
     assert 'lang="fr-CA"' in french.text
     assert "Numéro de carte" in french.text and "7,00\u00a0$" in french.text
     assert (await client.get("/sandbox-pay/nope")).status_code == 404
+
+
+@pytest.mark.parametrize(("lang", "test_mode"), [("en", "Test mode"), ("fr", "Mode test")])
+async def test_card_page_wears_the_site_stylesheet_and_name(
+    page: tuple[SandboxGateway, httpx.AsyncClient], lang: str, test_mode: str
+) -> None:
+    gateway, client = page
+    charge_id = await _create(gateway, "k")
+    shown = await client.get(f"/sandbox-pay/{charge_id}?lang={lang}")
+    document = parse_html(shown.text)
+    stylesheets = [link.attrs["href"] for link in document.find_all("link", rel="stylesheet")]
+    assert stylesheets == [ASSETS.url("northgate.css")]
+    (header,) = document.find_all("header")
+    assert "Northgate" in header.text and test_mode in header.text
+    (title,) = document.find_all("title")
+    assert title.text.endswith("– Northgate")
 
 
 async def test_invalid_card_details_redisplay_the_form_with_specific_errors(

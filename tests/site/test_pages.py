@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from northgate.dates import long_date
 from northgate.site.feedback import FEEDBACK_PATHS
 from northgate.site.pages import (
     LANGUAGES,
@@ -21,6 +22,7 @@ from northgate.site.pages import (
     other_language,
 )
 from northgate.site.render import Site, build_site
+from northgate.web.eta.urls import ENTRY_POINTS, url
 from tests.support.html import Document, parse_html
 
 NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
@@ -29,7 +31,11 @@ PAGE_PARAMS = [
     pytest.param(page, lang, id=f"{lang}:{page.key}") for page in PAGES for lang in LANGUAGES
 ]
 # Routes served by the application rather than the pre-rendered site.
-APP_ROUTES = frozenset(FEEDBACK_PATHS.values())
+APP_ROUTES = frozenset(FEEDBACK_PATHS.values()) | {
+    url(name, lang) for name in ENTRY_POINTS for lang in LANGUAGES
+}
+# Pages from which every start of the eTA journey is one link away.
+JOURNEY_DOORS = ("home", "eta", "eta-who-needs", "eta-after-applying")
 
 
 @pytest.fixture(scope="module")
@@ -221,3 +227,22 @@ def test_feedback_form_posts_to_the_page_language_route(
     assert form.attrs["action"] == FEEDBACK_PATHS[lang]
     (key,) = [i for i in documents[page.path(lang)].find_all("input") if i.attrs["name"] == "page"]
     assert key.attrs["value"] == page.key
+
+
+@pytest.mark.parametrize("key", JOURNEY_DOORS)
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_home_and_eta_pages_link_to_every_start_of_the_journey(
+    documents: dict[str, Document], key: str, lang: Lang
+) -> None:
+    links = {a.attrs.get("href") for a in documents[PAGES_BY_KEY[key].path(lang)].find_all("a")}
+    assert {url(name, lang) for name in ENTRY_POINTS} <= links
+
+
+@pytest.mark.parametrize(("page", "lang"), PAGE_PARAMS)
+def test_dates_read_as_the_rest_of_the_site_writes_them(
+    documents: dict[str, Document], page: Page, lang: Lang
+) -> None:
+    times = documents[page.path(lang)].find_all("time")
+    assert times
+    for time in times:
+        assert time.text == long_date(time.attrs["datetime"], lang)

@@ -13,8 +13,9 @@ addresses become countries and salted visitor hashes exactly as they do there (t
 trusted proxies, the same daily salt when the salt store is shared).
 
 Delivery is at most once: nginx does not retry a datagram the socket could not take (its
-error log says so), and what is recorded but not flushed when this process is killed is
-lost, as in the tap (one flush interval).
+error log says so, and ``northgate edge-log-dropped`` counts those lines), and what is
+recorded but not flushed when this process is killed is lost, as in the tap (one flush
+interval).
 """
 
 from __future__ import annotations

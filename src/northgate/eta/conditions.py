@@ -136,3 +136,29 @@ def fields_read(condition: Condition) -> set[str]:
     if isinstance(condition, Computed):
         return set(COMPUTED_READS[condition.name])
     return set()
+
+
+def outcome(
+    condition: Condition, answers: Mapping[str, Any], today: date, pending: frozenset[str]
+) -> bool | None:
+    """Whether the condition holds, or None while it waits on an answer still to be given.
+
+    ``pending`` names the answers that may yet be given (asked on pages still ahead); an
+    answer neither given nor pending never will be, so it counts as absent, as in
+    :meth:`Condition.holds`. Three-valued (Kleene) logic: ``all`` is false as soon as one
+    part is false, ``any`` true as soon as one part is true."""
+    if isinstance(condition, FieldIn | Computed):
+        waiting = {name for name in fields_read(condition) if name not in answers}
+        if waiting & pending:
+            return None
+        return condition.holds(answers, today)
+    if isinstance(condition, Not):
+        inner = outcome(condition.part, answers, today, pending)
+        return None if inner is None else not inner
+    if isinstance(condition, All | AnyOf):
+        parts = [outcome(part, answers, today, pending) for part in condition.parts]
+        decisive = isinstance(condition, AnyOf)  # the value that settles it
+        if decisive in parts:
+            return decisive
+        return None if None in parts else not decisive
+    return condition.holds(answers, today)

@@ -18,10 +18,16 @@ class Money:
     currency: str
 
     def format(self, lang: Lang) -> str:
-        """English "$1,234.56"; French (Canada) "1 234,56 $", with no-break spaces so the
-        amount never wraps away from its currency sign (CLDR, through Babel)."""
+        """English "CAD $1,234.56"; French (Canada) "1 234,56 $ CA", with no-break spaces
+        so the amount never wraps away from its currency sign (CLDR, through Babel).
+
+        The one way every page, e-mail and the payment page state an amount. Canadian
+        dollars are named: travellers used to other dollars must not guess which."""
         amount = Decimal(self.amount_cents).scaleb(-2)
-        return format_currency(amount, self.currency, locale=_LOCALES[lang])
+        text = format_currency(amount, self.currency, locale=_LOCALES[lang])
+        if self.currency != "CAD":
+            return text  # CLDR already tells other dollars apart ("US$", "$ US")
+        return f"CAD {text}" if lang == "en" else f"{text}\u00a0CA"
 
 
 ETA_FEE = Money(amount_cents=700, currency="CAD")

@@ -23,6 +23,7 @@ from typing import Any
 
 from northgate.eta.question_model import Voice
 from northgate.site.pages import LANGUAGES, Lang
+from northgate.typography import french_prose
 
 MESSAGES_FILE = "messages.toml"
 FIELD_PARAMS = ("subject", "other")
@@ -35,7 +36,7 @@ def _texts(where: str, value: Any) -> Texts:
         raise ValueError(f"messages: {where} must have exactly 'en' and 'fr' text")
     if not all(isinstance(value[lang], str) and value[lang] for lang in LANGUAGES):
         raise ValueError(f"messages: {where} has empty text")
-    return {"en": value["en"], "fr": value["fr"]}
+    return {"en": value["en"], "fr": french_prose(value["fr"])}
 
 
 def _tables(document: Mapping[str, Any]) -> dict[str, dict[str, Texts]]:

@@ -16,6 +16,7 @@ from typing import Any
 from northgate.eta.conditions import fields_read, parse_condition
 from northgate.eta.question_model import (
     DEFAULT_MAX_LENGTH,
+    EXAMPLE,
     FIELD_TYPES,
     TEXT_FORMATS,
     YES_NO,
@@ -27,6 +28,7 @@ from northgate.eta.question_model import (
     Texts,
 )
 from northgate.site.pages import LANGUAGES
+from northgate.typography import french_prose
 
 # Pages about the person typing, whoever the application is for: their autofill stays.
 _ABOUT_THE_TYPIST = frozenset({"representative", "declaration"})
@@ -57,7 +59,7 @@ class _Table:
             return None
         if set(raw) != set(LANGUAGES) or not all(isinstance(v, str) and v for v in raw.values()):
             raise ValueError(f"{self.where}.{key}: needs non-empty 'en' and 'fr' text")
-        return {"en": raw["en"], "fr": raw["fr"]}
+        return {"en": raw["en"], "fr": french_prose(raw["fr"])}
 
     def required_texts(self, key: str) -> Texts:
         texts = self.texts(key, required=True)
@@ -133,6 +135,7 @@ def _parse_field(raw: Any, where: str) -> Field:
         other_confirm_labels=table.texts("confirm_label_other"),
         other_details_labels=table.texts("details_label_other"),
         other_autocomplete=table.pop("autocomplete_other", str),
+        example_in_days=table.pop("example_in_days", int),
     )
     table.done()
     for base, other in (
@@ -143,8 +146,14 @@ def _parse_field(raw: Any, where: str) -> Field:
         if other is not None and base is None:
             raise ValueError(f"{where}: other wording for a text the field does not have")
     is_date = field.not_future or field.future or field.not_past or field.before or field.after
-    if kind != "date" and (is_date or field.max_age_years is not None):
+    if kind != "date" and (
+        is_date or field.max_age_years is not None or field.example_in_days is not None
+    ):
         raise ValueError(f"{where}: date rules on a {kind} field")
+    marked = {lang for lang, text in (field.hints or {}).items() if EXAMPLE in text}
+    wanted = set(LANGUAGES) if field.example_in_days is not None else set()
+    if marked != wanted:
+        raise ValueError(f"{where}: 'example_in_days' goes with '{EXAMPLE}' in every hint")
     return field
 
 

@@ -8,11 +8,11 @@ Field names are unique across the whole set, which the loader checks.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from typing import Any, Literal, get_args
 
-from northgate.eta.conditions import Condition
+from northgate.eta.conditions import Condition, outcome
 from northgate.site.pages import Lang
 
 FieldType = Literal[
@@ -38,6 +38,7 @@ DETAILS_MAX_LENGTH = 1000
 # Generous defaults that still keep a single answer from filling a database row.
 DEFAULT_MAX_LENGTH: Mapping[str, int] = {"text": 100, "textarea": 1000, "email": 254}
 DATE_PARTS = ("day", "month", "year")
+EXAMPLE = "{example}"  # in a date field's hint: a date relative to today (example_in_days)
 
 Texts = Mapping[Lang, str]
 # Who the questions are about: the person typing ("What is your name?") or someone they
@@ -98,9 +99,29 @@ class Field:
     other_details_labels: Texts | None = None
     # The autofill hint then: the loader sets it (see question_file).
     other_autocomplete: str | None = None
+    # A date hint's example, this many days from today, fills "{example}" in the hint: a
+    # fixed example ("14 7 2026") goes stale and ends up breaking the field's own rules.
+    example_in_days: int | None = None
 
     def label(self, lang: Lang, voice: Voice = "self") -> str:
         return _worded(self.labels, self.other_labels, lang, voice) or ""
+
+    def example(self, today: date) -> date | None:
+        if self.example_in_days is None:
+            return None
+        return today + timedelta(days=self.example_in_days)
+
+    def on(self, today: date) -> Field:
+        """This field as shown on ``today``: its hint's example filled in."""
+        example = self.example(today)
+        if example is None or self.hints is None:
+            return self
+        shown = f"{example.day} {example.month} {example.year}"  # the order of the inputs
+        hints = {lang: text.replace(EXAMPLE, shown) for lang, text in self.hints.items()}
+        other_hints = self.other_hints and {
+            lang: text.replace(EXAMPLE, shown) for lang, text in self.other_hints.items()
+        }
+        return replace(self, hints=hints, other_hints=other_hints)
 
     def hint(self, lang: Lang, voice: Voice = "self") -> str | None:
         return _worded(self.hints, self.other_hints, lang, voice)
@@ -205,6 +226,10 @@ class Step:
         """The keys this page saves in the answers."""
         return tuple(name for f in self.fields for name in f.answer_names)
 
+    def on(self, today: date) -> Step:
+        """This page as shown on ``today`` (see :meth:`Field.on`)."""
+        return replace(self, fields=tuple(field.on(today) for field in self.fields))
+
     def is_visible(self, answers: Mapping[str, Any], today: date) -> bool:
         """This page's own condition only; ``QuestionSet.applies`` also requires the
         pages it depends on to apply."""
@@ -294,10 +319,32 @@ class QuestionSet:
             (s for s in self.visible_steps(answers, today) if not s.is_complete(answers)), None
         )
 
+    def counted_steps(self, answers: Mapping[str, Any], today: date) -> list[Step]:
+        """The pages that apply, and those that may still apply: their condition waits on
+        an answer asked on a page ahead. An answer only settles such a page, so this list
+        never grows as the applicant goes on; it is exact once every answer is in."""
+        counted: list[Step] = []
+        seen: dict[str, Any] = {}  # answers of the pages that apply, as in visible_steps
+        closed: set[str] = set()  # answers of pages that cannot apply: never to be given
+        every_answer = {name for step in self.steps for name in step.answer_names}
+        for step in self.steps:
+            applies: bool | None = True
+            if step.show_if is not None:
+                pending = frozenset(every_answer - seen.keys() - closed)
+                applies = outcome(step.show_if, seen, today, pending)
+            if applies is False:
+                closed.update(step.answer_names)
+                continue
+            counted.append(step)
+            if applies:
+                seen.update((n, answers[n]) for n in step.answer_names if n in answers)
+        return counted
+
     def progress(self, step_id: str, answers: Mapping[str, Any], today: date) -> tuple[int, int]:
-        """(position from 1, number of pages that apply). The total can change as answers
-        open or close pages. ValueError if ``step_id`` does not apply to these answers."""
-        visible = [s.id for s in self.visible_steps(answers, today)]
-        if step_id not in visible:
+        """(position from 1, number of pages). The number counts the pages that may still
+        apply, so it never goes up as the applicant answers (it may come down when an
+        answer closes pages). ValueError if ``step_id`` does not apply to these answers."""
+        if not self.applies(step_id, answers, today):
             raise ValueError(f"step {step_id!r} does not apply to these answers")
-        return visible.index(step_id) + 1, len(visible)
+        counted = [s.id for s in self.counted_steps(answers, today)]
+        return counted.index(step_id) + 1, len(counted)

@@ -46,10 +46,8 @@ def message_id_for(dedupe_key: str, application: Application, sender: str) -> st
 
 
 def format_fee(amount_cents: int, currency: str, lang: Lang) -> str:
-    """``CAD $7.00`` in English (the currency said, for travellers used to other dollars);
-    ``7,00 $`` in French, as Canadian French writes it."""
-    money = Money(amount_cents=amount_cents, currency=currency).format(lang)
-    return money if lang == "fr" else f"{currency} {money}"
+    """As every page states it (``CAD $7.00`` / ``7,00 $ CA``)."""
+    return Money(amount_cents=amount_cents, currency=currency).format(lang)
 
 
 def full_name(answers: Mapping[str, Any], prefix: str = "") -> str:

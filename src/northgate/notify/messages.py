@@ -8,7 +8,6 @@ would print ``&amp;`` to the reader).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import EmailMessage
@@ -17,10 +16,12 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from northgate.dates import LOCALES, long_date
 from northgate.site.pages import Lang
+from northgate.typography import french_spacing
 
 Kind = Literal["receipt", "approval", "referral", "resume", "unpaid"]
 KINDS: tuple[Kind, ...] = ("receipt", "approval", "referral", "resume", "unpaid")
@@ -29,7 +30,6 @@ TEMPLATES = Path(__file__).parent / "templates"
 # Decisions are dated where the traveller reads them: Canada, Eastern time (the service's
 # published hours and the deadline are Eastern).
 TIMEZONE = ZoneInfo("America/Toronto")
-_LOCALES: dict[Lang, str] = {"en": "en_CA", "fr": "fr_CA"}
 
 _environment = Environment(
     loader=FileSystemLoader(TEMPLATES),
@@ -91,31 +91,9 @@ class Rendered:
     html: str
 
 
-# French sets a no-break space before « : » and inside guillemets, and a narrow one before
-# « ; ! ? »; the templates are written with ordinary spaces and fixed here, so translators
-# need not type invisible characters. A URL has no space before its colon, so it is safe.
-_FRENCH_SPACING = (
-    (re.compile(r" ([:»])"), "\u00a0\\1"),
-    (re.compile(r"« "), "«\u00a0"),
-    (re.compile(r" ([;!?])"), "\u202f\\1"),
-    (re.compile(r"(\d) (\$|%|h\b)"), "\\1\u00a0\\2"),
-)
-
-
-def french_spacing(text: str) -> str:
-    for pattern, replacement in _FRENCH_SPACING:
-        text = pattern.sub(replacement, text)
-    return text
-
-
-def long_date(value: date, lang: Lang) -> str:
-    """``November 15, 2026`` / ``15 novembre 2026``."""
-    return str(format_date(value, "long", locale=_LOCALES[lang]))
-
-
 def long_datetime(value: datetime, lang: Lang) -> str:
     pattern = "MMMM d, y 'at' h:mm a zzz" if lang == "en" else "d MMMM y 'à' HH 'h' mm zzz"
-    return str(format_datetime(value, pattern, tzinfo=TIMEZONE, locale=_LOCALES[lang]))
+    return str(format_datetime(value, pattern, tzinfo=TIMEZONE, locale=LOCALES[lang]))
 
 
 def _render(kind: Kind, lang: Lang, subject_fields: dict[str, str], **context: Any) -> Rendered:

@@ -1,8 +1,9 @@
 """The sandbox gateway's hosted payment page: a card form standing in for the bank's.
 
-Deliberately plain and self-contained (no site chrome): it represents a third party's
-page, so nothing here may depend on the portal's templates or session. It works without
-JavaScript, in English and French (``?lang=fr``).
+It stands for a third party's page, so nothing here depends on the portal's templates or
+session; but a traveller sent here from the portal must see where they are, so it wears
+the site's stylesheet and name, with a banner saying that no real money moves. It works
+without JavaScript, in English and French (``?lang=fr``).
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from northgate.eta.fee import Money
 from northgate.payments.cards import TEST_CARDS, CardErrors, validate_card
 from northgate.payments.sandbox import SandboxGateway
 from northgate.site.pages import Lang
+from northgate.web.assets import AssetBundle
 
 _environment = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -34,7 +37,10 @@ _FIELDS = (
 
 _TEXT: dict[Lang, dict[str, Any]] = {
     "en": {
-        "brand": "Sandbox Pay (test mode: no real money moves)",
+        "site_name": "Northgate",
+        "tagline": "Immigration, citizenship and travel to Canada",
+        "test_mode": "Test mode",
+        "brand": "Sandbox Pay: a test payment page, no real money moves.",
         "title": "Pay by card",
         "other_language": "Français",
         "amount": "Amount:",
@@ -73,7 +79,10 @@ _TEXT: dict[Lang, dict[str, Any]] = {
         },
     },
     "fr": {
-        "brand": "Sandbox Pay (mode test : aucun argent réel)",
+        "site_name": "Northgate",
+        "tagline": "Immigration, citoyenneté et voyages au Canada",
+        "test_mode": "Mode test",
+        "brand": "Sandbox Pay : une page de paiement de test, aucun argent réel n’est débité.",
         "title": "Payer par carte",
         "other_language": "English",
         "amount": "Montant :",
@@ -127,11 +136,8 @@ def _lang(value: object, return_url: str) -> Lang:
 
 
 def format_amount(amount_cents: int, currency: str, lang: Lang) -> str:
-    """``CAD $7.00`` / ``7,00 $ CAD`` (no-break space before the dollar sign in French)."""
-    units, cents = divmod(amount_cents, 100)
-    if lang == "fr":
-        return f"{units},{cents:02d}\u00a0$\u00a0{currency}"
-    return f"{currency} ${units}.{cents:02d}"
+    """As the merchant's own pages state it (``CAD $7.00`` / ``7,00 $ CA``)."""
+    return Money(amount_cents=amount_cents, currency=currency).format(lang)
 
 
 def with_payment(return_url: str, gateway_payment_id: str) -> str:
@@ -142,8 +148,9 @@ def with_payment(return_url: str, gateway_payment_id: str) -> str:
     return urlunsplit(parts._replace(query=query))
 
 
-def sandbox_router(gateway: SandboxGateway) -> APIRouter:
-    """``GET``/``POST {base_path}/{id}``; mount with ``app.include_router``."""
+def sandbox_router(gateway: SandboxGateway, assets: AssetBundle) -> APIRouter:
+    """``GET``/``POST {base_path}/{id}``; mount with ``app.include_router``. ``assets`` give
+    the page the site's stylesheet."""
     router = APIRouter(include_in_schema=False)
     path = f"{gateway.base_path}/{{gateway_payment_id}}"
 
@@ -162,6 +169,8 @@ def sandbox_router(gateway: SandboxGateway) -> APIRouter:
             other_lang=other,
             other_url=f"{action}?lang={other}",
             t=_TEXT[lang],
+            stylesheet=assets.url("northgate.css"),
+            favicon=assets.url("img/favicon.svg"),
             amount=amount,
             action=action,
             errors=errors,

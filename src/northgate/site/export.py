@@ -44,16 +44,21 @@ def export_site(site: Site, target: Path) -> list[Path]:
 
 def _write(path: Path, cached: CachedResponse) -> list[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(cached.body)
-    written = [path]
-    if cached.gzipped is not None:
-        gz_path = path.with_name(path.name + ".gz")
-        gz_path.write_bytes(cached.gzipped)
-        written.append(gz_path)
     mtime = cached.last_modified.timestamp()
-    for file in written:
-        os.utime(file, (mtime, mtime))
+    written = [_replace(path, cached.body, mtime)]
+    if cached.gzipped is not None:
+        written.append(_replace(path.with_name(path.name + ".gz"), cached.gzipped, mtime))
     return written
+
+
+def _replace(path: Path, body: bytes, mtime: float) -> Path:
+    """Write ``path`` whole or not at all: a release exports over the directory nginx is
+    serving from, and a reader must get the old file or the new one, never half of one."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(body)
+    os.utime(temporary, (mtime, mtime))
+    os.replace(temporary, path)
+    return path
 
 
 def _header_map(cached: CachedResponse) -> dict[str, str]:

@@ -25,6 +25,7 @@ from northgate.site.pages import (
     other_language,
 )
 from northgate.web.assets import STATIC_DIR, AssetBundle, load_assets, newest_mtime
+from northgate.web.eta.urls import url as journey_url
 from northgate.web.i18n import LOCALE_DIR
 from northgate.web.templating import TEMPLATE_DIR, environment
 
@@ -118,6 +119,7 @@ def chrome_context(lang: Lang, assets: AssetBundle, current: Page | None = None)
         "footer_menu": _links(FOOTER_MENU, lang),
         "other_lang": other_language(lang),
         "url": lambda key: PAGES_BY_KEY[key].path(lang),
+        "eta_url": lambda name: journey_url(name, lang),
         "feedback_action": FEEDBACK_PATHS[lang],
         "problems": PROBLEMS,
         "max_details": MAX_DETAILS,

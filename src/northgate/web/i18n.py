@@ -16,6 +16,7 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
 from northgate.site.pages import LANGUAGES, Lang
+from northgate.typography import french_prose
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DEFAULT_LANGUAGE: Lang = "en"
@@ -28,10 +29,21 @@ def translations(lang: Lang) -> NullTranslations:
         return NullTranslations()
     with po_path.open("rb") as po_file:
         catalog = read_po(po_file, locale=lang)
+    if lang == "fr":
+        for message in catalog:  # (the header, with no id, is metadata, not French)
+            if message.id and message.string:
+                message.string = _french(message.string)
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)
     return Translations(fp=buffer)
+
+
+def _french(string: str | tuple[str, ...] | list[str]) -> str | tuple[str, ...]:
+    """French typography however the translator typed the spaces (see typography.py)."""
+    if isinstance(string, str):
+        return french_prose(string)
+    return tuple(french_prose(form) for form in string)
 
 
 def gettext(lang: Lang, message: str) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from northgate.dates import long_date
 from northgate.site.pages import Lang
 from northgate.web.i18n import translations
 
@@ -29,4 +30,5 @@ def environment(lang: Lang) -> Environment:
     )
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
     env.globals["lang"] = lang
+    env.filters["long_date"] = lambda value: long_date(value, lang)
     return env

@@ -62,6 +62,9 @@ class Snapshot:
     gen: str = ""
     prequeued: int = 0
     opened: bool = False
+    # Gate instances (one per application process, on every host) that ticked within the
+    # last few seconds, this one included: what a node's share is while Redis is down.
+    nodes: int = 1
 
 
 class Backend(Protocol):

@@ -59,7 +59,7 @@ class GateCore:
         event: str,
         pass_ttl: int,
         pass_cap: int,
-        fallback_share: float = 1.0,
+        fallback_share: float | None = None,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
     ) -> None:
@@ -68,7 +68,7 @@ class GateCore:
         self.signer = PassSigner(key, event, ttl=pass_ttl, cap=pass_cap)
         self.visitors = VisitorCodec(key, event)
         self.shuffle_key = key + b"|shuffle|" + event.encode()
-        self.fallback_share = fallback_share
+        self._fixed_fallback_share = fallback_share
         self.clock = clock
         self.rng = rng or random.Random()
         self.node = secrets.token_hex(4)
@@ -123,6 +123,14 @@ class GateCore:
     @property
     def degraded(self) -> bool:
         return isinstance(self.backend, FallbackBackend) and self.backend.degraded
+
+    @property
+    def fallback_share(self) -> float:
+        """The share of the limits this instance keeps to while Redis is unreachable: the
+        operator's NORTHGATE_GATE_FALLBACK_SHARE if set, else 1 / the live instances."""
+        if self._fixed_fallback_share is not None:
+            return self._fixed_fallback_share
+        return self.backend.share if isinstance(self.backend, FallbackBackend) else 1.0
 
     def rate(self) -> float:
         """Admissions per second this node asks the backend for."""
@@ -295,6 +303,7 @@ class GateCore:
                 "adaptive_share": round(share, 3),
                 "global_share": round(self.global_share, 3),
                 "backend_degraded": int(self.degraded),
+                "fallback_share": round(self.fallback_share, 3),
             }
         )
 

@@ -6,6 +6,12 @@ Any Redis error sends that call to the local backend, so the visitor still gets 
 calls go straight to the local backend, without waiting on Redis, for ``cooldown`` seconds;
 then one call tries Redis again (half-open) and a success closes the circuit. The caller
 scales the limits down to this node's share while :attr:`degraded` is true.
+
+That share is :attr:`share`: one over the gate instances (application processes, on every
+host) that were alive at the last successful contact with Redis. Each instance's tick
+records itself there with a timestamp, so adding or removing a node changes every node's
+share within seconds, with no setting to edit on each host. An instance that has never
+reached Redis knows of no other and takes the whole rate (share 1).
 """
 
 from __future__ import annotations
@@ -43,6 +49,12 @@ class FallbackBackend:
         self._errors = 0
         self._open_until = 0.0
         self.trips = 0
+        self.nodes = 1  # gate instances alive at the last successful snapshot
+
+    @property
+    def share(self) -> float:
+        """This instance's share of the global limits while Redis is unreachable."""
+        return 1.0 / self.nodes
 
     @property
     def name(self) -> str:
@@ -88,9 +100,13 @@ class FallbackBackend:
     async def snapshot(
         self, now: float, node: str, share: float, revoked_since: float, abandon_after: float
     ) -> Snapshot:
+        async def shared() -> Snapshot:
+            snapshot = await self.primary.snapshot(now, node, share, revoked_since, abandon_after)
+            self.nodes = max(1, snapshot.nodes)
+            return snapshot
+
         return await self._call(
-            lambda: self.primary.snapshot(now, node, share, revoked_since, abandon_after),
-            lambda: self.local.snapshot(now, node, share, revoked_since, abandon_after),
+            shared, lambda: self.local.snapshot(now, node, share, revoked_since, abandon_after)
         )
 
     async def set_overrides(self, values: Mapping[str, str]) -> None:

@@ -7,7 +7,8 @@ Keys of one event share a hash tag (``ng:gate:{EVENT}:...``), so they live on on
 - ``alive``  bitmap, one bit per ticket: still in line
 - ``active`` sorted set: jti -> pass expiry (ms); its size is the active visitor count
 - ``revoked``sorted set: jti -> revocation time (ms), kept for the pass cap
-- ``shares`` hash: node -> "share:ms", the adaptive share each node asks for
+- ``shares`` hash: node -> "share:ms", the adaptive share each node asks for; its fresh
+             entries are also the count of live gate instances (the fallback share)
 - ``cfg``    hash: limits changed at run time
 
 A waiter costs 4 bytes of ``seen`` and one bit of ``alive``: the place itself is in the
@@ -211,13 +212,17 @@ end
 
 redis.call('HSET', shares, node, share .. ':' .. now)
 local min_share = share
+local nodes = 0
 local all = redis.call('HGETALL', shares)
 for i = 1, #all, 2 do
   local value, at = string.match(all[i + 1], '^([^:]+):(.+)$')
   if value == nil or now - tonumber(at) > 5000 then
     redis.call('HDEL', shares, all[i])
-  elseif tonumber(value) < min_share then
-    min_share = tonumber(value)
+  else
+    nodes = nodes + 1
+    if tonumber(value) < min_share then
+      min_share = tonumber(value)
+    end
   end
 end
 
@@ -227,7 +232,7 @@ redis.call('ZREMRANGEBYSCORE', active, '-inf', now)
 local nactive = redis.call('ZCARD', active)
 local overrides = redis.call('HGETALL', cfg)
 return {live, nactive, admitted, head, tail, tostring(min_share), gone, overrides, gen,
-        prequeued, opened}
+        prequeued, opened, nodes}
 """
 
 REVOKE = r"""

@@ -120,6 +120,7 @@ class MemoryBackend:
             gen=self.gen,
             prequeued=self.queue.prequeued,
             opened=self.queue.opened_at is not None,
+            nodes=len(self._shares),
         )
 
     async def set_overrides(self, values: Mapping[str, str]) -> None:

@@ -94,6 +94,7 @@ class RedisBackend:
                 _ms(self.keep_revoked),
             ],
         )
+        nodes = reply.pop()  # the live gate instances: TICK's last field
         live, active, admitted, head, tail, min_share, gone, overrides, gen, pre, opened = reply
         revoked = [(_text(gone[i]), float(gone[i + 1]) / 1000) for i in range(0, len(gone), 2)]
         cfg = {_text(overrides[i]): _text(overrides[i + 1]) for i in range(0, len(overrides), 2)}
@@ -109,6 +110,7 @@ class RedisBackend:
             gen=_text(gen),
             prequeued=int(pre),
             opened=int(opened) > 0,
+            nodes=max(1, int(nodes)),
         )
 
     async def set_overrides(self, values: Mapping[str, str]) -> None:

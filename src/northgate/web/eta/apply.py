@@ -19,7 +19,7 @@ from northgate.eta.question_model import voice_of
 from northgate.eta.questions import QUESTION_SET, YES_NO, Step
 from northgate.eta.results import FieldError
 from northgate.eta.validation import form_for, validate_application, validate_step
-from northgate.site.pages import Lang, other_language
+from northgate.site.pages import PAGES_BY_KEY, Lang, other_language
 from northgate.storage import applications
 from northgate.submission import submit_application as submit_for_payment
 from northgate.web.eta import session as draft_session
@@ -53,7 +53,7 @@ async def start_page(request: Request, lang: Lang) -> Response:
         title=gettext(lang, "Apply for an eTA"),
         other_url=url("start", other_language(lang)),
         fee=ETA_FEE.format(lang),
-        back_url=f"/{lang}/{'eta' if lang == 'en' else 'ave'}",
+        back_url=PAGES_BY_KEY["eta"].path(lang),
         triage_url=url("triage", lang),
         status_url=url("status", lang),
     )
@@ -105,7 +105,7 @@ def _render_step(
         title=step.title(lang, voice_of(answers)),
         other_url=step_url(step, other_language(lang)),
         status=status,
-        step=step,
+        step=step.on(today),
         values=values,
         errors={error.field: error.message(lang) for error in errors},
         error_list=[(error.field, error.message(lang)) for error in errors],

@@ -20,6 +20,9 @@ from northgate.web.eta import session as draft_session
 from northgate.web.eta.context import NO_STORE, Journey
 from northgate.web.eta.urls import url
 
+# The application's states in which its browser session still has work to do.
+SESSION_STATUSES = ("draft", "submitted")
+
 
 def redirect(location: str) -> RedirectResponse:
     return RedirectResponse(location, status_code=303, headers=NO_STORE)
@@ -50,16 +53,24 @@ class OpenDraft:
             self.journey.key, self.session.token, form.get("csrf_token")
         )
 
+    @property
+    def session_matters(self) -> bool:
+        """Whether the visitor still needs this session: to answer, or to pay. Once paid,
+        nothing is left to do here, so nothing is lost when it ends."""
+        return self.application.status in SESSION_STATUSES
+
     def render(
         self, template: str, *, title: str, other_url: str, status: int = 200, **context: Any
     ) -> HTMLResponse:
-        """A page of the open application: CSRF token, timeout warning, refreshed cookie."""
+        """A page of the open application: CSRF token, the timeout warning while the
+        session matters, refreshed cookie."""
+        warning = self.journey.session_context(self.session) if self.session_matters else {}
         response = self.journey.render(
             template,
             title=title,
             other_url=other_url,
             status=status,
-            **({"csrf": self.csrf} | self.journey.session_context(self.session) | context),
+            **({"csrf": self.csrf} | warning | context),
         )
         self.journey.set_session_cookie(response, self.session)
         return response

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from babel.dates import format_date
-
+from northgate.dates import long_date
 from northgate.eta.countries import country
 from northgate.eta.dates import parse_iso
 from northgate.eta.question_model import voice_of
@@ -47,7 +46,7 @@ def display_value(field: Field, answers: Mapping[str, Any], lang: Lang) -> str:
         return found.name(lang) if found else str(value)
     if field.type == "date":
         parsed = parse_iso(value)
-        return format_date(parsed, format="long", locale=lang) if parsed else str(value)
+        return long_date(parsed, lang) if parsed else str(value)
     if field.type == "checkbox":
         return YES_NO[0].label(lang) if value else YES_NO[1].label(lang)
     return str(value)

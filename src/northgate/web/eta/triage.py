@@ -10,13 +10,16 @@ from fastapi.responses import Response
 
 from northgate.eta.countries import countries_for, country
 from northgate.eta.eligibility import TriageAnswers, assess, explain
-from northgate.site.pages import Lang, other_language
+from northgate.eta.fee import ETA_FEE
+from northgate.site.pages import PAGES_BY_KEY, Lang, other_language
 from northgate.web.eta.context import Journey
 from northgate.web.eta.routing import add_localized
 from northgate.web.eta.urls import url
 from northgate.web.i18n import gettext
 
 router = APIRouter(include_in_schema=False)
+# The part of "Who needs an eTA" about visitor visas: the next step for those who need one.
+VISITOR_VISA_SECTION = "visitor-visa"
 TRAVEL_MODES = ("air", "land", "sea")
 CANADIAN_STATUSES = ("none", "citizen", "permanent_resident")
 YES_NO_QUESTIONS = (
@@ -37,12 +40,13 @@ def read_triage(form: Mapping[str, str], lang: Lang) -> TriageAnswers | list[tup
     travel_mode = form.get("travel_mode", "")
     if travel_mode not in TRAVEL_MODES:
         errors.append(("travel_mode", gettext(lang, "Select how you will travel to Canada")))
-    canadian_status = form.get("canadian_status", "none")
+    # Every question must be answered: nothing is assumed for the traveller.
+    canadian_status = form.get("canadian_status", "")
     if canadian_status not in CANADIAN_STATUSES:
         errors.append(("canadian_status", gettext(lang, "Select your status in Canada")))
     flags = {}
     for name in YES_NO_QUESTIONS:
-        value = form.get(name, "no")
+        value = form.get(name, "")
         if value not in ("yes", "no"):
             errors.append((name, gettext(lang, "Select yes or no")))
         flags[name] = value == "yes"
@@ -102,6 +106,8 @@ async def triage_answer(request: Request, lang: Lang) -> Response:
         outcome=outcome,
         explanation=explain(outcome, lang),
         apply_url=url("start", lang),
+        fee=ETA_FEE.format(lang),
+        visa_info_url=f"{PAGES_BY_KEY['eta-who-needs'].path(lang)}#{VISITOR_VISA_SECTION}",
         triage_url=url("triage", lang),
         back_url=url("triage", lang),
     )

@@ -24,6 +24,14 @@ PATHS: Mapping[str, Mapping[Lang, str]] = {
 }
 
 
+# Where a visitor without an application in progress may start: linked from the home page
+# and the eTA pages, and reached by following links alone (tests/site/test_crawl.py).
+ENTRY_POINTS: tuple[str, ...] = ("triage", "start", "status")
+# Pages open to anyone but reached only by being sent there (the session ended), never by a
+# link. Every other journey page needs an application in progress.
+LANDING_PAGES: tuple[str, ...] = ("session-ended",)
+
+
 def url(name: str, lang: Lang) -> str:
     return f"{BASE[lang]}/{PATHS[name][lang]}"
 

@@ -193,3 +193,16 @@ async def test_applying_for_yourself_keeps_your_own_wording_and_autofill(
     assert 'autocomplete="family-name"' in name_page.text
     birth_page = await http.get("/en/eta/apply/date-of-birth")
     assert 'autocomplete="bday-day"' in birth_page.text
+
+
+async def test_the_api_gives_both_wordings(
+    client: tuple[httpx.AsyncClient, object, Settings],
+) -> None:
+    http, _, _ = client
+    response = await http.get("/api/v1/questions")
+    assert response.status_code == 200, response.text[:300]
+    steps = {step["id"]: step for step in response.json()["steps"]}
+    assert steps["name"]["title"]["en"] == "What is your name?"
+    assert steps["name"]["title_other"]["en"] == "What is the applicant’s full name?"
+    birth = steps["date-of-birth"]["fields"][0]
+    assert birth["label_other"]["fr"].startswith("Quelle est la date de naissance de la personne")

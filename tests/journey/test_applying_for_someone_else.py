@@ -160,7 +160,12 @@ async def test_questions_autofill_and_emails_are_about_the_child(
     card = {"number": "4242 4242 4242 4242", "expiry": "12/39", "cvc": "123", "name": "M T"}
     back = await http.post(gateway.headers["location"], data=card)
     assert back.status_code == 303
-    assert (await http.get(back.headers["location"])).status_code == 303  # payment settled
+    settled = await http.get(back.headers["location"])
+    assert settled.status_code == 303
+    confirmation = await http.get(settled.headers["location"])
+    found = re.search(r'class="ng-reference">([^<]+)<', confirmation.text)
+    assert found, confirmation.text[:500]
+    reference = found.group(1).strip()
     web = app
     while hasattr(web, "app"):
         web = web.app
@@ -174,6 +179,20 @@ async def test_questions_autofill_and_emails_are_about_the_child(
         assert "Léa Tremblay" in body
         assert re.search(r"\byour (eTA|passport|Electronic)", body) is None, body
         assert re.search(r"\bvotre (AVE|passeport|autorisation)", body) is None, body
+    status = await http.post(
+        "/en/eta/status" if lang == "en" else "/fr/ave/etat",
+        data={
+            "reference": reference,
+            "passport_number": CHILD_FORM["passport_number"],
+            "date_of_birth-day": CHILD_FORM["date_of_birth-day"],
+            "date_of_birth-month": CHILD_FORM["date_of_birth-month"],
+            "date_of_birth-year": CHILD_FORM["date_of_birth-year"],
+        },
+    )
+    assert status.status_code == 200
+    assert ("the applicant’s passport" if lang == "en" else "du passeport de la personne") in (
+        unescape(status.text)
+    )
     approval_subject = next(s for s, _ in bodies if "Léa" in s)
     assert approval_subject.startswith(
         "eTA approved for Léa Tremblay" if lang == "en" else "AVE approuvée pour Léa Tremblay"

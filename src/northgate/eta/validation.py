@@ -2,9 +2,10 @@
 
 ``validate_step`` checks what a page posted: only that page's own inputs are accepted,
 each field is cleaned by its type (see ``cleaning``), then the checks that compare fields
-run (date order across pages, the signature against the name given). Nothing raises on
-bad input: every problem is a ``FieldError`` with a stable code and a message in
-``messages.toml``.
+run (date order across pages, the signature against the name given, the answers that
+contradict each other in ``cross_checks``). Nothing raises on bad input: every problem is
+a ``FieldError`` with a stable code and a message in ``messages.toml``, worded for whoever
+the application is about (``voice_of``).
 
 ``validate_application`` replays every page that applies through the same checks, so the
 rules cannot drift between "save this page" and "submit".

@@ -245,15 +245,25 @@ def test_every_question_page_and_the_journey_to_confirmation(
 
 
 def test_waiting_room(browser: Browser, tmp_path: Path, axe_source: str) -> None:
+    """Both states: before the line opens, and in line behind someone holding the only
+    place (max_active 1)."""
     opens = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
-    server = start_server(tmp_path, {"NORTHGATE_GATE_OPENS_AT": opens})
-    try:
-        for lang, path in (("en", "/en/eta/apply"), ("fr", "/fr/ave/demande")):
-            context = browser.new_context(locale=f"{lang}-CA", bypass_csp=True)
-            page = context.new_page()
-            page.goto(server.url + path)
-            assert page.locator(".ng-summary-list").count() == 1, page.content()[:500]
-            audit(page, axe_source, f"waiting room ({lang})")
-            context.close()
-    finally:
-        server.stop()
+    for name, env, rows in (
+        ("before opening", {"NORTHGATE_GATE_OPENS_AT": opens}, 1),
+        ("in line", {"NORTHGATE_GATE_MAX_ACTIVE": "1"}, 3),  # place, wait, next check
+    ):
+        server = start_server(tmp_path / name.replace(" ", "-"), env)
+        holder = browser.new_context(bypass_csp=True)
+        try:
+            holder.new_page().goto(server.url + "/en/eta/apply")
+            for lang, path in (("en", "/en/eta/apply"), ("fr", "/fr/ave/demande")):
+                context = browser.new_context(locale=f"{lang}-CA", bypass_csp=True)
+                page = context.new_page()
+                page.goto(server.url + path)
+                shown = page.locator(".ng-summary-list dt").count()
+                assert shown == rows, f"{name}: {page.locator('main').inner_text()[:300]}"
+                audit(page, axe_source, f"waiting room {name} ({lang})")
+                context.close()
+        finally:
+            holder.close()
+            server.stop()

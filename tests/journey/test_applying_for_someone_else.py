@@ -225,3 +225,29 @@ async def test_the_api_gives_both_wordings(
     assert steps["name"]["title_other"]["en"] == "What is the applicant’s full name?"
     birth = steps["date-of-birth"]["fields"][0]
     assert birth["label_other"]["fr"].startswith("Quelle est la date de naissance de la personne")
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("en", "The applicant must be under 18"), ("fr", "doit avoir moins de 18")],
+)
+async def test_a_parent_cannot_give_an_adults_birth_date_and_keeps_what_was_saved(
+    client: tuple[httpx.AsyncClient, object, Settings], lang: str, words: str
+) -> None:
+    http, _, _ = client
+    form = {**CHILD_FORM, "date_of_birth-year": "1980"}
+    response = await http.post("/en/eta/apply" if lang == "en" else "/fr/ave/demande")
+    for _ in range(60):
+        location = response.headers["location"]
+        page = await http.get(location)
+        path = urlsplit(location).path
+        data = step_form(path, form, lang)
+        response = await http.post(location, data={"csrf_token": csrf_of(page.text), **data})
+        if response.status_code != 303:
+            break
+    assert response.status_code == 422
+    assert path.endswith("/date-of-birth" if lang == "en" else "/date-de-naissance")
+    assert words in unescape(response.text)
+    assert 'value="1980"' in response.text  # what was typed is shown again
+    name_page = await http.get(path.rsplit("/", 1)[0] + ("/name" if lang == "en" else "/nom"))
+    assert 'value="Léa"' in name_page.text  # and earlier answers are still saved

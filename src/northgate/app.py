@@ -20,11 +20,14 @@ from northgate import __version__
 from northgate.analytics import web as analytics_web
 from northgate.analytics.runtime import Analytics
 from northgate.api import routes as api_routes
+from northgate.api.docs import add_docs
 from northgate.edge.asgi import ASGIApp
 from northgate.edge.gate import build_gate
 from northgate.edge.limits import RequestLimits
+from northgate.edge.security import SecurityHeaders, security_headers
 from northgate.edge.shield import ErrorShield
 from northgate.edge.tap import Tap
+from northgate.outage.classify import DATABASE, REDIS
 from northgate.payments.sandbox_page import sandbox_router
 from northgate.services import build_services, running_worker
 from northgate.settings import Settings
@@ -35,6 +38,7 @@ from northgate.storage.db import Database
 from northgate.web import feedback, health
 from northgate.web.errors import install_error_pages
 from northgate.web.eta import apply, pay, save, status, triage
+from northgate.web.guards import build_guards
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +65,7 @@ def create_web_app(
             if analytics is not None and settings.analytics_enabled:
                 await analytics.start()
                 stack.push_async_callback(analytics.stop)
+            stack.push_async_callback(services.watch.close)
             freeze_start_up_objects()
             yield
         await database.close()
@@ -71,17 +76,25 @@ def create_web_app(
         title="Northgate",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/api/docs",
+        # Served by add_docs, with the policy Swagger UI needs (northgate.api.docs).
+        docs_url=None,
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
+    add_docs(app)
     app.state.settings = settings
     app.state.site = site
     app.state.database = database
     app.state.redis = redis
     app.state.payments = services.payments
     app.state.services = services
+    app.state.watch = services.watch
+    if redis is not None:
+        services.watch.probes[REDIS] = redis.ping
     app.state.analytics = analytics
+    app.state.guards = build_guards(settings, redis)
+    if analytics is not None:
+        analytics.flusher.watch = services.watch
     install_error_pages(app, site)
     app.include_router(health.router)
     app.include_router(feedback.router)
@@ -102,14 +115,21 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     settings = settings or Settings()
     site = build_site(node_modules=settings.node_modules, public_origin=settings.public_origin)
     database = Database(settings.effective_database_url)
-    errors = ErrorPages(site)
+    headers = security_headers(tls=settings.behind_tls)
+    errors = ErrorPages(site, headers)
     analytics = Analytics(settings, database, information_paths=site.addresses())
     web = create_web_app(settings, site, database, analytics)
     # The admission gate stands behind the cached site: information pages and assets never
     # reach it. The journey ends a pass with northgate.edge.gate.end_pass(request.scope).
     gate = build_gate(settings, web, errors, site.assets)
     web.state.gate = gate.core
-    edge: ASGIApp = SiteServer(site, gate, errors)
+    # The database down is capacity lost: nobody new is admitted until it answers again
+    # (people keep their place in line; passes already given stay valid).
+    watch = web.state.watch
+    gate.core.paused = lambda: watch.is_down(DATABASE)
+    # Pre-rendered pages and error pages carry the security headers in their prepared
+    # messages; the gate (waiting room) and the application get them from the middleware.
+    edge: ASGIApp = SiteServer(site, SecurityHeaders(gate, headers), errors)
     edge = RequestLimits(
         edge, errors, max_body_bytes=settings.max_body_bytes, max_url_bytes=settings.max_url_bytes
     )

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from northgate.jobs.clock import Clock, utc_now
 from northgate.jobs.handlers import handlers_from_settings
 from northgate.jobs.worker import Worker
+from northgate.outage.classify import DATABASE
+from northgate.outage.watch import DependencyWatch
 from northgate.payments.sandbox import SandboxGateway
 from northgate.payments.service import PaymentService
 from northgate.settings import Settings
@@ -26,6 +28,9 @@ class Services:
     gateway: SandboxGateway
     payments: PaymentService
     worker: Worker
+    # Per process: what this process has seen of its dependencies (the gate, the error
+    # pages and the worker all read and report the same state).
+    watch: DependencyWatch
 
 
 def build_services(settings: Settings, database: Database, clock: Clock = utc_now) -> Services:
@@ -38,8 +43,11 @@ def build_services(settings: Settings, database: Database, clock: Clock = utc_no
         clock,
         reconcile_after_seconds=settings.payment_reconcile_after_seconds,
     )
-    worker = Worker(database, handlers_from_settings(settings, clock), clock, payments=payments)
-    return Services(gateway, payments, worker)
+    watch = DependencyWatch({DATABASE: database.ping})
+    worker = Worker(
+        database, handlers_from_settings(settings, clock), clock, payments=payments, watch=watch
+    )
+    return Services(gateway, payments, worker, watch)
 
 
 @contextlib.asynccontextmanager

@@ -54,6 +54,16 @@ class Settings(BaseSettings):
     behind_tls: bool = False
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     max_url_bytes: int = Field(default=2048, ge=256)
+    # Abuse limits (northgate.web.guards), counted across nodes through Redis when set.
+    # Failed status look-ups (no application matches): per client address (IPv6: per /64)
+    # and per reference, so neither one client nor many can guess a date of birth.
+    status_failures_per_client: int = Field(default=20, ge=1)
+    status_failures_per_reference: int = Field(default=10, ge=1)
+    status_failure_window_seconds: int = Field(default=15 * 60, ge=1)
+    # "Save and come back later" e-mails: per recipient and per client address.
+    resume_emails_per_recipient: int = Field(default=3, ge=1)
+    resume_emails_per_client: int = Field(default=10, ge=1)
+    resume_email_window_seconds: int = Field(default=60 * 60, ge=1)
     # The public origin used in canonical links and exported files.
     public_origin: str = "http://127.0.0.1:8000"
 

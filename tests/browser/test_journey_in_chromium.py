@@ -108,6 +108,14 @@ def test_from_start_to_approval_email(
 ) -> None:
     context = browser.new_context(java_script_enabled=javascript, locale=f"{lang}-CA")
     page = context.new_page()
+    # The Content-Security-Policy must not block anything the pages use.
+    blocked: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            blocked.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     try:
         reference = _walk_journey(
             page, live_server.url, lang, {**ADULT_FORM, "correspondence_language": lang}
@@ -116,4 +124,5 @@ def test_from_start_to_approval_email(
         _wait_for_mail(mail_dir, reference, approval_subject)
     finally:
         context.close()
+    assert blocked == []
     assert shutil.which("chromium") or Path(CHROMIUM).exists()

@@ -30,6 +30,7 @@ import pytest
 
 from northgate.analytics.dimensions import ArrivalKey
 from northgate.analytics.sql_store import SqlStore
+from northgate.edge.security import CONTENT_SECURITY_POLICY, HSTS
 from northgate.site.export import file_path_for
 from northgate.storage.db import Database
 from northgate.web.i18n import negotiate_language
@@ -589,6 +590,64 @@ def test_app_down_gives_the_bilingual_503_page_with_retry_after(
     assert response.content == (site / "errors" / f"503.{lang}.html").read_bytes()
     assert "This service is busy right now" in response.text
     assert "Ce service est très occupé en ce moment" in response.text
+
+
+# ---- Security headers: on every answer, once ----
+
+SECURITY = {
+    "content-security-policy": CONTENT_SECURITY_POLICY,
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+}
+
+
+def assert_secured_once(response: httpx.Response, *, hsts: bool) -> None:
+    for name, value in SECURITY.items():
+        assert response.headers.get_list(name) == [value], (response.url, name)
+    assert response.headers.get_list("strict-transport-security") == ([HSTS] if hsts else [])
+
+
+# What nginx answers by itself (file, asset, redirects, its 404 page) and what the
+# application answers through it (a journey page, an API error, the redirect at `/`).
+NGINX_AND_APP_ANSWERS = [
+    ("/en/eta", 200),
+    ("/en", 301),
+    ("/en/eta/", 301),
+    ("/headers.json", 404),
+    ("/", 302),
+    ("/en/eta/apply", 200),
+    ("/api/no-such-thing", 404),
+]
+
+
+@pytest.mark.parametrize(("path", "status"), NGINX_AND_APP_ANSWERS)
+def test_every_answer_has_the_security_headers_once(
+    nginx: Nginx, manifest: dict[str, dict[str, str]], path: str, status: int
+) -> None:
+    asset = next(p for p in manifest if p.endswith(".css"))
+    with nginx.client() as client:
+        response = client.get(path)
+        assert response.status_code == status
+        assert_secured_once(response, hsts=False)
+        assert_secured_once(client.get(asset), hsts=False)
+
+
+@pytest.mark.parametrize(("path", "status"), NGINX_AND_APP_ANSWERS)
+def test_hsts_only_for_requests_that_came_over_tls(nginx: Nginx, path: str, status: int) -> None:
+    with nginx.client() as client:
+        response = client.get(path, headers={"x-forwarded-proto": "https"})
+    assert response.status_code == status
+    assert_secured_once(response, hsts=True)
+
+
+def test_error_pages_have_the_security_headers_with_the_app_down(nginx_app_down: Nginx) -> None:
+    with nginx_app_down.client() as client:
+        down = client.get("/en/eta/apply")
+        page = client.get("/fr/ave")
+    assert down.status_code == 503
+    assert_secured_once(down, hsts=False)
+    assert_secured_once(page, hsts=False)
 
 
 class EdgeLogCollector:

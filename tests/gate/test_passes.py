@@ -44,8 +44,11 @@ CASES = [
      PassProblem.BAD_SIGNATURE),
     ("visitor swapped", lambda: _tamper_payload(_valid(), "visitor1", "visitor2"),
      PassProblem.BAD_SIGNATURE),
-    ("signature truncated", lambda: _valid()[:-4], PassProblem.BAD_SIGNATURE),
-    ("signature of empty payload", lambda: "." + _valid().split(".")[1], PassProblem.BAD_SIGNATURE),
+    # Not the shape of a pass (a signature is 43 characters, the payload never empty): refused
+    # before any HMAC work.
+    ("signature truncated", lambda: _valid()[:-4], PassProblem.MALFORMED),
+    ("signature of empty payload", lambda: "." + _valid().split(".")[1], PassProblem.MALFORMED),
+    ("non-ASCII signature", lambda: _valid().split(".")[0] + "." + "é" * 43, PassProblem.MALFORMED),
     ("wrong event", lambda: PassSigner(KEY, "other", ttl=600, cap=3600).sign(
         Pass("other", "visitor1", NOW, NOW + 600, "jti-1")), PassProblem.WRONG_EVENT),
     ("expired", lambda: signer.sign(Pass("eta", "v", NOW - 700, NOW - 100, "j")),

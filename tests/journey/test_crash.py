@@ -10,7 +10,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.journey import ADULT_FORM, csrf_of, fill_application_sync
+from tests.support.journey import (
+    ADULT_FORM,
+    csrf_of,
+    fill_application_sync,
+    look_up_status_sync,
+)
 from tests.support.live import LiveServer, run_northgate, start_server
 
 CARD = {"number": "4242 4242 4242 4242", "expiry": "12/39", "cvc": "123", "name": "Z O"}
@@ -63,9 +68,9 @@ def test_kill_between_saved_and_paid_loses_nothing(server: LiveServer, tmp_path:
     restarted = start_server(tmp_path / "again", {**ENV, **_same_var(server)})
     try:
         with httpx.Client(base_url=restarted.url, timeout=10) as client:
-            found = client.post(
-                "/en/eta/status",
-                data={
+            found = look_up_status_sync(
+                client,
+                {
                     "reference": reference,
                     "passport_number": ADULT_FORM["passport_number"],
                     "date_of_birth-day": ADULT_FORM["date_of_birth-day"],

@@ -9,15 +9,16 @@ import pytest
 
 from northgate.eta.questions import QUESTION_SET
 from northgate.site.pages import Lang
-from northgate.web.eta.urls import step_url, url
+from northgate.web.eta.urls import step_url
 from tests.support.html import parse_html
+from tests.support.journey import start_application
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
 async def test_date_examples_on_question_pages_are_drawn_from_today(
     client: httpx.AsyncClient, lang: Lang
 ) -> None:
-    await client.post(url("start", lang))
+    await start_application(client, lang)
     page = QUESTION_SET.step("passport-dates")
     assert page is not None
     shown = await client.get(step_url(page, lang))

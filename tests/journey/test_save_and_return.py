@@ -14,7 +14,7 @@ import pytest
 
 from northgate.settings import Settings
 from tests.support.clocked import ClockedApp, clocked_app
-from tests.support.journey import ADULT_FORM, csrf_of, fill_application
+from tests.support.journey import ADULT_FORM, csrf_of, fill_application, start_application
 
 
 @pytest.fixture
@@ -71,7 +71,7 @@ async def test_bad_email_for_the_link_is_refused_with_a_message(
     setup: ClockedApp,
 ) -> None:
     client = setup.client
-    await client.post("/en/eta/apply")
+    await start_application(client)
     page = await client.get("/en/eta/apply/save")
     refused = await client.post(
         "/en/eta/apply/save", data={"csrf_token": csrf_of(page.text), "email": "zoe@"}

@@ -17,7 +17,13 @@ from northgate.dates import long_date
 from northgate.settings import Settings
 from northgate.storage.models import Application, Payment, SandboxCharge, TravelAuthorization
 from tests.support.html import parse_html
-from tests.support.journey import ADULT_FORM, csrf_of, fill_application
+from tests.support.journey import (
+    ADULT_FORM,
+    csrf_of,
+    fill_application,
+    look_up_status,
+    start_application,
+)
 
 APPROVED_CARD = {
     "number": "4242 4242 4242 4242",
@@ -110,16 +116,16 @@ async def test_apply_pay_decide_and_look_up(
     mails, subjects = _mails(Path(settings.mail_dir))
     assert len(mails) == 2, subjects  # receipt and approval, once each
 
-    status_path = "/en/eta/status" if lang == "en" else "/fr/ave/etat"
-    found = await client.post(
-        status_path,
-        data={
+    found = await look_up_status(
+        client,
+        {
             "reference": reference.lower().replace("-", " "),
             "passport_number": "gb1234567",
             "date_of_birth-day": form["date_of_birth-day"],
             "date_of_birth-month": form["date_of_birth-month"],
             "date_of_birth-year": form["date_of_birth-year"],
         },
+        lang,
     )
     assert found.status_code == 200
     assert reference in found.text
@@ -197,7 +203,7 @@ async def test_forged_csrf_token_saves_nothing(
     journey_client: tuple[httpx.AsyncClient, object, Settings],
 ) -> None:
     client, _app, _settings = journey_client
-    start = await client.post("/en/eta/apply")
+    start = await start_application(client)
     first = start.headers["location"]
     forged = await client.post(first, data={"csrf_token": "forged", "applying_for": "other"})
     assert forged.status_code == 303

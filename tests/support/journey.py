@@ -81,12 +81,41 @@ def step_form(path: str, form: Mapping[str, str], lang: str) -> dict[str, str]:
     return {name: value for name, value in form.items() if name in names}
 
 
+START = {"en": "/en/eta/apply", "fr": "/fr/ave/demande"}
+STATUS = {"en": "/en/eta/status", "fr": "/fr/ave/etat"}
+
+
+async def start_application(client: httpx.AsyncClient, lang: str = "en") -> httpx.Response:
+    """Press "Start now" on the start page (its form carries the page's token)."""
+    page = await client.get(START[lang])
+    return await client.post(START[lang], data={"csrf_token": csrf_of(page.text)})
+
+
+def start_application_sync(client: httpx.Client, lang: str = "en") -> httpx.Response:
+    page = client.get(START[lang])
+    return client.post(START[lang], data={"csrf_token": csrf_of(page.text)})
+
+
+async def look_up_status(
+    client: httpx.AsyncClient, answers: Mapping[str, str], lang: str = "en"
+) -> httpx.Response:
+    """The status form, filled in and sent from its page."""
+    page = await client.get(STATUS[lang])
+    return await client.post(STATUS[lang], data={"csrf_token": csrf_of(page.text), **answers})
+
+
+def look_up_status_sync(
+    client: httpx.Client, answers: Mapping[str, str], lang: str = "en"
+) -> httpx.Response:
+    page = client.get(STATUS[lang])
+    return client.post(STATUS[lang], data={"csrf_token": csrf_of(page.text), **answers})
+
+
 async def fill_application(
     client: httpx.AsyncClient, lang: str = "en", form: Mapping[str, str] = ADULT_FORM
 ) -> httpx.Response:
     """From the start page to "check your answers"; returns the review page."""
-    start = "/en/eta/apply" if lang == "en" else "/fr/ave/demande"
-    response = await client.post(start)
+    response = await start_application(client, lang)
     for _ in range(60):
         assert response.status_code == 303, response.text[:500]
         location = response.headers["location"]
@@ -105,8 +134,7 @@ def fill_application_sync(
     client: httpx.Client, lang: str = "en", form: Mapping[str, str] = ADULT_FORM
 ) -> httpx.Response:
     """The same walk over a real socket, for tests against a server process."""
-    start = "/en/eta/apply" if lang == "en" else "/fr/ave/demande"
-    response = client.post(start)
+    response = start_application_sync(client, lang)
     for _ in range(60):
         assert response.status_code == 303, response.text[:500]
         location = response.headers["location"]

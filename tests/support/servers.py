@@ -11,6 +11,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -114,7 +115,10 @@ class PostgresServer:
         _, stderr = initdb.communicate(timeout=120)
         if initdb.returncode != 0:
             raise RuntimeError(f"initdb failed: {stderr.decode(errors='replace')}")
-        log = (self.base / "postgres.log").open("wb")
+        self._launch()
+
+    def _launch(self) -> None:
+        log = (self.base / "postgres.log").open("ab")
         self.process = self._run(
             [
                 str(self.bindir / "postgres"),
@@ -168,6 +172,23 @@ class PostgresServer:
             capture_output=True,
         )
         return self.url_for(name)
+
+    def halt(self) -> None:
+        """Stop the server and keep its data: an outage, ended by :meth:`resume`.
+
+        A fast shutdown (SIGINT), as ``pg_ctl stop`` and systemd do: open connections are
+        ended mid-transaction, new ones refused."""
+        if self.process is not None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                stop(self.process)
+            self.process = None
+
+    def resume(self) -> None:
+        """Start the halted server again, on the same port with the same data."""
+        self._launch()
 
     def stop(self) -> None:
         if self.process is not None:

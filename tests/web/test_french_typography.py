@@ -13,9 +13,9 @@ from northgate.eta.messages import TABLES
 from northgate.eta.questions import QUESTION_SET
 from northgate.notify import messages
 from northgate.typography import french_prose, french_spacing
-from northgate.web.eta.urls import url
 from northgate.web.i18n import translations
 from tests.support.html import parse_html
+from tests.support.journey import start_application
 
 # Punctuation with no space, or an ordinary one, before it.
 FAULT = re.compile(r"(?<![\u00a0\u202f])[;!?]| :")
@@ -84,7 +84,7 @@ def test_unpaid_e_mail() -> None:
 
 
 async def test_a_french_question_page(client: httpx.AsyncClient) -> None:
-    started = await client.post(url("start", "fr"))
+    started = await start_application(client, "fr")
     page = await client.get(started.headers["location"])
     assert page.status_code == 200
     (h1,) = parse_html(page.text).find_all("h1")

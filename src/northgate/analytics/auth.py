@@ -22,8 +22,12 @@ def presented_token(authorization: str) -> str:
     if scheme == "bearer":
         return credentials.strip()
     if scheme == "basic":
+        encoded = credentials.strip()
+        # base64 of a str with non-ASCII characters raises ValueError, not binascii.Error.
+        if not encoded.isascii():
+            return ""
         try:
-            decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+            decoded = base64.b64decode(encoded, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
             return ""
         return decoded.partition(":")[2]

@@ -21,6 +21,7 @@ OUTCOME_COLOURS = {
     "served": "#009E73",
     "queued": "#E69F00",
     "shed": "#56B4E9",
+    "limited": "#F0E442",
     "client_error": "#CC79A7",
     "server_error": "#D55E00",
 }

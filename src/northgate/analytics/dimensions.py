@@ -6,7 +6,8 @@ import datetime as dt
 from typing import Final, Literal, NamedTuple, get_args
 
 Section = Literal["information", "eta", "payment", "status", "api", "assets", "ops"]
-Outcome = Literal["served", "queued", "shed", "client_error", "server_error"]
+# limited: refused by an abuse limit (too many failed look-ups or e-mails from one client).
+Outcome = Literal["served", "queued", "shed", "limited", "client_error", "server_error"]
 Lang = Literal["en", "fr"]
 
 SECTIONS: Final[tuple[Section, ...]] = get_args(Section)

@@ -36,6 +36,8 @@ from northgate.analytics.arrivals import Taken
 from northgate.analytics.delta import Delta
 from northgate.analytics.dimensions import MINUTE
 from northgate.analytics.salts import DailySalts
+from northgate.outage.classify import dependency_of
+from northgate.outage.watch import DependencyWatch
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,16 @@ class Flusher:
         self._last_housekeeping = 0.0
         self._visitors = Batch()  # hashes gathered since the last visitors' write
         self._visitors_written_at: float | None = None
+        # Set by the application: storage that is down is then reported once per change of
+        # state (with a periodic count) instead of a line every round.
+        self.watch: DependencyWatch | None = None
+
+    def _failed(self, error: Exception, message: str, *args: object) -> None:
+        dependency = dependency_of(error) if self.watch is not None else None
+        if self.watch is not None and dependency is not None:
+            self.watch.failed(dependency, error)
+        else:
+            log.warning(message + ": %r", *args, error)
 
     async def flush(self, *, all_visitors: bool = False) -> int:
         """One round; returns the arrivals written by it. ``all_visitors``: write the visitors
@@ -91,7 +103,7 @@ class Flusher:
         try:
             await self.salts.prepare(now)
         except Exception as error:
-            log.warning("analytics: could not refresh the daily salt: %r", error)
+            self._failed(error, "analytics: could not refresh the daily salt")
         # The swap hands the round over whole, on the loop (an arrival is in exactly one
         # round); reading and resolving it, and building sketches, take tens of milliseconds
         # at 10,000 clients a round: in a thread, so that requests do not wait behind them.
@@ -109,11 +121,11 @@ class Flusher:
             try:
                 await self.sink.apply(delta, int(now))
             except Exception as error:
-                log.warning(
-                    "analytics: write of %d arrivals failed, kept for retry (%d pending): %r",
+                self._failed(
+                    error,
+                    "analytics: write of %d arrivals failed, kept for retry (%d pending)",
                     delta.arrivals,
                     len(self.pending),
-                    error,
                 )
                 break
             self.pending.popleft()
@@ -141,7 +153,7 @@ class Flusher:
         try:
             await self.housekeeping(int(self.clock()))
         except Exception as error:
-            log.warning("analytics: housekeeping failed: %r", error)
+            self._failed(error, "analytics: housekeeping failed")
 
     async def run(self) -> None:
         while True:

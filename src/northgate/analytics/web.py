@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from northgate.analytics.auth import require_operator
 from northgate.analytics.charts import charts_of, render_svg
-from northgate.analytics.page import render_page
+from northgate.analytics.page import PAGE_POLICY, render_page
 from northgate.analytics.periods import Period, last_hours, live_period, period_between
 from northgate.analytics.png import render_png
 from northgate.analytics.report import Report
@@ -82,7 +82,7 @@ async def page(request: Request, hours: Hours = None) -> HTMLResponse:
     analytics = _analytics(request)
     chosen = await _report(request, choose_period(hours, None, None))
     html = render_page(chosen, analytics.reports.timezone, hours or "live")
-    return HTMLResponse(html, headers=_NO_STORE)
+    return HTMLResponse(html, headers={**_NO_STORE, "content-security-policy": PAGE_POLICY})
 
 
 @router.get("/ops/analytics/charts/{name}.{fmt}", include_in_schema=False)

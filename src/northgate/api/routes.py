@@ -34,6 +34,7 @@ from northgate.storage import applications
 from northgate.storage.models import Application, TravelAuthorization
 from northgate.submission import submit_new_application
 from northgate.web.eta.urls import url
+from northgate.web.guards import guards_of
 
 router = APIRouter(prefix="/api/v1", tags=["eTA"])
 IdempotencyKey = Annotated[
@@ -189,6 +190,16 @@ async def look_up_status(body: StatusLookUp, request: Request) -> ApplicationSta
             passport_number=normalize_passport_number(body.passport_number),
             date_of_birth=body.date_of_birth,
         )
+        wait = await guards_of(request).status_look_up(
+            request, reference, found=application is not None
+        )
+        if wait:
+            raise HTTPException(
+                429,
+                f"too many failed look-ups from this client or for this reference: "
+                f"try again in {wait} seconds",
+                headers={"retry-after": str(wait)},
+            )
         if application is None:
             raise HTTPException(404, "no application matches these details")
         return await _status(db, application)

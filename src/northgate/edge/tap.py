@@ -15,13 +15,15 @@ before or while it answers::
 
     scope["state"]["northgate.outcome"] = "queued"   # waiting-room page: a 200, but queued
     scope["state"]["northgate.outcome"] = "shed"     # "try again at T" (503 + Retry-After)
+    scope["state"]["northgate.outcome"] = "limited"  # an abuse limit said no (429)
 
-Valid values are the outcomes ``served``, ``queued``, ``shed``, ``client_error`` and
-``server_error``; anything else is ignored. Without a hint the outcome follows the response:
-below 400 ``served``; 429 or 503 with ``Retry-After`` ``shed``; other 4xx ``client_error``;
-other 5xx ``server_error``; no response at all (the client left) ``client_error``. An
-exception that escapes inward is ``server_error`` and is re-raised unchanged. An inner
-component may likewise name the section with ``scope["state"]["northgate.section"]``.
+Valid values are the outcomes ``served``, ``queued``, ``shed``, ``limited``,
+``client_error`` and ``server_error``; anything else is ignored. Without a hint the
+outcome follows the response: below 400 ``served``; 429 or 503 with ``Retry-After``
+``shed``; other 4xx ``client_error``; other 5xx ``server_error``; no response at all (the
+client left) ``client_error``. An exception that escapes inward is ``server_error`` and is
+re-raised unchanged. An inner component may likewise name the section with
+``scope["state"]["northgate.section"]``.
 """
 
 from __future__ import annotations

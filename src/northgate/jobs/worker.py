@@ -25,6 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from northgate.jobs.clock import Clock, utc_now
 from northgate.jobs.outbox import MAX_ATTEMPTS, ClaimedJob, claim, complete, fail
+from northgate.outage.classify import DATABASE, dependency_of
+from northgate.outage.watch import DependencyWatch
 from northgate.payments.service import PaymentService
 from northgate.storage.db import Database
 
@@ -55,6 +57,8 @@ class Worker:
         lease_seconds: float = 120.0,
         max_attempts: int = MAX_ATTEMPTS,
         rng: random.Random | None = None,
+        watch: DependencyWatch | None = None,
+        max_backoff: float = 15.0,
     ) -> None:
         self.database = database
         self.handlers = dict(handlers)
@@ -67,6 +71,10 @@ class Worker:
         self.job_timeout = lease_seconds * 0.75
         self.max_attempts = max_attempts
         self.rng = rng or random.Random()
+        self.watch = watch or DependencyWatch({DATABASE: database.ping})
+        # While a dependency is down the loop waits longer each time, up to this: alive,
+        # retrying, without spinning on a dead connection.
+        self.max_backoff = max_backoff
         self._next_reconcile = 0.0
 
     async def run_once(self) -> int:
@@ -84,21 +92,35 @@ class Worker:
     async def run_forever(self, stop: asyncio.Event, poll_interval: float = 0.5) -> None:
         """Until ``stop`` is set. Drains without pausing while there is work; otherwise
         polls every ``poll_interval`` seconds. Nothing a job does can end the loop."""
+        pause = poll_interval
         while not stop.is_set():
             ran = 0
+            outage = False
             # Separately guarded: a gateway outage must not hold up e-mails, nor the reverse.
             try:
                 await self.reconcile_if_due()
-            except Exception:
-                log.exception("payment reconciliation failed")
+            except Exception as error:
+                outage = self._outage(error, "payment reconciliation failed")
             try:
                 ran = await self.run_once()
-            except Exception:
-                # The database is down or similar: keep trying, without spinning.
-                log.exception("worker iteration failed")
-            if ran == 0:
+            except Exception as error:
+                outage = self._outage(error, "worker iteration failed") or outage
+            else:
+                self.watch.recovered(DATABASE)
+            pause = min(pause * 2, self.max_backoff) if outage else poll_interval
+            if ran == 0 or outage:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), poll_interval)
+                    await asyncio.wait_for(stop.wait(), pause)
+
+    def _outage(self, error: Exception, what: str) -> bool:
+        """Report ``error``: to the watch (one line per change of state) when a dependency
+        is down, else with its traceback. True when it was an outage."""
+        dependency = dependency_of(error)
+        if dependency is None:
+            log.exception(what)
+            return False
+        self.watch.failed(dependency, error)
+        return True
 
     async def _run(self, job: ClaimedJob) -> None:
         handler = self.handlers.get(job.kind)
@@ -130,9 +152,9 @@ class Worker:
                     max_attempts=self.max_attempts,
                     rng=self.rng,
                 )
-        except Exception:
+        except Exception as failure:
             # Could not even record it: the lease expires and the job is claimed again.
-            log.exception("could not record failure of job %s", job.id)
+            self._outage(failure, f"could not record failure of job {job.id}")
             return
         level = logging.ERROR if status == "dead" else logging.WARNING
         log.log(

@@ -19,6 +19,12 @@ from northgate.payments.cards import Outcome
 from northgate.payments.gateway import GatewayPayment, GatewayStatus
 from northgate.storage.db import Database
 from northgate.storage.models import SandboxCharge
+from northgate.tokens import B64URL, TokenShape, b64url_length
+
+ID_BYTES = 18
+# The ids this gateway mints; anything else a browser sends names no charge and is not
+# looked up (a NUL byte in a query parameter made PostgreSQL raise: a 500).
+ID_SHAPE = TokenShape(f"sbx_{B64URL}{{{b64url_length(ID_BYTES)}}}", 64)
 
 
 class IdempotencyConflict(ValueError):
@@ -54,7 +60,7 @@ class SandboxGateway:
         return_url: str,
     ) -> GatewayPayment:
         values = {
-            "gateway_payment_id": f"sbx_{secrets.token_urlsafe(18)}",
+            "gateway_payment_id": f"sbx_{secrets.token_urlsafe(ID_BYTES)}",
             "idempotency_key": idempotency_key,
             "amount_cents": amount_cents,
             "currency": currency,
@@ -97,6 +103,8 @@ class SandboxGateway:
         return await self.get_payment(gateway_payment_id)
 
     async def charge(self, gateway_payment_id: str) -> SandboxCharge | None:
+        if ID_SHAPE.text_of(gateway_payment_id) is None:
+            return None
         async with self.database.session() as session:
             return await session.scalar(
                 select(SandboxCharge).where(SandboxCharge.gateway_payment_id == gateway_payment_id)
@@ -124,6 +132,8 @@ class SandboxGateway:
         return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def _finish(self, gateway_payment_id: str, status: str, card_last4: str | None) -> bool:
+        if ID_SHAPE.text_of(gateway_payment_id) is None:
+            return False
         async with self.database.session() as session, session.begin():
             result = await session.execute(
                 update(SandboxCharge)

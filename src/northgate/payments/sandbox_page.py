@@ -21,6 +21,7 @@ from northgate.payments.cards import TEST_CARDS, CardErrors, validate_card
 from northgate.payments.sandbox import SandboxGateway
 from northgate.site.pages import Lang
 from northgate.web.assets import AssetBundle
+from northgate.web.origin import cross_site
 
 _environment = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -204,6 +205,13 @@ def sandbox_router(gateway: SandboxGateway, assets: AssetBundle) -> APIRouter:
         charge = await gateway.charge(gateway_payment_id)
         if charge is None:
             return HTMLResponse("Unknown payment / Paiement inconnu", status_code=404)
+        if cross_site(request):
+            # Like a real gateway's card form: only its own page may submit it.
+            return HTMLResponse(
+                "This payment form was not sent from its page: nothing was charged. / "
+                "Ce formulaire de paiement ne venait pas de sa page\u00a0: rien n’a été débité.",
+                status_code=403,
+            )
         form = await request.form()
         values = {key: value for key, value in form.items() if isinstance(value, str)}
         lang = _lang(values.get("lang") or request.query_params.get("lang"), charge.return_url)

@@ -24,6 +24,7 @@ from northgate.payments.gateway import GatewayPayment, GatewayUnavailable, Payme
 from northgate.payments.settlement import IN_FLIGHT, apply_outcome
 from northgate.storage.db import Database
 from northgate.storage.models import Payment
+from northgate.tokens import TokenShape
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,9 @@ PAID_OR_LATER = ("paid", "approved", "referred")
 # A start may need to retire a stale or refused attempt before making a new one; more
 # rounds than this means something keeps changing under us, so ask the user to retry.
 _MAX_ROUNDS = 3
+# A gateway's payment id, as it comes back in the return URL: printable ASCII, bounded.
+# Anything else names no payment and is not looked up (PostgreSQL refuses a NUL byte).
+GATEWAY_ID_SHAPE = TokenShape(r"[!-~]{1,64}", 64)
 _RECONCILE_BATCH = 100
 
 
@@ -146,6 +150,8 @@ class PaymentService:
         the return page checks again, and reconciliation settles it in the end).
         Raises PaymentNotFound (a LookupError) for a payment neither side knows.
         """
+        if GATEWAY_ID_SHAPE.text_of(gateway_payment_id) is None:
+            raise PaymentNotFound(gateway_payment_id)
         try:
             charge = await self.gateway.get_payment(gateway_payment_id)
         except GatewayUnavailable:

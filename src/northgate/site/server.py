@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from northgate.edge.asgi import ASGIApp, Message, Receive, Scope, Send, language_of_path
+from northgate.edge.security import Headers, security_headers
 from northgate.site.cached import CachedResponse, accepts_gzip
 from northgate.site.render import Site
 from northgate.web.i18n import negotiate_language
@@ -30,12 +31,12 @@ class _Prepared:
         "start",
     )
 
-    def __init__(self, cached: CachedResponse) -> None:
+    def __init__(self, cached: CachedResponse, extra: Headers = ()) -> None:
         self.cached = cached
         self.start: Message = {
             "type": "http.response.start",
             "status": cached.status,
-            "headers": cached.headers(gzipped=False),
+            "headers": [*cached.headers(gzipped=False), *extra],
         }
         self.body: Message = {"type": "http.response.body", "body": cached.body}
         self.gzip_start: Message | None = None
@@ -44,18 +45,21 @@ class _Prepared:
             self.gzip_start = {
                 "type": "http.response.start",
                 "status": cached.status,
-                "headers": cached.headers(gzipped=True),
+                "headers": [*cached.headers(gzipped=True), *extra],
             }
             self.gzip_body = {"type": "http.response.body", "body": cached.gzipped}
         self.not_modified: Message = {
             "type": "http.response.start",
             "status": 304,
-            "headers": cached.not_modified_headers(),
+            "headers": [*cached.not_modified_headers(), *extra],
         }
         self.gzip_not_modified: Message = {
             "type": "http.response.start",
             "status": 304,
-            "headers": cached.not_modified_headers(gzipped=cached.gzipped is not None),
+            "headers": [
+                *cached.not_modified_headers(gzipped=cached.gzipped is not None),
+                *extra,
+            ],
         }
 
 
@@ -89,10 +93,14 @@ async def send_prepared(prepared: _Prepared, scope: Scope, send: Send) -> None:
 
 
 class ErrorPages:
-    """Bilingual error pages as prepared messages, for every edge component to answer with."""
+    """Bilingual error pages as prepared messages, for every edge component to answer with.
+    ``headers`` (the security headers) are built into the messages once."""
 
-    def __init__(self, site: Site) -> None:
-        self._prepared = {key: _Prepared(cached) for key, cached in site.errors.items()}
+    def __init__(self, site: Site, headers: Headers | None = None) -> None:
+        self.headers = security_headers(tls=False) if headers is None else headers
+        self._prepared = {
+            key: _Prepared(cached, self.headers) for key, cached in site.errors.items()
+        }
 
     async def send(
         self,
@@ -116,7 +124,11 @@ class SiteServer:
     def __init__(self, site: Site, app: ASGIApp, errors: ErrorPages) -> None:
         self.app = app
         self.errors = errors
-        self.prepared = {path: _Prepared(cached) for path, cached in site.responses.items()}
+        # The same security headers as the error pages, built into every prepared message.
+        self.headers = errors.headers
+        self.prepared = {
+            path: _Prepared(cached, self.headers) for path, cached in site.responses.items()
+        }
         self.redirects = site.redirects
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -129,7 +141,9 @@ class SiteServer:
             if path == "/":
                 await self._redirect_by_language(scope, send)
             elif path in self.redirects:
-                await _redirect(send, 301, self.redirects[path], b"public, max-age=86400")
+                await _redirect(
+                    send, 301, self.redirects[path], b"public, max-age=86400", self.headers
+                )
             else:
                 await self.app(scope, receive, send)
             return
@@ -145,16 +159,24 @@ class SiteServer:
                 accept_language = value.decode("latin-1")
                 break
         lang = negotiate_language(accept_language)
-        await _redirect(send, 302, f"/{lang}/", b"private, max-age=0", vary=b"Accept-Language")
+        await _redirect(
+            send, 302, f"/{lang}/", b"private, max-age=0", self.headers, vary=b"Accept-Language"
+        )
 
 
 async def _redirect(
-    send: Send, status: int, location: str, cache_control: bytes, vary: bytes | None = None
+    send: Send,
+    status: int,
+    location: str,
+    cache_control: bytes,
+    extra: Headers,
+    vary: bytes | None = None,
 ) -> None:
     headers = [
         (b"location", location.encode()),
         (b"cache-control", cache_control),
         (b"content-length", b"0"),
+        *extra,
     ]
     if vary is not None:
         headers.append((b"vary", vary))

@@ -15,6 +15,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from northgate.storage.db import upsert_insert
 from northgate.storage.models import Application
+from northgate.tokens import B64URL, TokenShape, b64url_length
+
+PUBLIC_ID_BYTES = 16
+# Public ids come back in API paths: one not of our shape names no application and is not
+# looked up (a NUL byte in it made PostgreSQL raise: a 500).
+PUBLIC_ID_SHAPE = TokenShape(f"{B64URL}{{{b64url_length(PUBLIC_ID_BYTES)}}}", 64)
 
 RESUME_LINK_LIFETIME = timedelta(days=30)
 
@@ -28,7 +34,7 @@ def _new_row(
 ) -> dict[str, Any]:
     """The columns every new application starts with, draft or submitted at once."""
     return {
-        "public_id": secrets.token_urlsafe(16),
+        "public_id": secrets.token_urlsafe(PUBLIC_ID_BYTES),
         "question_set_version": question_set_version,
         "lang": lang,
         "answers": dict(answers),
@@ -107,6 +113,8 @@ async def by_draft_token(session: AsyncSession, draft_token_hash: str) -> Applic
 
 
 async def by_public_id(session: AsyncSession, public_id: str) -> Application | None:
+    if PUBLIC_ID_SHAPE.text_of(public_id) is None:
+        return None
     return await session.scalar(select(Application).where(Application.public_id == public_id))
 
 

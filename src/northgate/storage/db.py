@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
 
 from northgate.storage.urls import async_url, is_sqlite
 
+CONNECT_TIMEOUT_SECONDS = 5.0
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers run beside the one writer; NORMAL is durable at each checkpoint
@@ -45,7 +47,15 @@ def make_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(parsed, pool_size=1, max_overflow=0)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(parsed, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    # A server that does not answer must not hold a request for asyncpg's default minute:
+    # after CONNECT_TIMEOUT_SECONDS it is an outage (a 503 with Retry-After).
+    return create_async_engine(
+        parsed,
+        pool_size=10,
+        max_overflow=10,
+        pool_pre_ping=True,
+        connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
+    )
 
 
 def upsert_insert(dialect: str) -> Any:

@@ -15,6 +15,9 @@ from starlette.responses import Response
 
 from northgate.edge.asgi import language_of_path
 from northgate.edge.limits import BodyTooLarge
+from northgate.outage import web as outage_pages
+from northgate.outage.classify import OUTAGE_TYPES, dependency_of
+from northgate.outage.watch import DependencyWatch
 from northgate.site.render import Site
 
 log = logging.getLogger(__name__)
@@ -52,6 +55,21 @@ def install_error_pages(app: FastAPI, site: Site) -> None:
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return page(request, 500)
 
+    async def unavailable(request: Request, exc: Exception) -> Response:
+        # Registered for the exception types an outage raises, so that Starlette answers
+        # here and does not re-raise (its catch-all handler re-raises after answering,
+        # and the edge would log the traceback a second time).
+        dependency = dependency_of(exc)
+        if dependency is None:
+            return await unhandled(request, exc)
+        watch: DependencyWatch = request.app.state.watch
+        watch.failed(dependency, exc)
+        retry_after = outage_pages.retry_after_seconds()
+        if request.url.path.startswith("/api/"):
+            return outage_pages.unavailable_json(retry_after)
+        fields = await outage_pages.posted_fields(request)
+        return outage_pages.unavailable_page(request, fields or None, retry_after)
+
     async def invalid(request: Request, exc: Exception) -> Response:
         if request.url.path.startswith("/api/"):
             assert isinstance(exc, RequestValidationError)
@@ -62,4 +80,6 @@ def install_error_pages(app: FastAPI, site: Site) -> None:
     app.add_exception_handler(BodyTooLarge, too_large)
     app.add_exception_handler(ClientDisconnect, undeliverable)
     app.add_exception_handler(RequestValidationError, invalid)
+    for outage_type in OUTAGE_TYPES:
+        app.add_exception_handler(outage_type, unavailable)
     app.add_exception_handler(Exception, unhandled)

@@ -16,6 +16,7 @@ from northgate.site.pages import PAGES_BY_KEY, Lang, other_language
 from northgate.site.render import chrome_context
 from northgate.storage.models import PageFeedback
 from northgate.web.i18n import gettext
+from northgate.web.origin import cross_site
 from northgate.web.templating import environment
 
 router = APIRouter(include_in_schema=False)
@@ -41,6 +42,19 @@ async def _submit(request: Request, lang: Lang) -> Response:
     outcome = validate_feedback(values)
     page = PAGES_BY_KEY.get(values.get("page", ""))
     back = page.path(lang) if page else f"/{lang}/"
+    if cross_site(request):
+        # The form is on pre-rendered pages, so it has no per-visitor token: another
+        # site's form is recognised by what the browser says about where it came from.
+        return _render(
+            request,
+            lang,
+            403,
+            title=gettext(lang, "Report a problem on this page"),
+            errors={"page": "cross-site"},
+            values={},
+            back=back,
+            thanks=False,
+        )
     if isinstance(outcome, FeedbackErrors):
         return _render(
             request,

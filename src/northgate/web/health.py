@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-log = logging.getLogger(__name__)
+from northgate.outage.classify import DATABASE, REDIS
+from northgate.outage.watch import DependencyWatch
+
 router = APIRouter(include_in_schema=False)
 
 # A readiness probe that hangs is worse than one that fails: the balancer waits on it.
@@ -33,17 +34,23 @@ async def readyz(request: Request) -> JSONResponse:
     state = request.app.state
     body: dict[str, Any] = {"status": "ok", "database": "ok"}
     status = 200
+    # Failures are reported to the dependency watch, which logs changes of state: a
+    # balancer probing every second must not write a line per probe.
+    watch: DependencyWatch = state.watch
     try:
         await asyncio.wait_for(state.database.ping(), READY_TIMEOUT_SECONDS)
     except Exception as error:  # any failure means "not ready", never a 500
-        log.warning("readiness: database check failed: %r", error)
+        watch.failed(DATABASE, error)
         body.update(status="unavailable", database="unreachable")
         status = 503
+    else:
+        watch.recovered(DATABASE)
     if state.redis is not None:
         try:
             await asyncio.wait_for(state.redis.ping(), READY_TIMEOUT_SECONDS)
             body["redis"] = "ok"
+            watch.recovered(REDIS)
         except Exception as error:
-            log.warning("readiness: redis check failed: %r", error)
+            watch.failed(REDIS, error)
             body["redis"] = "unreachable"
     return JSONResponse(body, status_code=status, headers=_NO_STORE)

@@ -88,6 +88,9 @@ class GateCore:
         self._renewals: dict[str, float] = {}
         self._shed_in_tick = 0
         self._task: asyncio.Task[None] | None = None
+        # True while a dependency the journey needs is down (the application sets it):
+        # capacity lost, so nobody new is admitted; the line keeps its places.
+        self.paused: Callable[[], bool] = lambda: False
 
     # ----------------------------------------------------------------- passes
 
@@ -164,7 +167,8 @@ class GateCore:
         max_active = limits.max_active
         if self.degraded:
             max_active = max(1, int(max_active * self.fallback_share))
-        allow = limits.mode == "fixed" or self.guard.has_free_slot()
+        paused = self.paused()
+        allow = not paused and (limits.mode == "fixed" or self.guard.has_free_slot())
         # Under overload most calls end in the waiting room: mint the pass only on admission,
         # and draw its jti only when this node has room (no backend admits without).
         jti = new_jti() if allow else ""
@@ -191,7 +195,12 @@ class GateCore:
             request = request._replace(ticket=ticket, pre=False)
             result = await self.backend.poll(request)
         slot = None
-        if result.outcome == Outcome.WAITING and result.eligible and self.guard.may_wait():
+        if (
+            result.outcome == Outcome.WAITING
+            and result.eligible
+            and not paused
+            and self.guard.may_wait()
+        ):
             # Its turn, but no free slot this instant: wait briefly for one, as a request
             # over the limit would, rather than send the visitor away for seconds.
             slot = await self.guard.acquire(RequestClass.DEFAULT)
@@ -304,6 +313,7 @@ class GateCore:
                 "global_share": round(self.global_share, 3),
                 "backend_degraded": int(self.degraded),
                 "fallback_share": round(self.fallback_share, 3),
+                "admissions_paused": int(self.paused()),
             }
         )
 

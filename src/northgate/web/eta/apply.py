@@ -47,20 +47,33 @@ async def _open_editable(request: Request, lang: Lang) -> OpenDraft | Response:
 # --- Start -----------------------------------------------------------------------------
 
 
-async def start_page(request: Request, lang: Lang) -> Response:
-    return Journey(request, lang).render(
+def _start_page(
+    journey: Journey, *, status: int = 200, error_list: list[tuple[str, str]] | None = None
+) -> Response:
+    lang = journey.lang
+    return journey.render_form(
         "eta/start.html",
         title=gettext(lang, "Apply for an eTA"),
         other_url=url("start", other_language(lang)),
+        status=status,
         fee=ETA_FEE.format(lang),
         back_url=PAGES_BY_KEY["eta"].path(lang),
         triage_url=url("triage", lang),
         status_url=url("status", lang),
+        error_list=error_list or [],
     )
+
+
+async def start_page(request: Request, lang: Lang) -> Response:
+    return _start_page(Journey(request, lang))
 
 
 async def start(request: Request, lang: Lang) -> Response:
     journey = Journey(request, lang)
+    # Without the page's token (a post from another site) no draft is created, and the
+    # browser keeps the draft cookie it has.
+    if not journey.form_token_valid(await read_form(request)):
+        return _start_page(journey, status=403, error_list=journey.form_token_problem("start"))
     token = draft_session.new_token()
     async with journey.database.session() as db:
         await applications.create_draft(

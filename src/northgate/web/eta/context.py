@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -13,7 +13,9 @@ from fastapi.responses import HTMLResponse, Response
 from northgate.site.pages import Lang, other_language
 from northgate.site.render import chrome_context
 from northgate.storage.db import Database
+from northgate.web.eta import form_token
 from northgate.web.eta import session as draft_session
+from northgate.web.i18n import gettext
 from northgate.web.templating import environment
 
 Clock = Callable[[], datetime]
@@ -76,6 +78,48 @@ class Journey:
             )
         )
         return HTMLResponse(body, status_code=status, headers={**NO_STORE, **(headers or {})})
+
+    def render_form(
+        self,
+        template: str,
+        *,
+        title: str,
+        other_url: str,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        **context: Any,
+    ) -> HTMLResponse:
+        """A page with a form posted before there is a draft: it carries the form token
+        (``csrf``), and the page gives the browser its form cookie if it has none."""
+        token, new_cookie = form_token.token_for(self.request, self.key)
+        response = self.render(
+            template,
+            title=title,
+            other_url=other_url,
+            status=status,
+            headers=headers,
+            **(context | {"csrf": token}),
+        )
+        if new_cookie is not None:
+            form_token.set_cookie(response, new_cookie, secure=self.secure_cookies)
+        return response
+
+    def form_token_valid(self, form: Mapping[str, str]) -> bool:
+        return form_token.valid(self.request, self.key, form)
+
+    def form_token_problem(self, field: str) -> list[tuple[str, str]]:
+        """The error shown when a form came without its token: from another site, or from
+        a page open since before the browser's cookies were cleared."""
+        return [
+            (
+                field,
+                gettext(
+                    self.lang,
+                    "This form had expired or did not come from this site, so nothing was "
+                    "done. Please try again.",
+                ),
+            )
+        ]
 
     def set_session_cookie(self, response: Response, session: draft_session.DraftSession) -> None:
         response.set_cookie(

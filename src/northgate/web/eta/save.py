@@ -18,6 +18,7 @@ from northgate.web.eta.context import Journey
 from northgate.web.eta.draft import open_draft, read_form, redirect
 from northgate.web.eta.routing import add_localized, add_localized_slug
 from northgate.web.eta.urls import step_url, url
+from northgate.web.guards import guards_of, wait_minutes
 from northgate.web.i18n import gettext
 
 router = APIRouter(include_in_schema=False)
@@ -63,6 +64,28 @@ async def send_resume_link(request: Request, lang: Lang) -> Response:
             sent_to=None,
             back_url=None,
         )
+    # Drafts cost nothing to make: the limits are per recipient and per client, so nobody
+    # can use this form to flood an inbox.
+    wait = await guards_of(request).resume_email(request, address)
+    if wait:
+        minutes = wait_minutes(wait)
+        message = (
+            gettext(lang, "Too many links have been sent. Try again in 1 minute.")
+            if minutes == 1
+            else gettext(lang, "Too many links have been sent. Try again in %(minutes)s minutes.")
+            % {"minutes": minutes}
+        )
+        return draft.render(
+            "eta/save.html",
+            title=gettext(lang, "Save your application and come back later"),
+            other_url=url("save", other_language(lang)),
+            status=429,
+            headers={"retry-after": str(wait)},
+            email=typed,
+            error=message,
+            sent_to=None,
+            back_url=None,
+        )
     journey = draft.journey
     resume_token = draft_session.new_token()
     origin = request.app.state.settings.public_origin
@@ -101,10 +124,13 @@ async def resume(request: Request, lang: Lang, token: str) -> Response:
     """Open a saved application from its e-mailed link, in a new session."""
     journey = Journey(request, lang)
     new_token = draft_session.new_token()
+    checked = draft_session.resume_token(token)
     async with journey.database.session() as db:
-        application = await applications.by_resume_token(
-            db, draft_session.token_hash(token[:128]), journey.now
-        )
+        application = None
+        if checked is not None:
+            application = await applications.by_resume_token(
+                db, draft_session.token_hash(checked), journey.now
+            )
         if application is None:
             return journey.render(
                 "eta/resume_invalid.html",

@@ -14,14 +14,24 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
+from northgate.tokens import B64URL, NUMBER, TokenShape, b64url_length, same_signature
+
 COOKIE_NAME = "ng_draft"
 IDLE_TIMEOUT_SECONDS = 60 * 60
 # The warning appears this long before the session would end.
 WARNING_BEFORE_SECONDS = 5 * 60
+TOKEN_BYTES = 32  # the draft token and the resume-link token
+SIGNATURE_BYTES = 18
+_TOKEN = f"{B64URL}{{{b64url_length(TOKEN_BYTES)}}}"
+_SIGNATURE = f"{B64URL}{{{b64url_length(SIGNATURE_BYTES)}}}"
+# What a client may send back: anything else is refused before any HMAC work.
+COOKIE_SHAPE = TokenShape(rf"{_TOKEN}\.{NUMBER}\.{_SIGNATURE}", 128)
+CSRF_SHAPE = TokenShape(_SIGNATURE, 64)
+RESUME_SHAPE = TokenShape(_TOKEN, 64)
 
 
 def new_token() -> str:
-    return secrets.token_urlsafe(32)
+    return secrets.token_urlsafe(TOKEN_BYTES)
 
 
 def token_hash(token: str) -> str:
@@ -30,7 +40,7 @@ def token_hash(token: str) -> str:
 
 def _sign(key: bytes, payload: str) -> str:
     digest = hmac.new(key, payload.encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest[:18]).decode()
+    return base64.urlsafe_b64encode(digest[:SIGNATURE_BYTES]).decode()
 
 
 @dataclass(frozen=True)
@@ -57,11 +67,11 @@ class SessionProblem(Exception):
 def read_session(value: str | None, key: bytes, now: int) -> DraftSession:
     if not value:
         raise SessionProblem("missing")
-    parts = value.split(".")
-    if len(parts) != 3 or not parts[1].isdigit():
+    checked = COOKIE_SHAPE.text_of(value)
+    if checked is None:
         raise SessionProblem("invalid")
-    token, last_seen, signature = parts
-    if not hmac.compare_digest(signature, _sign(key, f"{token}.{last_seen}")):
+    token, last_seen, signature = checked.split(".")
+    if not same_signature(signature, _sign(key, f"{token}.{last_seen}")):
         raise SessionProblem("invalid")
     if now - int(last_seen) > IDLE_TIMEOUT_SECONDS:
         raise SessionProblem("expired")
@@ -74,4 +84,10 @@ def csrf_token(key: bytes, draft_token: str) -> str:
 
 
 def csrf_valid(key: bytes, draft_token: str, submitted: str | None) -> bool:
-    return submitted is not None and hmac.compare_digest(submitted, csrf_token(key, draft_token))
+    checked = CSRF_SHAPE.bytes_of(submitted)
+    return checked is not None and same_signature(checked, csrf_token(key, draft_token))
+
+
+def resume_token(value: str) -> str | None:
+    """The token of a resume link as we minted it, or None for anything else."""
+    return RESUME_SHAPE.text_of(value)

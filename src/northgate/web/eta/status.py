@@ -21,6 +21,7 @@ from northgate.storage.models import Application, TravelAuthorization
 from northgate.web.eta.context import Journey
 from northgate.web.eta.routing import add_localized
 from northgate.web.eta.urls import url
+from northgate.web.guards import guards_of, wait_minutes
 from northgate.web.i18n import gettext
 
 router = APIRouter(include_in_schema=False)
@@ -87,7 +88,7 @@ def read_look_up(form: Mapping[str, str], lang: Lang) -> LookUp:
 
 async def status_page(request: Request, lang: Lang) -> Response:
     journey = Journey(request, lang)
-    return journey.render(
+    return journey.render_form(
         "eta/status.html",
         title=gettext(lang, "Check the status of your eTA application"),
         other_url=url("status", other_language(lang)),
@@ -101,6 +102,8 @@ async def status_page(request: Request, lang: Lang) -> Response:
 async def look_up(request: Request, lang: Lang) -> Response:
     journey = Journey(request, lang)
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    if not journey.form_token_valid(form):
+        return without_token(journey, form)
     found = read_look_up(form, lang)
     application: Application | None = None
     authorization: TravelAuthorization | None = None
@@ -119,6 +122,11 @@ async def look_up(request: Request, lang: Lang) -> Response:
                         TravelAuthorization.application_id == application.id
                     )
                 )
+        wait = await guards_of(request).status_look_up(
+            request, found.reference, found=application is not None
+        )
+        if wait:
+            return limited(journey, form, wait)
         if application is None:
             found.errors.append(
                 (
@@ -131,7 +139,7 @@ async def look_up(request: Request, lang: Lang) -> Response:
                 )
             )
     if found.errors or application is None:
-        return journey.render(
+        return journey.render_form(
             "eta/status.html",
             title=gettext(lang, "Check the status of your eTA application"),
             other_url=url("status", other_language(lang)),
@@ -152,7 +160,7 @@ def _result_page(
     resent: ResendResult | None,
 ) -> Response:
     lang = journey.lang
-    return journey.render(
+    return journey.render_form(
         "eta/status_result.html",
         title=gettext(lang, "Application status"),
         other_url=url("status", other_language(lang)),
@@ -173,6 +181,8 @@ async def resend(request: Request, lang: Lang) -> Response:
     reference alone never sends anything."""
     journey = Journey(request, lang)
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    if not journey.form_token_valid(form):
+        return without_token(journey, form)
     found = read_look_up(form, lang)
     if found.errors:
         return look_up_again(journey, form)
@@ -184,6 +194,11 @@ async def resend(request: Request, lang: Lang) -> Response:
             passport_number=found.passport_number,
             date_of_birth=found.date_of_birth,
         )
+        wait = await guards_of(request).status_look_up(
+            request, found.reference, found=application is not None
+        )
+        if wait:
+            return limited(journey, form, wait)
         if application is None:
             return look_up_again(journey, form)
         kind = RESENDABLE_KIND.get(application.status)
@@ -200,7 +215,7 @@ async def resend(request: Request, lang: Lang) -> Response:
 
 
 def look_up_again(journey: Journey, form: Mapping[str, str]) -> Response:
-    return journey.render(
+    return journey.render_form(
         "eta/status.html",
         title=gettext(journey.lang, "Check the status of your eTA application"),
         other_url=url("status", other_language(journey.lang)),
@@ -208,6 +223,48 @@ def look_up_again(journey: Journey, form: Mapping[str, str]) -> Response:
         values=form,
         errors={},
         error_list=[],
+        back_url=None,
+    )
+
+
+def without_token(journey: Journey, form: Mapping[str, str]) -> Response:
+    """A look-up posted without the page's token (from another site): nothing is looked up
+    or sent, and the form is shown again with what was typed."""
+    errors = journey.form_token_problem("reference")
+    return journey.render_form(
+        "eta/status.html",
+        title=gettext(journey.lang, "Check the status of your eTA application"),
+        other_url=url("status", other_language(journey.lang)),
+        status=403,
+        values=form,
+        errors=dict(errors),
+        error_list=errors,
+        back_url=None,
+    )
+
+
+def limited(journey: Journey, form: Mapping[str, str], wait: int) -> Response:
+    """Too many failed look-ups from this client or for this reference: 429, whatever the
+    answers were, with the time to wait."""
+    lang, minutes = journey.lang, wait_minutes(wait)
+    message = (
+        gettext(lang, "Too many attempts to find an application. Try again in 1 minute.")
+        if minutes == 1
+        else gettext(
+            lang, "Too many attempts to find an application. Try again in %(minutes)s minutes."
+        )
+        % {"minutes": minutes}
+    )
+    errors = [("reference", message)]
+    return journey.render_form(
+        "eta/status.html",
+        title=gettext(lang, "Check the status of your eTA application"),
+        other_url=url("status", other_language(lang)),
+        status=429,
+        headers={"retry-after": str(wait)},
+        values=form,
+        errors=dict(errors),
+        error_list=errors,
         back_url=None,
     )
 

@@ -95,7 +95,8 @@ async def triage_answer(request: Request, lang: Lang) -> Response:
             **_context(lang, form, answers),
         )
     outcome = assess(answers)
-    return journey.render(
+    # The result offers "Apply for an eTA", a form that starts an application.
+    return journey.render_form(
         "eta/triage_result.html",
         title={
             "eta_required": gettext(lang, "You need an eTA"),

@@ -20,7 +20,13 @@ import pytest
 from northgate.app import create_app
 from northgate.eta.questions import QUESTION_SET
 from northgate.settings import Settings
-from tests.support.journey import ADULT_FORM, csrf_of, step_form
+from tests.support.journey import (
+    ADULT_FORM,
+    csrf_of,
+    look_up_status,
+    start_application,
+    step_form,
+)
 
 TODAY = date.today()
 CHILD_BORN = TODAY.replace(year=TODAY.year - 10, day=1)
@@ -97,7 +103,7 @@ def _read_mails(directory: Path) -> list[tuple[str, str]]:
 async def _walk(client: httpx.AsyncClient, lang: str) -> dict[str, str]:
     """Every question page on the way to "check your answers", by slug."""
     pages: dict[str, str] = {}
-    response = await client.post("/en/eta/apply" if lang == "en" else "/fr/ave/demande")
+    response = await start_application(client, lang)
     for _ in range(60):
         assert response.status_code == 303, response.text[:500]
         location = response.headers["location"]
@@ -179,15 +185,16 @@ async def test_questions_autofill_and_emails_are_about_the_child(
         assert "Léa Tremblay" in body
         assert re.search(r"\byour (eTA|passport|Electronic)", body) is None, body
         assert re.search(r"\bvotre (AVE|passeport|autorisation)", body) is None, body
-    status = await http.post(
-        "/en/eta/status" if lang == "en" else "/fr/ave/etat",
-        data={
+    status = await look_up_status(
+        http,
+        {
             "reference": reference,
             "passport_number": CHILD_FORM["passport_number"],
             "date_of_birth-day": CHILD_FORM["date_of_birth-day"],
             "date_of_birth-month": CHILD_FORM["date_of_birth-month"],
             "date_of_birth-year": CHILD_FORM["date_of_birth-year"],
         },
+        lang,
     )
     assert status.status_code == 200
     assert ("the applicant’s passport" if lang == "en" else "du passeport de la personne") in (
@@ -203,7 +210,7 @@ async def test_applying_for_yourself_keeps_your_own_wording_and_autofill(
     client: tuple[httpx.AsyncClient, object, Settings],
 ) -> None:
     http, _, _ = client
-    response = await http.post("/en/eta/apply")
+    response = await start_application(http)
     first = response.headers["location"]
     page = await http.get(first)
     await http.post(first, data={"csrf_token": csrf_of(page.text), "applying_for": "myself"})
@@ -236,7 +243,7 @@ async def test_a_parent_cannot_give_an_adults_birth_date_and_keeps_what_was_save
 ) -> None:
     http, _, _ = client
     form = {**CHILD_FORM, "date_of_birth-year": "1980"}
-    response = await http.post("/en/eta/apply" if lang == "en" else "/fr/ave/demande")
+    response = await start_application(http, lang)
     for _ in range(60):
         location = response.headers["location"]
         page = await http.get(location)

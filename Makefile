@@ -61,7 +61,8 @@ $(STAMPS)/dev: $(BUILT_FROM) | $(BIN)/python $(STAMPS)/build-system
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
 	@mkdir -p $(STAMPS) && touch $@ $(STAMPS)/runtime
 
-# GC Design System tokens and fonts from npm, exactly as locked.
+# GC Design System tokens and fonts from npm, exactly as locked (and axe-core, which the
+# accessibility test loads into Chromium).
 $(STAMPS)/assets: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@mkdir -p $(STAMPS) && touch $@

@@ -102,6 +102,8 @@ def test_every_code_renders_with_its_placeholders(code: str) -> None:
         "min": "1",
         "years": "1",
         "length": "1",
+        "age": "1",
+        "year": "1",
     }
     for lang in ("en", "fr"):
         text = texts(code)[lang]

@@ -85,3 +85,41 @@ def test_compose_makes_text_and_html_alternatives() -> None:
     assert message["Message-ID"] == "<abc@northgate.invalid>"
     assert message["Auto-Submitted"] == "auto-generated"
     assert message["Content-Language"] == "en-CA"
+
+
+def test_for_someone_else_the_parent_is_greeted_and_the_child_named() -> None:
+    cases: tuple[tuple[Lang, str, str], ...] = (
+        ("en", "eTA approved for Léa Tremblay – V1", "linked\nelectronically to their passport"),
+        ("fr", "AVE approuvée pour Léa Tremblay – V1", "électroniquement à son passeport"),
+    )
+    for lang, subject, passport in cases:
+        rendered = messages.approval(
+            lang,
+            name="Marie Tremblay",
+            reference="E1",
+            eta_number="V1",
+            passport_number="X1",
+            passport_country="France",
+            valid_until=date(2031, 11, 8),
+            applicant="Léa Tremblay",
+        )
+        assert rendered.subject == subject
+        assert "Marie Tremblay," in rendered.text and passport in rendered.text
+        assert "Your" not in rendered.text and "Votre" not in rendered.text
+        assert "Léa Tremblay" in rendered.html
+        receipt = messages.receipt(
+            lang,
+            name="Marie Tremblay",
+            reference="E1",
+            amount="7",
+            paid_on=date(2016, 11, 8),
+            status_url="https://x/s",
+            applicant="Léa Tremblay",
+        )
+        assert "Léa Tremblay" in receipt.text and "Léa Tremblay" in receipt.html
+        assert "for your Electronic" not in receipt.text
+        assert "pour votre demande" not in receipt.text
+    for kind in (messages.referral, messages.unpaid):
+        extra = {"fee": "7"} if kind is messages.unpaid else {}
+        text = kind("en", name="M", reference="E1", status_url="u", applicant="Léa", **extra).text
+        assert "application for Léa" in text

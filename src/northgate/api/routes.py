@@ -77,12 +77,18 @@ async def questions() -> dict[str, Any]:
             {
                 "id": step.id,
                 "title": {"en": step.title("en"), "fr": step.title("fr")},
+                # Worded for someone applying for another person (applying_for "other").
+                "title_other": {"en": step.title("en", "other"), "fr": step.title("fr", "other")},
                 "fields": [
                     {
                         "name": field.name,
                         "type": field.type,
                         "required": field.required,
                         "label": {"en": field.label("en"), "fr": field.label("fr")},
+                        "label_other": {
+                            "en": field.label("en", "other"),
+                            "fr": field.label("fr", "other"),
+                        },
                         "options": [option.value for option in field.options],
                     }
                     for field in step.fields

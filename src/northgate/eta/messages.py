@@ -8,6 +8,10 @@ about) and ``other`` (a field it is compared with). They are replaced by the fie
 from the ``[subjects]`` table in the reader's language, so "{Subject} must be a real date"
 reads "Date of birth must be a real date" and "La date de naissance doit être une date
 réelle". ``{Subject}`` is the noun with a capital first letter.
+
+A table may have an ``-other`` twin (``[missing-other]``, ``[codes-other]``,
+``[subjects-other]``) worded for someone applying for another person ("Enter the
+applicant's date of birth"); a code without such text reads the same for everyone.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from collections.abc import Mapping
 from importlib import resources
 from typing import Any
 
+from northgate.eta.question_model import Voice
 from northgate.site.pages import LANGUAGES, Lang
 from northgate.typography import french_prose
 
@@ -54,14 +59,23 @@ CODES: Mapping[str, Texts] = TABLES.get("codes", {})
 SUBJECTS: Mapping[str, Texts] = TABLES.get("subjects", {})
 
 
-def texts(code: str) -> Texts:
+OTHER = "-other"
+
+
+def _lookup(table: str, key: str, voice: Voice) -> Texts:
+    if voice == "other" and key in TABLES.get(table + OTHER, {}):
+        return TABLES[table + OTHER][key]
+    return TABLES[table][key]
+
+
+def texts(code: str, voice: Voice = "self") -> Texts:
     """Both languages of a code; KeyError if the code has no text (a bug, caught by tests)."""
     table, sep, key = code.partition(":")
     if not sep:
-        return CODES[code]
-    if table in ("codes", "subjects"):
+        return _lookup("codes", code, voice)
+    if table.removesuffix(OTHER) in ("codes", "subjects") or table.endswith(OTHER):
         raise KeyError(code)
-    return TABLES[table][key]
+    return _lookup(table, key, voice)
 
 
 def has_text(code: str) -> bool:
@@ -72,17 +86,22 @@ def has_text(code: str) -> bool:
     return True
 
 
-def subject(field_name: str, lang: Lang) -> str:
-    return SUBJECTS[field_name][lang]
+def subject(field_name: str, lang: Lang, voice: Voice = "self") -> str:
+    return _lookup("subjects", field_name, voice)[lang]
 
 
 def message(code: str, lang: Lang, **params: str) -> str:
     """The text for ``code`` in ``lang`` with ``{param}`` placeholders filled in."""
+    return worded_message(code, lang, "self", params)
+
+
+def worded_message(code: str, lang: Lang, voice: Voice, params: Mapping[str, str]) -> str:
+    """The same, worded for ``voice``."""
     values: dict[str, str] = dict(params)
     for name in FIELD_PARAMS:
         if name in params:
-            values[name] = subject(params[name], lang)
+            values[name] = subject(params[name], lang, voice)
     if "subject" in values:
         noun = values["subject"]
         values["Subject"] = noun[:1].upper() + noun[1:]
-    return texts(code)[lang].format_map(values)
+    return texts(code, voice)[lang].format_map(values)

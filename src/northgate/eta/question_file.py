@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
+from dataclasses import replace
 from importlib import resources
 from typing import Any
 
@@ -28,6 +29,9 @@ from northgate.eta.question_model import (
 )
 from northgate.site.pages import LANGUAGES
 from northgate.typography import french_prose
+
+# Pages about the person typing, whoever the application is for: their autofill stays.
+_ABOUT_THE_TYPIST = frozenset({"representative", "declaration"})
 
 
 class _Table:
@@ -126,9 +130,21 @@ def _parse_field(raw: Any, where: str) -> Field:
         before=_strings(table, "before"),
         after=_strings(table, "after"),
         max_age_years=table.pop("max_age_years", int),
+        other_labels=table.texts("label_other"),
+        other_hints=table.texts("hint_other"),
+        other_confirm_labels=table.texts("confirm_label_other"),
+        other_details_labels=table.texts("details_label_other"),
+        other_autocomplete=table.pop("autocomplete_other", str),
         example_in_days=table.pop("example_in_days", int),
     )
     table.done()
+    for base, other in (
+        (field.hints, field.other_hints),
+        (field.confirm_labels, field.other_confirm_labels),
+        (field.details_labels, field.other_details_labels),
+    ):
+        if other is not None and base is None:
+            raise ValueError(f"{where}: other wording for a text the field does not have")
     is_date = field.not_future or field.future or field.not_past or field.before or field.after
     if kind != "date" and (
         is_date or field.max_age_years is not None or field.example_in_days is not None
@@ -139,6 +155,16 @@ def _parse_field(raw: Any, where: str) -> Field:
     if marked != wanted:
         raise ValueError(f"{where}: 'example_in_days' goes with '{EXAMPLE}' in every hint")
     return field
+
+
+def _autofill_for_others(field: Field, section: str | None) -> Field:
+    """Autofill offers the browser user's own name, birthday and address: wrong answers
+    when the questions are about someone else, so it is off unless the page is about the
+    typist or the field says otherwise."""
+    if field.other_autocomplete is not None or field.autocomplete is None:
+        return field
+    other = field.autocomplete if section in _ABOUT_THE_TYPIST else "off"
+    return replace(field, other_autocomplete=other)
 
 
 def _parse_step(raw: Any, where: str) -> Step:
@@ -155,8 +181,13 @@ def _parse_step(raw: Any, where: str) -> Step:
         section=table.pop("section", str),
         show_if=None if show_if is None else parse_condition(show_if, f"{where}.show_if"),
         fields=tuple(_parse_field(f, f"{where}.fields[{i}]") for i, f in enumerate(fields)),
+        other_titles=table.texts("title_other"),
+        other_hints=table.texts("hint_other"),
     )
     table.done()
+    if step.other_hints is not None and step.hints is None:
+        raise ValueError(f"{where}: other wording for a hint the page does not have")
+    step = replace(step, fields=tuple(_autofill_for_others(f, step.section) for f in step.fields))
     if not step.fields:
         raise ValueError(f"{where}: a step needs at least one field")
     return step

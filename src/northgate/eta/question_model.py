@@ -41,6 +41,18 @@ DATE_PARTS = ("day", "month", "year")
 EXAMPLE = "{example}"  # in a date field's hint: a date relative to today (example_in_days)
 
 Texts = Mapping[Lang, str]
+# Who the questions are about: the person typing ("What is your name?") or someone they
+# apply for ("What is the applicant's full name?"), decided by the first question.
+Voice = Literal["self", "other"]
+
+
+def voice_of(answers: Mapping[str, Any]) -> Voice:
+    return "other" if answers.get("applying_for") == "other" else "self"
+
+
+def _worded(texts: Texts | None, other: Texts | None, lang: Lang, voice: Voice) -> str | None:
+    chosen = other if voice == "other" and other is not None else texts
+    return chosen[lang] if chosen else None
 
 
 @dataclass(frozen=True)
@@ -80,12 +92,19 @@ class Field:
     before: tuple[str, ...] = ()
     after: tuple[str, ...] = ()
     max_age_years: int | None = None
+    # The same texts worded for someone applying for another person (None: unchanged).
+    other_labels: Texts | None = None
+    other_hints: Texts | None = None
+    other_confirm_labels: Texts | None = None
+    other_details_labels: Texts | None = None
+    # The autofill hint then: the loader sets it (see question_file).
+    other_autocomplete: str | None = None
     # A date hint's example, this many days from today, fills "{example}" in the hint: a
     # fixed example ("14 7 2026") goes stale and ends up breaking the field's own rules.
     example_in_days: int | None = None
 
-    def label(self, lang: Lang) -> str:
-        return self.labels[lang]
+    def label(self, lang: Lang, voice: Voice = "self") -> str:
+        return _worded(self.labels, self.other_labels, lang, voice) or ""
 
     def example(self, today: date) -> date | None:
         if self.example_in_days is None:
@@ -99,16 +118,22 @@ class Field:
             return self
         shown = f"{example.day} {example.month} {example.year}"  # the order of the inputs
         hints = {lang: text.replace(EXAMPLE, shown) for lang, text in self.hints.items()}
-        return replace(self, hints=hints)
+        other_hints = self.other_hints and {
+            lang: text.replace(EXAMPLE, shown) for lang, text in self.other_hints.items()
+        }
+        return replace(self, hints=hints, other_hints=other_hints)
 
-    def hint(self, lang: Lang) -> str | None:
-        return self.hints[lang] if self.hints else None
+    def hint(self, lang: Lang, voice: Voice = "self") -> str | None:
+        return _worded(self.hints, self.other_hints, lang, voice)
 
-    def confirm_label(self, lang: Lang) -> str | None:
-        return self.confirm_labels[lang] if self.confirm_labels else None
+    def confirm_label(self, lang: Lang, voice: Voice = "self") -> str | None:
+        return _worded(self.confirm_labels, self.other_confirm_labels, lang, voice)
 
-    def details_label(self, lang: Lang) -> str | None:
-        return self.details_labels[lang] if self.details_labels else None
+    def details_label(self, lang: Lang, voice: Voice = "self") -> str | None:
+        return _worded(self.details_labels, self.other_details_labels, lang, voice)
+
+    def autocomplete_for(self, voice: Voice) -> str | None:
+        return self.other_autocomplete if voice == "other" else self.autocomplete
 
     @property
     def confirm_name(self) -> str:
@@ -177,15 +202,17 @@ class Step:
     hints: Texts | None = None
     section: str | None = None
     show_if: Condition | None = None
+    other_titles: Texts | None = None
+    other_hints: Texts | None = None
 
     def slug(self, lang: Lang) -> str:
         return self.slug_fr if lang == "fr" else self.id
 
-    def title(self, lang: Lang) -> str:
-        return self.titles[lang]
+    def title(self, lang: Lang, voice: Voice = "self") -> str:
+        return _worded(self.titles, self.other_titles, lang, voice) or ""
 
-    def hint(self, lang: Lang) -> str | None:
-        return self.hints[lang] if self.hints else None
+    def hint(self, lang: Lang, voice: Voice = "self") -> str | None:
+        return _worded(self.hints, self.other_hints, lang, voice)
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)

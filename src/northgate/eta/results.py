@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from dataclasses import field as _default
 from typing import Any
 
-from northgate.eta.messages import message
+from northgate.eta.messages import worded_message
+from northgate.eta.question_model import Voice
 from northgate.site.pages import Lang
 
 
@@ -17,16 +18,18 @@ class FieldError:
 
     ``field`` is the HTML name and id of the input to focus (``date_of_birth-day``);
     ``code`` a stable message code (see ``messages.toml``); ``step`` the page it belongs to
-    (set by ``validate_application``, which checks several pages at once).
+    (set by ``validate_application``, which checks several pages at once); ``voice``
+    whether the message speaks of "your" answers or of the applicant's.
     """
 
     field: str
     code: str
     params: dict[str, str] = _default(default_factory=dict)
     step: str | None = None
+    voice: Voice = "self"
 
     def message(self, lang: Lang) -> str:
-        return message(self.code, lang, **self.params)
+        return worded_message(self.code, lang, self.voice, self.params)
 
 
 @dataclass

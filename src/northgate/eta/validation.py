@@ -2,9 +2,10 @@
 
 ``validate_step`` checks what a page posted: only that page's own inputs are accepted,
 each field is cleaned by its type (see ``cleaning``), then the checks that compare fields
-run (date order across pages, the signature against the name given). Nothing raises on
-bad input: every problem is a ``FieldError`` with a stable code and a message in
-``messages.toml``.
+run (date order across pages, the signature against the name given, the answers that
+contradict each other in ``cross_checks``). Nothing raises on bad input: every problem is
+a ``FieldError`` with a stable code and a message in ``messages.toml``, worded for whoever
+the application is about (``voice_of``).
 
 ``validate_application`` replays every page that applies through the same checks, so the
 rules cannot drift between "save this page" and "submit".
@@ -17,8 +18,10 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from northgate.eta.cleaning import CLEANERS
+from northgate.eta.cleaning import CLEANERS, read_date
+from northgate.eta.cross_checks import CROSS_CHECKS
 from northgate.eta.dates import parse_iso
+from northgate.eta.question_model import voice_of
 from northgate.eta.questions import QUESTION_SET, Field, QuestionSet, Step
 from northgate.eta.results import FieldError, StepResult
 from northgate.eta.text import fold
@@ -35,6 +38,11 @@ __all__ = [
 
 # Echoed back in a message: a forged form could post a name of any length.
 _MAX_ECHOED_NAME = 40
+# Date rules relative to today. When such a date is also on the wrong side of another
+# date ("expires" before "issued"), the comparison is the more useful message.
+_TODAY_RULES = frozenset(
+    {"date-must-not-be-future", "date-must-be-future", "date-must-not-be-past"}
+)
 
 
 def validate_step(
@@ -51,18 +59,23 @@ def validate_step(
                 _check_date_order(field, step, result, answers)
             elif field.format == "signature":
                 _check_signature(field, result, answers)
+        elif field.type == "date":
+            _prefer_date_order(field, step, form, result, answers)
+    _run_cross_checks(step, result, answers, today)
     allowed = step.input_names
     for name in form:
         if name not in allowed:
             shown = name[:_MAX_ECHOED_NAME]
             result.errors.append(FieldError(name, "unknown-field", {"name": shown}))
+    if voice_of({**answers, **result.values}) == "other":
+        result.errors = [replace(e, voice="other") for e in result.errors]
+        result.warnings = [replace(w, voice="other") for w in result.warnings]
     return result
 
 
-def _check_date_order(
-    field: Field, step: Step, result: StepResult, answers: Mapping[str, Any]
-) -> None:
-    value = date.fromisoformat(result.values[field.name])
+def _date_order_error(
+    field: Field, value: date, step: Step, result: StepResult, answers: Mapping[str, Any]
+) -> FieldError | None:
     for others, code in (
         (field.before, "date-must-be-before"),
         (field.after, "date-must-be-after"),
@@ -75,13 +88,66 @@ def _check_date_order(
                 continue
             wrong = value >= other_value if code == "date-must-be-before" else value <= other_value
             if wrong:
-                del result.values[field.name]
-                result.errors.append(
-                    FieldError(
-                        field.part_name("day"), code, {"subject": field.name, "other": other}
-                    )
+                return FieldError(
+                    field.part_name("day"), code, {"subject": field.name, "other": other}
                 )
-                return
+    return None
+
+
+def _check_date_order(
+    field: Field, step: Step, result: StepResult, answers: Mapping[str, Any]
+) -> None:
+    value = date.fromisoformat(result.values[field.name])
+    error = _date_order_error(field, value, step, result, answers)
+    if error is not None:
+        del result.values[field.name]
+        result.errors.append(error)
+
+
+def _prefer_date_order(
+    field: Field,
+    step: Step,
+    form: Mapping[str, str],
+    result: StepResult,
+    answers: Mapping[str, Any],
+) -> None:
+    """A real date refused only for its place relative to today: if it is also out of
+    order with another date, say that instead (the cause, not a symptom)."""
+    index = next(
+        (i for i, e in enumerate(result.errors) if e.params.get("subject") == field.name), None
+    )
+    if index is None or result.errors[index].code not in _TODAY_RULES:
+        return
+    value = read_date(field, form, StepResult())
+    if value is None:
+        return
+    error = _date_order_error(field, value, step, result, answers)
+    if error is not None:
+        result.errors[index] = error
+
+
+def _run_cross_checks(
+    step: Step, result: StepResult, answers: Mapping[str, Any], today: date
+) -> None:
+    """Answers that contradict each other across questions (see ``cross_checks``): the
+    error goes on this page's answer, which is then not saved."""
+    # This page's answers come from what it posted, never from what was saved before:
+    # an answer refused just now must not be compared in its older form.
+    own = set(step.answer_names)
+    merged = {k: v for k, v in answers.items() if k not in own} | result.values
+    for check in CROSS_CHECKS:
+        on_page = [name for name in check.codes if step.field(name) is not None]
+        if not on_page or not all(result.values.get(name) is not None for name in on_page):
+            continue
+        params = check.problem(merged, today)
+        if params is None:
+            continue
+        name = on_page[0]
+        field = step.field(name)
+        assert field is not None
+        for other in on_page:
+            del result.values[other]
+        result.errors.append(FieldError(field.focus_id, check.codes[name], params))
 
 
 def signer_name(answers: Mapping[str, Any]) -> str | None:

@@ -50,10 +50,18 @@ def format_fee(amount_cents: int, currency: str, lang: Lang) -> str:
     return Money(amount_cents=amount_cents, currency=currency).format(lang)
 
 
-def full_name(answers: Mapping[str, Any]) -> str:
+def full_name(answers: Mapping[str, Any], prefix: str = "") -> str:
     return " ".join(
-        str(answers.get(key) or "").strip() for key in ("given_names", "surname")
+        str(answers.get(prefix + key) or "").strip() for key in ("given_names", "surname")
     ).strip()
+
+
+def addressees(answers: Mapping[str, Any]) -> tuple[str, str | None]:
+    """(whom the e-mail greets, the traveller when that is someone else). A parent or
+    representative gave the address and paid: they are greeted, and the traveller named."""
+    if answers.get("applying_for") == "other":
+        return full_name(answers, "representative_"), full_name(answers) or None
+    return full_name(answers), None
 
 
 class Delivery:
@@ -125,7 +133,7 @@ class SendEmail:
         application: Application,
         payload: Mapping[str, Any],
     ) -> messages.Rendered:
-        name = full_name(application.answers)
+        name, applicant = addressees(application.answers)
         reference = application.reference or ""
         if kind == "receipt":
             payment = await session.scalar(
@@ -142,6 +150,7 @@ class SendEmail:
                 amount=format_fee(payment.amount_cents, payment.currency, lang),
                 paid_on=service_date(application.paid_at),
                 status_url=self.status_urls[lang],
+                applicant=applicant,
             )
         if kind == "approval":
             authorization = await session.scalar(
@@ -160,10 +169,15 @@ class SendEmail:
                 passport_number=authorization.passport_number,
                 passport_country=issuer.name(lang) if issuer else authorization.passport_country,
                 valid_until=authorization.valid_until,
+                applicant=applicant,
             )
         if kind == "referral":
             return messages.referral(
-                lang, name=name, reference=reference, status_url=self.status_urls[lang]
+                lang,
+                name=name,
+                reference=reference,
+                status_url=self.status_urls[lang],
+                applicant=applicant,
             )
         if kind == "unpaid":
             return messages.unpaid(
@@ -172,6 +186,7 @@ class SendEmail:
                 reference=reference,
                 fee=ETA_FEE.format(lang),
                 status_url=self.status_urls[lang],
+                applicant=applicant,
             )
         if kind == "resume":
             expires = payload.get("expires_at")

@@ -64,6 +64,24 @@ _SUBJECTS: dict[Kind, dict[Lang, str]] = {
 }
 
 
+# When someone applied for another person, the e-mails go to, and greet, the person who
+# applied, and name the traveller the application is for.
+_SUBJECTS_FOR_SOMEONE_ELSE: dict[Kind, dict[Lang, str]] = {
+    "approval": {
+        "en": "eTA approved for {applicant} – {eta_number}",
+        "fr": "AVE approuvée pour {applicant} – {eta_number}",
+    },
+    "referral": {
+        "en": "The eTA application for {applicant} needs more review – {reference}",
+        "fr": "La demande d’AVE de {applicant} doit être examinée – {reference}",
+    },
+    "unpaid": {
+        "en": "The eTA application {reference} for {applicant} is saved but not paid",
+        "fr": "La demande d’AVE {reference} de {applicant} est enregistrée mais n’est pas payée",
+    },
+}
+
+
 @dataclass(frozen=True)
 class Rendered:
     kind: Kind
@@ -79,19 +97,31 @@ def long_datetime(value: datetime, lang: Lang) -> str:
 
 
 def _render(kind: Kind, lang: Lang, subject_fields: dict[str, str], **context: Any) -> Rendered:
-    context = {"lang": lang, **context}
+    context = {"lang": lang, "applicant": None, **context}
     text = _environment.get_template(f"{lang}/{kind}.txt").render(context)
     html = _environment.get_template(f"{lang}/{kind}.html").render(context)
-    subject = _SUBJECTS[kind][lang].format(**subject_fields)
+    applicant = context["applicant"]
+    subjects = _SUBJECTS_FOR_SOMEONE_ELSE if applicant else _SUBJECTS
+    subject = subjects.get(kind, _SUBJECTS[kind])[lang].format(
+        applicant=applicant, **subject_fields
+    )
     if lang == "fr":
         text, html, subject = french_spacing(text), french_spacing(html), french_spacing(subject)
     return Rendered(kind, lang, subject, text, html)
 
 
 def receipt(
-    lang: Lang, *, name: str, reference: str, amount: str, paid_on: date, status_url: str
+    lang: Lang,
+    *,
+    name: str,
+    reference: str,
+    amount: str,
+    paid_on: date,
+    status_url: str,
+    applicant: str | None = None,
 ) -> Rendered:
-    """Sent when the fee is paid: reference, amount, and what happens next."""
+    """Sent when the fee is paid: reference, amount, and what happens next. ``name`` is
+    whom the e-mail greets; ``applicant`` the traveller when that is someone else."""
     return _render(
         "receipt",
         lang,
@@ -101,6 +131,7 @@ def receipt(
         amount=amount,
         paid_on=long_date(paid_on, lang),
         status_url=status_url,
+        applicant=applicant,
     )
 
 
@@ -113,6 +144,7 @@ def approval(
     passport_number: str,
     passport_country: str,
     valid_until: date,
+    applicant: str | None = None,
 ) -> Rendered:
     """The eTA itself. The full passport number is shown, as IRCC does, so the traveller
     can compare it with the passport they will fly on: a typo means boarding is refused."""
@@ -126,10 +158,13 @@ def approval(
         passport_number=passport_number,
         passport_country=passport_country,
         valid_until=long_date(valid_until, lang),
+        applicant=applicant,
     )
 
 
-def referral(lang: Lang, *, name: str, reference: str, status_url: str) -> Rendered:
+def referral(
+    lang: Lang, *, name: str, reference: str, status_url: str, applicant: str | None = None
+) -> Rendered:
     """Not a refusal: an officer reviews the application and may ask for documents."""
     return _render(
         "referral",
@@ -138,6 +173,7 @@ def referral(lang: Lang, *, name: str, reference: str, status_url: str) -> Rende
         name=name,
         reference=reference,
         status_url=status_url,
+        applicant=applicant,
     )
 
 
@@ -152,7 +188,15 @@ def resume(lang: Lang, *, resume_url: str, expires_at: datetime | None) -> Rende
     )
 
 
-def unpaid(lang: Lang, *, name: str, reference: str, fee: str, status_url: str) -> Rendered:
+def unpaid(
+    lang: Lang,
+    *,
+    name: str,
+    reference: str,
+    fee: str,
+    status_url: str,
+    applicant: str | None = None,
+) -> Rendered:
     """Sent once when a submitted application is still unpaid an hour later: people who
     lost the payment page in a crowd still have to finish before their deadline."""
     return _render(
@@ -163,6 +207,7 @@ def unpaid(lang: Lang, *, name: str, reference: str, fee: str, status_url: str) 
         reference=reference,
         fee=fee,
         status_url=status_url,
+        applicant=applicant,
     )
 
 

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 
 from northgate.eta.countries import countries_for
 from northgate.eta.fee import ETA_FEE
+from northgate.eta.question_model import voice_of
 from northgate.eta.questions import QUESTION_SET, YES_NO, Step
 from northgate.eta.results import FieldError
 from northgate.eta.validation import form_for, validate_application, validate_step
@@ -114,7 +115,7 @@ def _render_step(
         back = url("start", lang)
     return draft.render(
         "eta/step.html",
-        title=step.title(lang),
+        title=step.title(lang, voice_of(answers)),
         other_url=step_url(step, other_language(lang)),
         status=status,
         step=step.on(today),
@@ -127,6 +128,7 @@ def _render_step(
         back_url=back,
         countries=countries_for(lang),
         yes_no=YES_NO,
+        voice=voice_of(answers),
     )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from northgate.dates import long_date
 from northgate.eta.countries import country
 from northgate.eta.dates import parse_iso
+from northgate.eta.question_model import voice_of
 from northgate.eta.questions import QUESTION_SET, YES_NO, Field
 from northgate.site.pages import Lang
 from northgate.web.eta.urls import step_url
@@ -54,11 +55,13 @@ def display_value(field: Field, answers: Mapping[str, Any], lang: Lang) -> str:
 def review_sections(answers: Mapping[str, Any], lang: Lang, today: date) -> list[ReviewSection]:
     sections: list[ReviewSection] = []
     by_id: dict[str, ReviewSection] = {}
+    voice = voice_of(answers)
     for step in QUESTION_SET.visible_steps(answers, today):
         section_id = step.section or step.id
         if section_id not in by_id:
             found = QUESTION_SET.section(section_id) if step.section else None
-            by_id[section_id] = ReviewSection(found.title(lang) if found else step.title(lang), [])
+            title = found.title(lang) if found else step.title(lang, voice)
+            by_id[section_id] = ReviewSection(title, [])
             sections.append(by_id[section_id])
         for field in step.fields:
             details = None
@@ -66,7 +69,7 @@ def review_sections(answers: Mapping[str, Any], lang: Lang, today: date) -> list
                 details = str(answers.get(field.details_name) or "")
             by_id[section_id].rows.append(
                 ReviewRow(
-                    question=field.label(lang),
+                    question=field.label(lang, voice),
                     answer=display_value(field, answers, lang),
                     details=details,
                     change_url=step_url(step, lang) + "?return=review",

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from northgate.eta.cleaning import normalize_passport_number
 from northgate.eta.fee import ETA_FEE
+from northgate.eta.question_model import voice_of
 from northgate.eta.references import normalize_reference
 from northgate.jobs.resend import ResendResult, request_resend
 from northgate.site.pages import Lang, other_language
@@ -171,6 +172,7 @@ def _result_page(
         fee=ETA_FEE.format(lang),
         lookup=form,
         back_url=url("status", lang),
+        voice=voice_of(application.answers),
     )
 
 

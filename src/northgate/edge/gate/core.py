@@ -241,7 +241,8 @@ class GateCore:
             )  # fmt: skip
         self.metrics.count("queued")
         same_place = result.gen == visitor.gen and result.ticket == visitor.ticket
-        wait = estimated_wait(result.position, self.outflow.rate, rate)
+        outflow = self.outflow.rate if self.outflow.known else 0.0
+        wait = estimated_wait(result.position, outflow, rate)
         due = promised_time(int(now), wait, visitor.due if same_place else 0)
         joined = visitor.joined if same_place and visitor.joined else int(now)
         placed = visitor.placed(result.gen, result.ticket, due, joined)
@@ -307,7 +308,7 @@ class GateCore:
             except InvalidLimits as error:
                 log.warning("gate: ignoring stored limits: %s", error)
         self.limiter.bounds(self.limits.limit_floor, self.limits.limit_ceiling)
-        self.outflow.observe(snapshot.admitted_total, now)
+        self.outflow.observe(snapshot.admitted_total, now, line=snapshot.waiting > 0)
         self.metrics.gauges.update(
             {
                 "waiting": snapshot.waiting,

@@ -5,24 +5,13 @@ backends (Redis: a real server)."""
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import Callable
 
 import httpx
-import pytest
 
 from northgate.edge.gate import Gate
 from northgate.edge.gate.passes import Pass
 from tests.gate.test_middleware import App
-from tests.support.servers import RedisServer
-
-
-@pytest.fixture(params=["memory", "redis"])
-def shared_state(request: pytest.FixtureRequest) -> dict[str, object]:
-    if request.param == "memory":
-        return {}
-    server: RedisServer = request.getfixturevalue("redis_server")
-    return {"redis_url": server.url, "gate_event": "p" + secrets.token_hex(4)}
 
 
 async def _gauges(gate: Gate) -> dict[str, float]:

@@ -68,3 +68,19 @@ async def test_a_pass_ended_before_it_came_back_holds_nothing(
     await gate.core.backend.revoke(admitted.jti, gate.clock(), 60)  # ended on another node
     assert await gate.core.claim(admitted) is None
     assert (await _gauges(gate))["places_held"] == 0
+
+
+async def test_an_unheld_pass_ended_elsewhere_is_sent_to_the_line(
+    make_gate: Callable[..., tuple[Gate, App]],
+    clients: Callable[[Gate], httpx.AsyncClient],
+    shared_state: dict[str, object],
+) -> None:
+    gate, app = make_gate(gate_admissions_per_minute=1, **shared_state)
+    token = (await clients(gate).get("/api/v1/applications/X")).headers["x-northgate-pass"]
+    admitted = gate.core.check_pass(token, gate.clock())
+    assert isinstance(admitted, Pass)
+    await gate.core.backend.revoke(admitted.jti, gate.clock(), 60)  # not yet known here
+    replayed = await clients(gate).get(
+        "/api/v1/applications/X", headers={"x-northgate-pass": token}
+    )
+    assert replayed.headers["x-northgate-gate"] == "queued" and len(app.seen) == 1

@@ -121,6 +121,18 @@ class Gate:
                 admitted = checked
         extra: list[tuple[bytes, bytes]] = []
         admission: Admission | None = None
+        claimed = False
+        if admitted is not None and not admitted.held:
+            # Back with a pass whose place only its first request held: hold it now (or,
+            # ended meanwhile on another node, it is no pass at all).
+            held = await core.claim(admitted)
+            admitted = None if held is None else replace(admitted, held=True)
+            if held is not None:
+                claimed = True
+                extra += [
+                    self._cookie(PASS_COOKIE, held, core.signer.cap),
+                    (PASS_HEADER, held.encode()),
+                ]
         if admitted is None and route.needs_pass:
             presented = visitor_header or visitor_cookie
             visitor = core.visitors.decode(presented)
@@ -133,16 +145,7 @@ class Gate:
             assert admission.token is not None and admission.issued is not None
             admitted = admission.issued
             extra += self._admitted_headers(admission)
-        elif admitted is not None and not admitted.held:
-            # Back with a pass whose place only its first request held: hold it now.
-            held = await core.claim(admitted)
-            if held is not None:
-                admitted = replace(admitted, held=True)
-                extra += [
-                    self._cookie(PASS_COOKIE, held, core.signer.cap),
-                    (PASS_HEADER, held.encode()),
-                ]
-        elif admitted is not None:
+        elif admitted is not None and not claimed:
             renewed = core.renew(admitted, now)
             if renewed is not None:
                 extra += [

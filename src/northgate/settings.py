@@ -77,7 +77,11 @@ class Settings(BaseSettings):
     # follows a concurrency limit learned from the latency of admitted requests.
     gate_mode: Literal["fixed", "adaptive"] = "adaptive"
     gate_max_active: int = Field(default=2000, ge=1)
-    gate_admissions_per_minute: int = Field(default=1200, ge=1)
+    # In adaptive mode a visitor is admitted only into a free slot under the learned limit,
+    # so the measured capacity governs; this ceiling is only an operator's cap, and by
+    # default it sits above what a node can serve (some hundreds of requests a second) so
+    # that it never binds. Set it to a real rate when choosing fixed mode.
+    gate_admissions_per_minute: int = Field(default=60_000, ge=1)
     gate_limit_floor: int = Field(default=2, ge=1)
     gate_limit_ceiling: int = Field(default=256, ge=1)
     gate_pass_ttl_seconds: int = Field(default=30 * 60, ge=10)

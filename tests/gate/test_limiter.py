@@ -194,3 +194,16 @@ async def test_a_waiter_gives_up_after_its_wait_and_leaves_no_trace() -> None:
     assert guard.may_wait() and guard.in_flight == 1
     guard.give_back()
     assert guard.in_flight == 0 and guard.has_free_slot()
+
+
+def test_a_probe_that_never_sees_a_quiet_moment_still_ends() -> None:
+    """CRITICAL requests let in over the limit keep more than the floor in flight: while
+    the probe took only samples at the floor, it never ended and the limit stayed at the
+    floor (one in flight) for as long as the surge lasted."""
+    limit = GradientLimit(initial=20, floor=1, ceiling=100)
+    now = 0.0
+    for _ in range(6000):  # a minute of samples, never fewer than 3 in flight
+        now += 0.01
+        limit.sample(0.02, in_flight=3, now=now)
+    assert not limit.probing
+    assert limit.baseline == pytest.approx(0.02) and limit.limit > 1

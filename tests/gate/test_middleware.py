@@ -283,6 +283,13 @@ async def test_waiting_room_json_is_valid_and_complete(
         "estimated_admission_at", "retry_after", "next_check_at", "opens_at", "visitor",
     }  # fmt: skip
     assert body["status"] == "waiting" and body["opens_at"] is None
+    # The line has not moved yet: its speed is not known, and no time is promised.
+    assert body["estimated_wait_seconds"] is None and body["estimated_admission_at"] is None
+    outflow = gate.core.outflow
+    outflow.observe(0, gate.clock() - 20)
+    outflow.observe(10, gate.clock() - 1)  # 10 admitted in 19 s while people waited
+    waiting = await clients(gate).get("/api/v1/x")
+    body = json.loads(waiting.content)
     assert isinstance(body["estimated_wait_seconds"], int)
     assert body["estimated_admission_at"].endswith("+00:00")
     assert body["retry_after"] == int(waiting.headers["retry-after"])

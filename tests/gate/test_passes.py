@@ -60,6 +60,11 @@ CASES = [
     ("signed, but not our format", lambda: _signed_raw(b"v2|eta|v|1|2|j"), PassProblem.MALFORMED),
     ("signed, fields missing", lambda: _signed_raw(b"v1|eta|v|1"), PassProblem.MALFORMED),
     ("signed, not numbers", lambda: _signed_raw(b"v1|eta|v|a|b|j"), PassProblem.MALFORMED),
+    ("signed, unknown 7th field",
+        lambda: _signed_raw(f"v1|eta|v|{NOW}|{NOW + 60}|j|held".encode()), PassProblem.MALFORMED),
+    ("signed, 8 fields",
+        lambda: _signed_raw(f"v1|eta|v|{NOW}|{NOW + 60}|j|unheld|x".encode()),
+        PassProblem.MALFORMED),
 ]  # fmt: skip
 
 
@@ -78,6 +83,14 @@ def test_refused(case: str, make: object, problem: PassProblem) -> None:
 def test_valid_pass_round_trips() -> None:
     admitted = signer.verify(_valid(), NOW)
     assert admitted == Pass("eta", "visitor1", NOW, NOW + 600, "jti-1")
+
+
+def test_unheld_pass_round_trips_and_stays_unheld_when_renewed() -> None:
+    unheld = signer.issue("visitor1", NOW, "jti-1", held=False)
+    assert signer.verify(signer.sign(unheld), NOW) == unheld and not unheld.held
+    renewed = signer.renewal(unheld, NOW + 400)
+    assert renewed is not None and not renewed.held
+    assert signer.verify(signer.sign(unheld), NOW) != signer.verify(_valid(), NOW)
 
 
 def test_renewal_slides_up_to_the_cap() -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import random
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
+from northgate.edge.gate import build_core
 from northgate.edge.gate.backend import Backend
 from northgate.edge.gate.config import GateLimits
 from northgate.edge.gate.core import GateCore
@@ -17,6 +18,7 @@ from northgate.edge.gate.redis_backend import RedisBackend
 from northgate.edge.gate.shuffle import permute
 from northgate.edge.gate.tickets import TicketQueue
 from northgate.edge.gate.visitor import Visitor
+from northgate.settings import Settings
 from northgate.storage import shared
 from tests.support.servers import RedisServer
 
@@ -194,3 +196,20 @@ async def test_a_full_node_keeps_its_admission_rate_until_work_is_refused() -> N
     core.count_shed("default")  # admitted visitors' pages refused
     await core.tick()
     assert core.governor.share < share
+
+
+async def test_default_limits_admit_a_surge_the_node_can_serve(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """With default settings, new visitors arriving faster than the old 20 a second, into a
+    node with free slots, are all admitted: the adaptive limit governs, not the rate cap."""
+    core = build_core(make_settings(), MemoryBackend())
+    core.limiter._probe = None  # skip the start-up latency measurement
+    queued = 0
+    for second in range(10):
+        for arrival in range(150):
+            now = T0 + second + arrival / 150
+            admission = await core.admit(Visitor(f"v{second}-{arrival}"), now)
+            queued += not admission.admitted
+            await core.release(admission)
+    assert queued == 0

@@ -19,6 +19,7 @@ TABLE = [
     ("GET", "/api/docs", B, False),
     ("GET", "/en/eta/check", D, False),
     ("POST", "/fr/ave/verifier", D, False),
+    ("POST", "/api/v1/eligibility", D, False),  # the same question as /en/eta/check
     ("GET", "/en/eta/apply", D, True),
     ("POST", "/en/eta/apply/passport", D, True),
     ("GET", "/fr/ave/demande/passeport", D, True),

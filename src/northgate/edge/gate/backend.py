@@ -35,6 +35,10 @@ class PollRequest(NamedTuple):
     max_active: int
     abandon_after: float
     opens_at: float  # 0: open
+    # The visitor showed it keeps cookies: if admitted, its pass holds a place until
+    # ``pass_expires``. Otherwise the place is held by the request (see ``release``), and
+    # ``pass_expires`` only bounds it in case the release never comes (a node killed).
+    held: bool = True
 
 
 class PollResult(NamedTuple):
@@ -52,7 +56,7 @@ class PollResult(NamedTuple):
 @dataclass(frozen=True)
 class Snapshot:
     waiting: int
-    active: int
+    active: int  # places held by passes
     admitted_total: int
     head: int
     tail: int
@@ -65,6 +69,7 @@ class Snapshot:
     # Gate instances (one per application process, on every host) that ticked within the
     # last few seconds, this one included: what a node's share is while Redis is down.
     nodes: int = 1
+    in_requests: int = 0  # places held by requests of unheld passes, until they end
 
 
 class Backend(Protocol):
@@ -78,6 +83,13 @@ class Backend(Protocol):
 
     async def revoke(self, jti: str, now: float, keep: float) -> None:
         """End a pass early: free its place and refuse the jti for ``keep`` seconds."""
+
+    async def release(self, jti: str) -> None:
+        """The request that admitted an unheld pass has ended: free the place it held."""
+
+    async def claim(self, jti: str, expires: float) -> bool:
+        """An unheld pass came back: hold its place until ``expires``. False when the pass
+        was revoked meanwhile (nothing is held then)."""
 
     async def snapshot(
         self, now: float, node: str, share: float, revoked_since: float, abandon_after: float

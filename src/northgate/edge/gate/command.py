@@ -119,7 +119,11 @@ async def _direct(settings: Settings, values: dict[str, str] | None) -> dict[str
             await backend.set_overrides(stored(values))
         queue = _texts(await redis.hgetall(backend.keys["q"]))
         active = await redis.zcard(backend.keys["active"])
-        return {"limits": limits.as_dict(), "queue": queue, "active": active}
+        in_requests = await redis.zcard(backend.keys["requests"])
+        return {
+            "limits": limits.as_dict(), "queue": queue, "active": active,
+            "places_held_by_requests": in_requests,
+        }  # fmt: skip
     finally:
         await redis.aclose()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import random
 import secrets
@@ -28,6 +29,9 @@ from northgate.edge.gate.visitor import Visitor, VisitorCodec, new_visitor
 log = logging.getLogger(__name__)
 TICK_SECONDS = 1.0
 PRE = "p"  # suffix of the generation of a pre-queue ticket
+# Longest a request may hold the place of an unheld pass (its end releases it sooner): the
+# bound for a node that dies mid-request. Requests are answered within seconds.
+REQUEST_HOLD = 60.0
 
 
 class Admission(NamedTuple):
@@ -113,6 +117,20 @@ class GateCore:
         self._renewals[renewed.jti] = renewed.expires_at
         return self.signer.sign(renewed)
 
+    async def claim(self, current: Pass) -> str | None:
+        """An unheld pass came back: the client keeps cookies, so its place is held from
+        now on. The held pass to send back, or None when it was revoked meanwhile."""
+        if not await self.backend.claim(current.jti, float(current.expires_at)):
+            self.metrics.count("pass_refused.revoked")
+            return None
+        self.metrics.count("passes_claimed")
+        return self.signer.sign(dataclasses.replace(current, held=True))
+
+    async def release(self, admission: Admission) -> None:
+        """The request that admitted an unheld pass has ended: its place is free again."""
+        if admission.issued is not None and not admission.issued.held:
+            await self.backend.release(admission.issued.jti)
+
     async def revoke(self, jti: str) -> None:
         """End a pass now (the application was submitted): free its place, refuse replays."""
         now = self.clock()
@@ -161,6 +179,11 @@ class GateCore:
         second, and as polls come at whole seconds (Retry-After), their holders are only
         ever present in that same fraction of each second.
         """
+        # A client that sent our visitor cookie (or header) back keeps what it is given, and
+        # will come back with its pass: its place is held. One that sent nothing (an API
+        # script, a bot, a first visit) may never come back: its place is held only by the
+        # request (see ``release``), and taken for good when the pass returns (``claim``).
+        held = visitor is not None
         visitor = visitor or new_visitor()
         limits = self.limits
         rate = self.rate()
@@ -180,13 +203,14 @@ class GateCore:
             gen=visitor.gen.removesuffix(PRE) if pre else visitor.gen,
             pre=pre,
             jti=jti,
-            pass_expires=float(self.signer.expires_at(issued_at)),
+            pass_expires=float(self.signer.expires_at(issued_at) if held else now + REQUEST_HOLD),
             allow=allow,
             rate=rate,
             capacity=bucket_capacity(rate, limits.poll_seconds),
             max_active=max_active,
             abandon_after=limits.abandon_after,
             opens_at=limits.opens_at,
+            held=held,
         )
         result = await self.backend.poll(request)
         if result.outcome == Outcome.REMAP:
@@ -214,8 +238,10 @@ class GateCore:
                     self.guard.give_back()
                     slot = None
         if result.outcome == Outcome.ADMITTED:
-            issued = self.signer.issue(visitor.id, issued_at, request.jti)
+            issued = self.signer.issue(visitor.id, issued_at, request.jti, held=held)
             self.metrics.count("admitted")
+            if not held:
+                self.metrics.count("admitted_unheld")
             if visitor.joined:
                 self.metrics.wait_seconds.observe(max(0.0, now - visitor.joined))
             return Admission(
@@ -232,7 +258,8 @@ class GateCore:
             )  # fmt: skip
         self.metrics.count("queued")
         same_place = result.gen == visitor.gen and result.ticket == visitor.ticket
-        wait = estimated_wait(result.position, self.outflow.rate, rate)
+        outflow = self.outflow.rate if self.outflow.known else 0.0
+        wait = estimated_wait(result.position, outflow, rate)
         due = promised_time(int(now), wait, visitor.due if same_place else 0)
         joined = visitor.joined if same_place and visitor.joined else int(now)
         placed = visitor.placed(result.gen, result.ticket, due, joined)
@@ -298,11 +325,17 @@ class GateCore:
             except InvalidLimits as error:
                 log.warning("gate: ignoring stored limits: %s", error)
         self.limiter.bounds(self.limits.limit_floor, self.limits.limit_ceiling)
-        self.outflow.observe(snapshot.admitted_total, now)
+        self.outflow.observe(snapshot.admitted_total, now, line=snapshot.waiting > 0)
         self.metrics.gauges.update(
             {
                 "waiting": snapshot.waiting,
                 "active": snapshot.active,
+                # Places among max_active, and what holds them: passes that came back (or
+                # were given to clients that keep cookies), and requests still running
+                # for clients that have not shown they keep them.
+                "places_held": snapshot.active + snapshot.in_requests,
+                "places_held_by_passes": snapshot.active,
+                "places_held_by_requests": snapshot.in_requests,
                 "admitted_total": snapshot.admitted_total,
                 "outflow_per_second": round(self.outflow.rate, 3),
                 "concurrency_limit": self.limiter.limit,

@@ -16,16 +16,32 @@ RISE_SLACK = 0.25
 
 @dataclass
 class Outflow:
-    """Admissions per second, an exponentially weighted moving average over ~``span`` s."""
+    """How fast the line moves: admissions per second while there is a line, an
+    exponentially weighted moving average over ~``span`` s.
+
+    Only admissions made while people wait count: walk-ins admitted while nobody waits say
+    how many arrived, not how fast the node lets people in once a line forms, and an
+    estimate from them (or from the configured ceiling) promised minutes that became a
+    quarter of an hour. Until the line has moved for ``settle`` seconds the speed is not
+    known (``known``), and the waiting room says so rather than guess."""
 
     span: float = 60.0
+    settle: float = 10.0
     rate: float = 0.0
     _total: int | None = None
     _stamp: float = 0.0
+    _since: float = 0.0
 
-    def observe(self, admitted_total: int, now: float) -> float:
+    @property
+    def known(self) -> bool:
+        return self._total is not None and self._stamp - self._since >= self.settle
+
+    def observe(self, admitted_total: int, now: float, *, line: bool = True) -> float:
+        if not line:  # nobody waiting: nothing to learn about the line's speed
+            self._total, self.rate = None, 0.0
+            return self.rate
         if self._total is None:
-            self._total, self._stamp = admitted_total, now
+            self._total, self._stamp, self._since = admitted_total, now, now
             return self.rate
         elapsed = now - self._stamp
         if elapsed <= 0:
@@ -39,9 +55,8 @@ class Outflow:
 
 def estimated_wait(position: int, outflow: float, configured_rate: float) -> float | None:
     """Seconds until admission for someone with ``position`` people ahead, or None when the
-    line is not moving and nothing can be promised."""
-    speed = min(outflow, configured_rate) if outflow > 0 else configured_rate * 0.5
-    speed *= PESSIMISM
+    line's speed is not known (``outflow`` 0) and nothing honest can be promised."""
+    speed = min(outflow, configured_rate) * PESSIMISM
     if speed <= 0:
         return None
     return (position + 1) / speed

@@ -107,6 +107,14 @@ class FallbackBackend:
         await self.local.revoke(jti, now, keep)
         await self._call(lambda: self.primary.revoke(jti, now, keep), lambda: _nothing())
 
+    async def release(self, jti: str) -> None:
+        await self.local.release(jti)
+        await self._call(lambda: self.primary.release(jti), lambda: _nothing())
+
+    async def claim(self, jti: str, expires: float) -> bool:
+        local = await self.local.claim(jti, expires)
+        return await self._call(lambda: self.primary.claim(jti, expires), lambda: _value(local))
+
     async def snapshot(
         self, now: float, node: str, share: float, revoked_since: float, abandon_after: float
     ) -> Snapshot:
@@ -133,3 +141,7 @@ class FallbackBackend:
 
 async def _nothing() -> None:
     return None
+
+
+async def _value(value: T) -> T:
+    return value

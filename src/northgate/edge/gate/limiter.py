@@ -68,6 +68,12 @@ class GradientLimit:
     settle: float = 0.1  # headroom, as a share of the limit, once latency rises
     probe_every: float = 30.0  # seconds of continuous queueing before re-measuring
     probe_samples: int = 20
+    # A probe ends after this long even without enough samples at the floor: CRITICAL
+    # requests let in over the limit can keep more than the floor in flight for a whole
+    # surge, and the limit would stay at the floor meanwhile. It then takes the lowest
+    # latency it saw (at most the loaded latency: the limit errs high, and any lower
+    # window lowers the baseline again).
+    probe_timeout: float = 5.0
     knee_hold: float = 2.0  # seconds to stay below a limit that pushed latency past tolerance
     knee_hold_max: float = 60.0  # doubling each time the same limit fails again
     window: int = 10_000
@@ -77,6 +83,7 @@ class GradientLimit:
     baseline: float = field(init=False, default=0.0)
     _window: _Window = field(init=False, default_factory=_Window)
     _probe: _Window | None = field(init=False, default=None)
+    _probe_lowest: float = field(init=False, default=math.inf)  # any RTT seen while probing
     _queueing_since: float | None = field(init=False, default=None)
     _knee: int = field(init=False, default=0)  # a limit that failed recently; 0: none
     _knee_until: float = field(init=False, default=0.0)
@@ -115,14 +122,23 @@ class GradientLimit:
     def _sample_probe(self, rtt: float, in_flight: int, now: float) -> None:
         probe = self._probe
         assert probe is not None
-        if in_flight > self.floor:
-            return  # admitted before the probe began: not a no-load sample
-        probe.add(rtt, in_flight, False)
+        if not probe.started:
+            probe.started = now
+        self._probe_lowest = min(self._probe_lowest, rtt)
+        if in_flight <= self.floor:  # more: admitted over the floor, not a no-load sample
+            probe.add(rtt, in_flight, False)
         if probe.count >= self.probe_samples:
-            self.baseline = probe.total / probe.count
-            self._probe = None
-            self._queueing_since = None
-            self._window.reset(now)
+            self._end_probe(probe.total / probe.count, now)
+        elif now - probe.started >= self.probe_timeout:
+            quiet = probe.total / probe.count if probe.count else math.inf
+            self._end_probe(min(quiet, self._probe_lowest), now)
+
+    def _end_probe(self, baseline: float, now: float) -> None:
+        self.baseline = baseline
+        self._probe = None
+        self._probe_lowest = math.inf
+        self._queueing_since = None
+        self._window.reset(now)
 
     def _update(self, short: float, in_flight: int, now: float) -> None:
         if short <= 0:

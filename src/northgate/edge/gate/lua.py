@@ -5,7 +5,9 @@ Keys of one event share a hash tag (``ng:gate:{EVENT}:...``), so they live on on
 - ``q``      hash: gen, head, tail, live, tokens, stamp, pre, opened, admitted, cursor
 - ``seen``   string of big-endian u32, one per ticket: Unix second of the last poll
 - ``alive``  bitmap, one bit per ticket: still in line
-- ``active`` sorted set: jti -> pass expiry (ms); its size is the active visitor count
+- ``active`` sorted set: jti -> pass expiry (ms); places held by passes
+- ``requests`` sorted set: jti -> bound (ms); places held by unheld passes' requests, until
+  they end (RELEASE) or the pass comes back (CLAIM)
 - ``revoked``sorted set: jti -> revocation time (ms), kept for the pass cap
 - ``shares`` hash: node -> "share:ms", the adaptive share each node asks for; its fresh
              entries are also the count of live gate instances (the fallback share)
@@ -19,7 +21,7 @@ exactly over the first 262,144 tickets past the head and by proportion beyond.
 from __future__ import annotations
 
 POLL = r"""
-local q, seen, alive, active = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local q, seen, alive, active, requests = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local now = tonumber(ARGV[1])
 local now_s = math.floor(now / 1000)
 local ticket = tonumber(ARGV[2])
@@ -34,6 +36,7 @@ local jti = ARGV[10]
 local pexp = tonumber(ARGV[11])
 local opens_at = tonumber(ARGV[12])
 local sweep = tonumber(ARGV[13])
+local held = ARGV[15] == '1'
 local WINDOW = 262144
 
 local s = redis.call('HMGET', q, 'gen', 'head', 'tail', 'live', 'tokens', 'stamp', 'pre',
@@ -111,7 +114,9 @@ while head <= tail and n < sweep do
 end
 
 redis.call('ZREMRANGEBYSCORE', active, '-inf', now)
-local budget = math.min(math.floor(tokens), max_active - redis.call('ZCARD', active))
+redis.call('ZREMRANGEBYSCORE', requests, '-inf', now)
+local budget = math.min(math.floor(tokens),
+                        max_active - redis.call('ZCARD', active) - redis.call('ZCARD', requests))
 
 local function count(first, last)
   if last < first then return 0 end
@@ -125,7 +130,7 @@ end
 local function admit(t)
   tokens = tokens - 1
   admitted = admitted + 1
-  redis.call('ZADD', active, pexp, jti)
+  redis.call('ZADD', held and active or requests, pexp, jti)
   if t > 0 then
     redis.call('SETBIT', alive, t, 0)
     live = live - 1
@@ -174,8 +179,8 @@ return {code, gen, ticket, position, live, prequeued, eligible}
 """
 
 TICK = r"""
-local q, seen, alive, active, revoked, shares, cfg =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local q, seen, alive, active, revoked, shares, cfg, requests =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local now = tonumber(ARGV[1])
 local now_s = math.floor(now / 1000)
 local node, share = ARGV[2], tonumber(ARGV[3])
@@ -230,14 +235,25 @@ redis.call('ZREMRANGEBYSCORE', revoked, '-inf', now - keep)
 local gone = redis.call('ZRANGEBYSCORE', revoked, since, '+inf', 'WITHSCORES')
 redis.call('ZREMRANGEBYSCORE', active, '-inf', now)
 local nactive = redis.call('ZCARD', active)
+redis.call('ZREMRANGEBYSCORE', requests, '-inf', now)
+local nrequests = redis.call('ZCARD', requests)
 local overrides = redis.call('HGETALL', cfg)
 return {live, nactive, admitted, head, tail, tostring(min_share), gone, overrides, gen,
-        prequeued, opened, nodes}
+        prequeued, opened, nrequests, nodes}
 """
 
 REVOKE = r"""
 redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+return 1
+"""
+
+# KEYS: active, revoked, requests; ARGV: jti, expiry (ms). Nothing is held for a revoked jti.
+CLAIM = r"""
+redis.call('ZREM', KEYS[3], ARGV[1])
+if redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[1], 'GT', ARGV[2], ARGV[1])
 return 1
 """
 

@@ -17,7 +17,8 @@ class MemoryBackend:
 
     def __init__(self) -> None:
         self._new_generation()
-        self.active: dict[str, float] = {}  # jti -> expires_at
+        self.active: dict[str, float] = {}  # jti -> expires_at: places held by passes
+        self.in_requests: dict[str, float] = {}  # jti -> bound: places held by requests
         self.revoked: dict[str, float] = {}  # jti -> revoked_at
         self.overrides: dict[str, str] = {}
         self.admitted_total = 0
@@ -35,6 +36,11 @@ class MemoryBackend:
         self._expired_at = now
         if self.active and min(self.active.values()) <= now:
             self.active = {jti: exp for jti, exp in self.active.items() if exp > now}
+        if self.in_requests and min(self.in_requests.values()) <= now:
+            self.in_requests = {jti: exp for jti, exp in self.in_requests.items() if exp > now}
+
+    def _held(self) -> int:
+        return len(self.active) + len(self.in_requests)
 
     async def poll(self, request: PollRequest) -> PollResult:
         now, queue = request.now, self.queue
@@ -62,7 +68,7 @@ class MemoryBackend:
             request = _without_ticket(request)
         self._expire(now)
         queue.sweep(now, budget=64)
-        budget = min(int(tokens), request.max_active - len(self.active))
+        budget = min(int(tokens), request.max_active - self._held())
         place = None
         if request.ticket and request.gen == self.gen:
             place = queue.touch(request.ticket, now)
@@ -84,7 +90,8 @@ class MemoryBackend:
 
     def _admit(self, request: PollRequest, bucket: TokenBucket, ticket: int | None) -> None:
         bucket.tokens -= 1
-        self.active[request.jti] = request.pass_expires
+        places = self.active if request.held else self.in_requests
+        places[request.jti] = request.pass_expires
         self.admitted_total += 1
         if ticket is not None:
             self.queue.leave(ticket)
@@ -94,8 +101,19 @@ class MemoryBackend:
             if jti in self.active and self.active[jti] < expires:
                 self.active[jti] = expires
 
+    async def release(self, jti: str) -> None:
+        self.in_requests.pop(jti, None)
+
+    async def claim(self, jti: str, expires: float) -> bool:
+        self.in_requests.pop(jti, None)
+        if jti in self.revoked:
+            return False
+        self.active[jti] = max(expires, self.active.get(jti, 0.0))
+        return True
+
     async def revoke(self, jti: str, now: float, keep: float) -> None:
         self.active.pop(jti, None)
+        self.in_requests.pop(jti, None)
         self.revoked[jti] = now
         if len(self.revoked) > 1024:
             self.revoked = {j: at for j, at in self.revoked.items() if at > now - keep}
@@ -121,6 +139,7 @@ class MemoryBackend:
             prequeued=self.queue.prequeued,
             opened=self.queue.opened_at is not None,
             nodes=len(self._shares),
+            in_requests=len(self.in_requests),
         )
 
     async def set_overrides(self, values: Mapping[str, str]) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from northgate.edge.asgi import ASGIApp, Message, Receive, Scope, Send
 from northgate.edge.gate.admin import GateAdmin
@@ -120,6 +121,18 @@ class Gate:
                 admitted = checked
         extra: list[tuple[bytes, bytes]] = []
         admission: Admission | None = None
+        claimed = False
+        if admitted is not None and not admitted.held:
+            # Back with a pass whose place only its first request held: hold it now (or,
+            # ended meanwhile on another node, it is no pass at all).
+            held = await core.claim(admitted)
+            admitted = None if held is None else replace(admitted, held=True)
+            if held is not None:
+                claimed = True
+                extra += [
+                    self._cookie(PASS_COOKIE, held, core.signer.cap),
+                    (PASS_HEADER, held.encode()),
+                ]
         if admitted is None and route.needs_pass:
             presented = visitor_header or visitor_cookie
             visitor = core.visitors.decode(presented)
@@ -132,7 +145,7 @@ class Gate:
             assert admission.token is not None and admission.issued is not None
             admitted = admission.issued
             extra += self._admitted_headers(admission)
-        elif admitted is not None:
+        elif admitted is not None and not claimed:
             renewed = core.renew(admitted, now)
             if renewed is not None:
                 extra += [
@@ -149,7 +162,11 @@ class Gate:
         if in_flight is None:
             core.count_shed(route.klass.name.lower())
             state["northgate.outcome"] = "shed"
-            await self.room.shed(scope, self._with_headers(send, extra), retry_after(core.rng))
+            try:
+                await self.room.shed(scope, self._with_headers(send, extra), retry_after(core.rng))
+            finally:
+                if admission is not None:
+                    await core.release(admission)
             return
         started = time.monotonic()
         failed = False
@@ -160,6 +177,8 @@ class Gate:
             raise
         finally:
             guard.release(started, in_flight, dropped=failed)
+            if admission is not None:
+                await core.release(admission)
 
     def _admitted_headers(self, admission: Admission) -> list[tuple[bytes, bytes]]:
         assert admission.token is not None

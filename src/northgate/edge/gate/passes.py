@@ -4,6 +4,11 @@ Format (ASCII, fits a cookie): ``base64url(payload) "." base64url(hmac)`` where 
 is ``v1|event|visitor|issued_at|expires_at|jti`` (Unix seconds). The signature is
 HMAC-SHA256 over the payload with the site's secret key, compared in constant time.
 
+A pass issued to a client that showed no sign of keeping cookies (no visitor cookie or
+header) is *unheld*: its place among the active is held only while the request that got it
+runs, and is taken for good when the pass comes back (see ``GateCore.claim``). Its payload
+ends with a seventh field, ``unheld``; held passes keep the six fields.
+
 ``issued_at`` never changes while the pass slides: renewal only pushes ``expires_at``,
 at most to ``issued_at + cap``, so an active applicant keeps the place for a bounded time.
 The ``jti`` names one admission: revoking it (after submission) refuses every copy of the
@@ -22,6 +27,7 @@ from northgate.edge.gate.mac import Sha256Mac
 from northgate.tokens import B64URL, TokenShape, b64url_length, same_signature
 
 VERSION = "v1"
+UNHELD = "unheld"
 MAX_TOKEN_LENGTH = 512
 # base64url(payload) "." base64url(HMAC-SHA256): the only shape verify() reads further.
 SHAPE = TokenShape(rf"{B64URL}+\.{B64URL}{{{b64url_length(32)}}}", MAX_TOKEN_LENGTH)
@@ -48,11 +54,13 @@ class Pass:
     issued_at: int
     expires_at: int
     jti: str
+    held: bool = True  # False: no place is kept for it until it comes back
 
     def payload(self) -> str:
-        return "|".join(
-            (VERSION, self.event, self.visitor, str(self.issued_at), str(self.expires_at), self.jti)
-        )
+        fields = (
+            VERSION, self.event, self.visitor, str(self.issued_at), str(self.expires_at), self.jti,
+        )  # fmt: skip
+        return "|".join(fields if self.held else (*fields, UNHELD))
 
 
 def _b64(data: bytes) -> str:
@@ -89,8 +97,8 @@ class PassSigner:
         """When a pass issued at ``now`` expires (before any renewal)."""
         return min(now + self.ttl, now + self.cap)
 
-    def issue(self, visitor: str, now: int, jti: str | None = None) -> Pass:
-        return Pass(self.event, visitor, now, self.expires_at(now), jti or new_jti())
+    def issue(self, visitor: str, now: int, jti: str | None = None, *, held: bool = True) -> Pass:
+        return Pass(self.event, visitor, now, self.expires_at(now), jti or new_jti(), held)
 
     def verify(self, token: str, now: int) -> Pass:
         """The pass in ``token``, or :class:`PassRefused` saying why not (no revocation check)."""
@@ -106,7 +114,11 @@ class PassSigner:
         if not same_signature(mac, self._mac(payload)):
             raise PassRefused(PassProblem.BAD_SIGNATURE)
         try:
-            version, event, visitor, issued, expires, jti = payload.decode("ascii").split("|")
+            fields = payload.decode("ascii").split("|")
+            held = len(fields) == 6
+            if not held and fields[6:] != [UNHELD]:
+                raise ValueError("not a pass payload")
+            version, event, visitor, issued, expires, jti = fields[:6]
             issued_at, expires_at = int(issued), int(expires)
         except (UnicodeDecodeError, ValueError) as error:
             raise PassRefused(PassProblem.MALFORMED) from error
@@ -116,7 +128,7 @@ class PassSigner:
             raise PassRefused(PassProblem.WRONG_EVENT)
         if now >= expires_at or expires_at > issued_at + self.cap:
             raise PassRefused(PassProblem.EXPIRED)
-        return Pass(event, visitor, issued_at, expires_at, jti)
+        return Pass(event, visitor, issued_at, expires_at, jti, held)
 
     def renewal(self, current: Pass, now: int) -> Pass | None:
         """A renewed pass when more than half of the current validity is used, else None."""
@@ -128,4 +140,7 @@ class PassSigner:
         expires_at = min(now + self.ttl, limit)
         if expires_at <= current.expires_at:
             return None
-        return Pass(current.event, current.visitor, current.issued_at, expires_at, current.jti)
+        return Pass(
+            current.event, current.visitor, current.issued_at, expires_at, current.jti,
+            current.held,
+        )  # fmt: skip

@@ -32,19 +32,20 @@ class RedisBackend:
         prefix = f"ng:gate:{{{event}}}:"
         self.keys = {
             name: prefix + name
-            for name in ("q", "seen", "alive", "active", "revoked", "shares", "cfg")
+            for name in ("q", "seen", "alive", "active", "revoked", "shares", "cfg", "requests")
         }
         self._poll = redis.register_script(lua.POLL)
         self._tick = redis.register_script(lua.TICK)
         self._revoke = redis.register_script(lua.REVOKE)
         self._renew = redis.register_script(lua.RENEW)
+        self._claim = redis.register_script(lua.CLAIM)
 
     def _k(self, *names: str) -> list[str]:
         return [self.keys[name] for name in names]
 
     async def poll(self, request: PollRequest) -> PollResult:
         reply = await self._poll(
-            keys=self._k("q", "seen", "alive", "active"),
+            keys=self._k("q", "seen", "alive", "active", "requests"),
             args=[
                 _ms(request.now),
                 request.ticket,
@@ -60,6 +61,7 @@ class RedisBackend:
                 _ms(request.opens_at),
                 SWEEP_PER_POLL,
                 "r" + secrets.token_hex(3),
+                "1" if request.held else "0",
             ],
         )
         code, gen, ticket, position, waiting, prequeued, eligible = reply
@@ -77,13 +79,20 @@ class RedisBackend:
         await self._renew(keys=self._k("active"), args=args)
 
     async def revoke(self, jti: str, now: float, keep: float) -> None:
-        await self._revoke(keys=self._k("active", "revoked"), args=[jti, _ms(now)])
+        await self._revoke(keys=self._k("active", "revoked", "requests"), args=[jti, _ms(now)])
+
+    async def release(self, jti: str) -> None:
+        await self.redis.zrem(self.keys["requests"], jti)
+
+    async def claim(self, jti: str, expires: float) -> bool:
+        keys = self._k("active", "revoked", "requests")
+        return bool(await self._claim(keys=keys, args=[jti, _ms(expires)]))
 
     async def snapshot(
         self, now: float, node: str, share: float, revoked_since: float, abandon_after: float
     ) -> Snapshot:
         reply = await self._tick(
-            keys=self._k("q", "seen", "alive", "active", "revoked", "shares", "cfg"),
+            keys=self._k("q", "seen", "alive", "active", "revoked", "shares", "cfg", "requests"),
             args=[
                 _ms(now),
                 node,
@@ -95,7 +104,9 @@ class RedisBackend:
             ],
         )
         nodes = reply.pop()  # the live gate instances: TICK's last field
-        live, active, admitted, head, tail, min_share, gone, overrides, gen, pre, opened = reply
+        live, active, admitted, head, tail, min_share, gone, overrides, gen, pre, opened, held = (
+            reply
+        )
         revoked = [(_text(gone[i]), float(gone[i + 1]) / 1000) for i in range(0, len(gone), 2)]
         cfg = {_text(overrides[i]): _text(overrides[i + 1]) for i in range(0, len(overrides), 2)}
         return Snapshot(
@@ -111,6 +122,7 @@ class RedisBackend:
             prequeued=int(pre),
             opened=int(opened) > 0,
             nodes=max(1, int(nodes)),
+            in_requests=int(held),
         )
 
     async def set_overrides(self, values: Mapping[str, str]) -> None:

@@ -28,10 +28,11 @@ from northgate.site.pages import LANGUAGES, Lang, other_language
 from northgate.site.render import chrome_context
 from northgate.site.server import ErrorPages
 from northgate.web.assets import AssetBundle
+from northgate.web.eta.urls import counterpart, page_to_wait_on
 from northgate.web.i18n import gettext
 from northgate.web.templating import environment
 
-SLOTS = ("PLACE", "WAIT", "REFRESH", "KEEP", "URL", "OPENS")
+SLOTS = ("PLACE", "WAIT", "REFRESH", "KEEP", "URL", "OPENS", "OTHER")
 try:
     EASTERN: dt.tzinfo = ZoneInfo("America/Toronto")
 except ZoneInfoNotFoundError:  # no tz database: fixed offset, standard time
@@ -82,7 +83,7 @@ def render_pages(assets: AssetBundle) -> dict[tuple[Lang, bool], _Prepared]:
             )
             html = template.render(
                 chrome_context(lang, assets)
-                | {"title": title, "other_url": f"/{other_language(lang)}/", "prequeue": prequeue}
+                | {"title": title, "other_url": _marker("OTHER"), "prequeue": prequeue}
             )
             pages[(lang, prequeue)] = _Prepared(html)
     return pages
@@ -183,6 +184,12 @@ class WaitingRoom:
                 [(b"retry-after", str(retry).encode()), *cookies],
             )
             return
+        if scope["method"] not in ("GET", "HEAD"):
+            # A form posted while the visitor must wait: the waiting room is not the answer
+            # to the POST (Back would then ask to post again, or fail), but a page to go to.
+            # What was already saved stays saved; the page shows it again once admitted.
+            await self._see_other(send, quote(page_to_wait_on(scope["path"])), cookies)
+            return
         url = request_url(scope)
         lang = language_of_path(scope["path"])
         page = self.pages[(lang, admission.prequeue)]
@@ -195,6 +202,8 @@ class WaitingRoom:
                 "KEEP": str(max(1, round(self.keep_seconds / 60))),
                 "URL": url,
                 "OPENS": opens.strftime("%H:%M"),
+                # The toggle leads to this same waiting room in the other language.
+                "OTHER": counterpart(scope["path"]) or f"/{other_language(lang)}/",
             }
         )
         extra = [(b"refresh", f"{retry}; url={url}".encode()), *cookies]
@@ -205,6 +214,11 @@ class WaitingRoom:
             b"text/html; charset=utf-8",
             extra,
         )
+
+    @staticmethod
+    async def _see_other(send: Send, location: str, cookies: list[tuple[bytes, bytes]]) -> None:
+        headers = [(b"location", location.encode("latin-1")), *cookies]
+        await _send(send, 303, b"", b"text/plain; charset=utf-8", headers)
 
     async def shed(self, scope: Scope, send: Send, retry: int) -> None:
         headers = [(b"retry-after", str(retry).encode()), (b"x-northgate-gate", b"shed")]

@@ -94,6 +94,7 @@ RULES: tuple[Rule, ...] = (
     Rule(r"/api/v1/status(?:/.*)?", ANY, RequestClass.SHEDDABLE, True, "API status"),
     # Do I need an eTA? Cheap and answers most visitors (US citizens do not): never queued.
     Rule(_ETA + r"/(?:check|verifier)(?:/.*)?", ANY, RequestClass.DEFAULT, False, "triage"),
+    Rule(r"/api/v1/eligibility", ANY, RequestClass.DEFAULT, False, "triage, the same on the API"),
     # The journey.
     Rule(_APPLY + r"(?:/.*)?", ANY, RequestClass.DEFAULT, True, "application steps"),
     Rule(_ETA + r"/(?:resume|reprendre)(?:/.*)?", ANY, RequestClass.DEFAULT, True, "resume"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from northgate.eta.questions import Step
+from northgate.eta.questions import QUESTION_SET, Step
 from northgate.site.pages import Lang
 
 BASE: Mapping[Lang, str] = {"en": "/en/eta", "fr": "/fr/ave"}
@@ -38,3 +38,33 @@ def url(name: str, lang: Lang) -> str:
 
 def step_url(step: Step, lang: Lang) -> str:
     return f"{url('start', lang)}/{step.slug(lang)}"
+
+
+def page_to_wait_on(path: str) -> str:
+    """The page to show again (GET) for a form posted to ``path``: the path itself, except
+    for the forms posted to an address that has no page of its own."""
+    for lang in BASE:
+        if path == url("resend", lang):
+            return url("status", lang)
+    return path
+
+
+def counterpart(path: str) -> str | None:
+    """The same journey page in the other language (for a page that does not render its own
+    toggle, such as the waiting room in front of it), or None when ``path`` is not one."""
+    lang = next((lang for lang, base in BASE.items() if (path + "/").startswith(base + "/")), None)
+    if lang is None:
+        return None
+    rest = path[len(BASE[lang]) + 1 :]
+    other: Lang = "fr" if lang == "en" else "en"
+    for name in sorted(PATHS, key=lambda name: -len(PATHS[name][lang])):
+        page = PATHS[name][lang]
+        if rest == page:
+            return url(name, other)
+        if rest.startswith(page + "/"):
+            tail = rest[len(page) + 1 :]
+            if name == "start":  # a question page: its slug differs between languages
+                step = QUESTION_SET.step_by_slug(tail, lang)
+                return step_url(step, other) if step is not None else url(name, other)
+            return f"{url(name, other)}/{tail}" if name == "resume" else url(name, other)
+    return BASE[other]

@@ -265,7 +265,10 @@ def test_waiting_room(browser: Browser, tmp_path: Path, axe_source: str) -> None
         server = start_server(tmp_path / name.replace(" ", "-"), env)
         holder = browser.new_context()
         try:
-            holder.new_page().goto(server.url + "/en/eta/apply")
+            # A first visit's place is held only by its request; coming back holds it.
+            holding = holder.new_page()
+            holding.goto(server.url + "/en/eta/apply")
+            holding.reload()
             for lang, path in (("en", "/en/eta/apply"), ("fr", "/fr/ave/demande")):
                 context = browser.new_context(locale=f"{lang}-CA")
                 page = context.new_page()

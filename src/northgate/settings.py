@@ -5,6 +5,8 @@ CLI flags override the environment by passing keyword arguments to :class:`Setti
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
 from datetime import datetime
 from functools import cached_property
@@ -183,10 +185,29 @@ class Settings(BaseSettings):
             return self.secret_key.get_secret_value().encode()
         path = self.var_dir / "secret_key"
         if not path.exists():
-            self.var_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
+            _create_once(path, secrets.token_urlsafe(48))
         return path.read_text().strip().encode()
+
+
+def _create_once(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` unless another process got there first.
+
+    Workers start together and each generates a key: were each to write its own, workers
+    would sign passes and sessions with different keys and refuse one another's (a visitor
+    admitted by one worker sent back to the line by the next). The file is written whole
+    under a private name and linked into place, which fails if the name exists, so the
+    first key wins and nobody reads a half-written one.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as out:
+            out.write(text)
+        with contextlib.suppress(FileExistsError):
+            os.link(draft, path)
+    finally:
+        draft.unlink()
 
 
 def describe_invalid(error: ValidationError) -> str:

@@ -214,33 +214,36 @@ async def resend(request: Request, lang: Lang) -> Response:
     return _result_page(journey, application, authorization, form, resent=result)
 
 
-def look_up_again(journey: Journey, form: Mapping[str, str]) -> Response:
+def _form_again(
+    journey: Journey,
+    form: Mapping[str, str],
+    *,
+    status: int,
+    errors: list[tuple[str, str]],
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The look-up form shown again with what was typed and why it was not looked up."""
     return journey.render_form(
         "eta/status.html",
         title=gettext(journey.lang, "Check the status of your eTA application"),
         other_url=url("status", other_language(journey.lang)),
-        status=422,
-        values=form,
-        errors={},
-        error_list=[],
-        back_url=None,
-    )
-
-
-def without_token(journey: Journey, form: Mapping[str, str]) -> Response:
-    """A look-up posted without the page's token (from another site): nothing is looked up
-    or sent, and the form is shown again with what was typed."""
-    errors = journey.form_token_problem("reference")
-    return journey.render_form(
-        "eta/status.html",
-        title=gettext(journey.lang, "Check the status of your eTA application"),
-        other_url=url("status", other_language(journey.lang)),
-        status=403,
+        status=status,
+        headers=headers,
         values=form,
         errors=dict(errors),
         error_list=errors,
         back_url=None,
     )
+
+
+def look_up_again(journey: Journey, form: Mapping[str, str]) -> Response:
+    return _form_again(journey, form, status=422, errors=[])
+
+
+def without_token(journey: Journey, form: Mapping[str, str]) -> Response:
+    """A look-up posted without the page's token (from another site): nothing is looked up
+    or sent, and the form is shown again with what was typed."""
+    return _form_again(journey, form, status=403, errors=journey.form_token_problem("reference"))
 
 
 def limited(journey: Journey, form: Mapping[str, str], wait: int) -> Response:
@@ -255,17 +258,12 @@ def limited(journey: Journey, form: Mapping[str, str], wait: int) -> Response:
         )
         % {"minutes": minutes}
     )
-    errors = [("reference", message)]
-    return journey.render_form(
-        "eta/status.html",
-        title=gettext(lang, "Check the status of your eTA application"),
-        other_url=url("status", other_language(lang)),
+    return _form_again(
+        journey,
+        form,
         status=429,
+        errors=[("reference", message)],
         headers={"retry-after": str(wait)},
-        values=form,
-        errors=dict(errors),
-        error_list=errors,
-        back_url=None,
     )
 
 

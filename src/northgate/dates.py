@@ -8,7 +8,7 @@ from datetime import date
 
 from babel.dates import format_date
 
-from northgate.site.pages import Lang
+from northgate.core.lang import Lang
 
 LOCALES: dict[Lang, str] = {"en": "en_CA", "fr": "fr_CA"}
 

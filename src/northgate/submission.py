@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from northgate.core.lang import Lang
 from northgate.eta.dates import parse_iso
 from northgate.eta.references import new_reference
 from northgate.jobs.follow_up import schedule_follow_up
-from northgate.site.pages import Lang
 from northgate.storage import applications
 from northgate.storage.models import Application
 

@@ -11,11 +11,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from northgate.core.lang import Lang
 from northgate.edge.asgi import ASGIApp, Receive, Scope, Send
 from northgate.edge.shield import ErrorShield
 from northgate.edge.tap import Tap
 from northgate.site.errors import ERROR_TEXTS
-from northgate.site.pages import Lang
 from northgate.site.server import ErrorPages
 from tests.edge.test_tap import make_recorder
 from tests.support.asgi import Recorder, build_error_pages, empty_receive, http_scope

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from northgate.core.lang import LANGUAGES
 from northgate.eta.conditions import outcome, parse_condition
 from northgate.eta.question_model import Field, Step
 from northgate.eta.questions import QUESTION_SET, parse_question_set
 from northgate.eta.validation import validate_step
-from northgate.site.pages import LANGUAGES
 from tests.eta.factories import TODAY, adult_answers, minor_answers, step
 
 

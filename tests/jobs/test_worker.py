@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from northgate.core.lang import Lang
 from northgate.jobs.handlers import build_handlers
 from northgate.jobs.outbox import ClaimedJob, enqueue
 from northgate.jobs.worker import Worker
 from northgate.notify.smtp import SmtpMailer
 from northgate.payments.sandbox import SandboxGateway
 from northgate.payments.service import PaymentService
-from northgate.site.pages import Lang
 from northgate.storage.db import Database
 from northgate.storage.models import (
     Application,

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from northgate.core.lang import Lang
 from northgate.eta.questions import QUESTION_SET
-from northgate.site.pages import Lang
 from northgate.web.eta.urls import step_url
 from tests.support.html import parse_html
 from tests.support.journey import start_application

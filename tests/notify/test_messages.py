@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from northgate.core.lang import Lang
 from northgate.notify import messages
-from northgate.site.pages import Lang
 
 
 def test_approval_in_french_follows_french_typography() -> None:

@@ -15,7 +15,8 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import pytest
 
-from northgate.site.pages import LANGUAGES, Lang, all_page_paths
+from northgate.core.lang import LANGUAGES, Lang
+from northgate.site.pages import all_page_paths
 from northgate.web.eta.urls import ENTRY_POINTS, LANDING_PAGES, PATHS, url
 from tests.support.html import Document, parse_html
 from tests.support.live import LiveServer

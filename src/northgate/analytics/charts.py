@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from northgate.analytics.dimensions import TURNED_AWAY
 from northgate.analytics.report import Report
-from northgate.site.pages import Lang
+from northgate.core.lang import Lang
 from northgate.web.i18n import gettext
 
 OUTCOME_COLOURS = {

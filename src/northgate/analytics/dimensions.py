@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Final, Literal, NamedTuple, get_args
 
+from northgate.core.lang import Lang
+
 Section = Literal["information", "eta", "payment", "status", "api", "assets", "ops"]
 # limited: refused by an abuse limit (too many failed look-ups or e-mails from one client).
 Outcome = Literal["served", "queued", "shed", "limited", "client_error", "server_error"]
-Lang = Literal["en", "fr"]
 
 SECTIONS: Final[tuple[Section, ...]] = get_args(Section)
 OUTCOMES: Final[tuple[Outcome, ...]] = get_args(Outcome)

@@ -17,7 +17,7 @@ from babel.numbers import format_decimal, format_percent
 from northgate.analytics.charts import charts_of, outcome_labels, render_svg
 from northgate.analytics.periods import LIVE_MINUTES, Period
 from northgate.analytics.report import Figure, Report
-from northgate.site.pages import Lang, other_language
+from northgate.core.lang import Lang, other_language
 from northgate.site.render import chrome_context
 from northgate.web.assets import AssetBundle
 from northgate.web.i18n import gettext

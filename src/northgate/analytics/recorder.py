@@ -28,7 +28,6 @@ from northgate.analytics.dimensions import (
     MINUTE,
     UNKNOWN_COUNTRY,
     ArrivalKey,
-    Lang,
     Outcome,
     Section,
     VisitorKey,
@@ -36,6 +35,7 @@ from northgate.analytics.dimensions import (
 from northgate.analytics.outcomes import OUTCOME_HINT, SECTION_HINT, outcome_of
 from northgate.analytics.salts import DAY, DailySalts
 from northgate.analytics.sections import SectionClassifier, is_section
+from northgate.core.lang import Lang
 
 try:
     from northgate.analytics._arrivals import Arrivals

@@ -16,7 +16,7 @@ from northgate.analytics.periods import Period, PeriodError, live_period, reques
 from northgate.analytics.png import render_png
 from northgate.analytics.report import Report
 from northgate.analytics.runtime import Analytics
-from northgate.site.pages import Lang
+from northgate.core.lang import Lang
 
 router = APIRouter(dependencies=[Depends(require_operator)])
 _NO_STORE = {"cache-control": "no-store"}

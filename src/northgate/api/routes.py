@@ -22,6 +22,7 @@ from northgate.api.models import (
     ValidationProblem,
 )
 from northgate.api.submission import clean_application
+from northgate.core.lang import Lang
 from northgate.eta.cleaning import normalize_passport_number
 from northgate.eta.countries import country
 from northgate.eta.eligibility import TriageAnswers, assess, explain
@@ -29,7 +30,6 @@ from northgate.eta.entry_rules import RULES_VERSION
 from northgate.eta.questions import QUESTION_SET
 from northgate.eta.references import normalize_reference
 from northgate.payments.service import PaymentService
-from northgate.site.pages import Lang
 from northgate.storage import applications
 from northgate.storage.models import Application, TravelAuthorization
 from northgate.submission import submit_new_application

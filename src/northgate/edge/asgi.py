@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from northgate.site.pages import Lang
+from northgate.core.lang import Lang
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -14,8 +14,8 @@ from types import MappingProxyType
 
 import pycountry
 
+from northgate.core.lang import Lang
 from northgate.eta.text import fold
-from northgate.site.pages import Lang
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
 
+from northgate.core.lang import Lang
 from northgate.eta.dates import add_years, is_minor, parse_iso
 from northgate.eta.entry_rules import category
 from northgate.eta.messages import texts
 from northgate.eta.questions import QUESTION_SET
-from northgate.site.pages import Lang
 
 VALIDITY_YEARS = 5
 # Too close to expiry to be worth issuing: the traveller needs a new passport (and eTA).

@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from northgate.core.lang import Lang
 from northgate.eta.entry_rules import category
 from northgate.eta.messages import texts
-from northgate.site.pages import Lang
 
 TravelMode = Literal["air", "land", "sea"]
 CanadianStatus = Literal["none", "citizen", "permanent_resident"]

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from babel.numbers import format_currency
 
-from northgate.site.pages import Lang
+from northgate.core.lang import Lang
 
 _LOCALES = {"en": "en_CA", "fr": "fr_CA"}
 

@@ -21,8 +21,8 @@ from collections.abc import Mapping
 from importlib import resources
 from typing import Any
 
+from northgate.core.lang import LANGUAGES, Lang
 from northgate.eta.question_model import Voice
-from northgate.site.pages import LANGUAGES, Lang
 from northgate.typography import french_prose
 
 MESSAGES_FILE = "messages.toml"

@@ -13,6 +13,7 @@ from dataclasses import replace
 from importlib import resources
 from typing import Any
 
+from northgate.core.lang import LANGUAGES
 from northgate.eta.conditions import fields_read, parse_condition
 from northgate.eta.question_model import (
     DEFAULT_MAX_LENGTH,
@@ -27,7 +28,6 @@ from northgate.eta.question_model import (
     Step,
     Texts,
 )
-from northgate.site.pages import LANGUAGES
 from northgate.typography import french_prose
 
 # Pages about the person typing, whoever the application is for: their autofill stays.

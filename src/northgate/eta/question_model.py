@@ -12,8 +12,8 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any, Literal, get_args
 
+from northgate.core.lang import Lang
 from northgate.eta.conditions import Condition, outcome
-from northgate.site.pages import Lang
 
 FieldType = Literal[
     "radio",

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from dataclasses import field as _default
 from typing import Any
 
+from northgate.core.lang import Lang
 from northgate.eta.messages import worded_message
 from northgate.eta.question_model import Voice
-from northgate.site.pages import Lang
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from northgate.core.lang import Lang
 from northgate.jobs import follow_up
 from northgate.jobs.clock import Clock, utc_now
 from northgate.jobs.decide import Decide
@@ -12,7 +13,6 @@ from northgate.jobs.worker import Handler
 from northgate.notify.factory import mailer_from_settings
 from northgate.notify.mailer import Mailer
 from northgate.settings import Settings
-from northgate.site.pages import Lang
 
 # Where the e-mails send people to check their status. The web layer owns these paths.
 STATUS_PATHS: Mapping[Lang, str] = {"en": "/en/eta/status", "fr": "/fr/ave/etat"}

@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from northgate.core.lang import Lang
 from northgate.dates import LOCALES, long_date
-from northgate.site.pages import Lang
 from northgate.typography import french_spacing
 
 Kind = Literal["receipt", "approval", "referral", "resume", "unpaid"]

@@ -16,10 +16,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from northgate.core.lang import Lang
 from northgate.eta.fee import Money
 from northgate.payments.cards import TEST_CARDS, CardErrors, validate_card
 from northgate.payments.sandbox import SandboxGateway
-from northgate.site.pages import Lang
 from northgate.web.assets import AssetBundle
 from northgate.web.origin import cross_site
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from northgate.site.pages import Lang
+from northgate.core.lang import Lang
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from northgate.site.pages import PAGES_BY_KEY, Lang
+from northgate.core.lang import Lang
+from northgate.site.pages import PAGES_BY_KEY
 
 FEEDBACK_PATHS: Mapping[Lang, str] = {"en": "/en/feedback", "fr": "/fr/retroaction"}
 PROBLEMS = ("wrong", "unclear", "missing", "link", "other")

@@ -8,14 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Literal
 
-Lang = Literal["en", "fr"]
-LANGUAGES: tuple[Lang, ...] = ("en", "fr")
-
-
-def other_language(lang: Lang) -> Lang:
-    return "fr" if lang == "en" else "en"
+from northgate.core.lang import LANGUAGES, Lang
 
 
 @dataclass(frozen=True)

@@ -10,20 +10,11 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from northgate.core.lang import LANGUAGES, Lang, other_language
 from northgate.site.cached import CachedResponse
 from northgate.site.errors import CHROME, ERROR_TEXTS
 from northgate.site.feedback import FEEDBACK_PATHS, MAX_DETAILS, PROBLEMS
-from northgate.site.pages import (
-    LANGUAGES,
-    PAGES,
-    PAGES_BY_KEY,
-    Lang,
-    Page,
-    all_page_paths,
-    breadcrumbs,
-    children,
-    other_language,
-)
+from northgate.site.pages import PAGES, PAGES_BY_KEY, Page, all_page_paths, breadcrumbs, children
 from northgate.web.assets import STATIC_DIR, AssetBundle, load_assets, newest_mtime
 from northgate.web.eta.urls import url as journey_url
 from northgate.web.i18n import LOCALE_DIR

@@ -7,12 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from northgate.core.lang import Lang, other_language
 from northgate.site.feedback import (
     FEEDBACK_PATHS,
     FeedbackErrors,
     validate_feedback,
 )
-from northgate.site.pages import PAGES_BY_KEY, Lang, other_language
+from northgate.site.pages import PAGES_BY_KEY
 from northgate.site.render import chrome_context
 from northgate.storage.models import PageFeedback
 from northgate.web.i18n import gettext

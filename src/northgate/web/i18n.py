@@ -15,11 +15,10 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
-from northgate.site.pages import LANGUAGES, Lang
+from northgate.core.lang import DEFAULT_LANGUAGE, LANGUAGES, Lang
 from northgate.typography import french_prose
 
 LOCALE_DIR = Path(__file__).parent / "locale"
-DEFAULT_LANGUAGE: Lang = "en"
 
 
 @cache

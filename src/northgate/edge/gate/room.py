@@ -22,9 +22,9 @@ from json.encoder import encode_basestring_ascii as _json_string
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from northgate.core.lang import LANGUAGES, Lang, other_language
 from northgate.edge.asgi import Scope, Send, header, language_of_path
 from northgate.edge.gate.core import Admission
-from northgate.site.pages import LANGUAGES, Lang, other_language
 from northgate.site.render import chrome_context
 from northgate.site.server import ErrorPages
 from northgate.web.assets import AssetBundle

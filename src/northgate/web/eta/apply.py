@@ -13,13 +13,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
+from northgate.core.lang import Lang, other_language
 from northgate.eta.countries import countries_for
 from northgate.eta.fee import ETA_FEE
 from northgate.eta.question_model import voice_of
 from northgate.eta.questions import QUESTION_SET, YES_NO, Step
 from northgate.eta.results import FieldError
 from northgate.eta.validation import form_for, validate_application, validate_step
-from northgate.site.pages import PAGES_BY_KEY, Lang, other_language
+from northgate.site.pages import PAGES_BY_KEY
 from northgate.storage import applications
 from northgate.submission import submit_application as submit_for_payment
 from northgate.web.eta import session as draft_session

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
-from northgate.site.pages import Lang, other_language
+from northgate.core.lang import Lang, other_language
 from northgate.site.render import chrome_context
 from northgate.storage.db import Database
 from northgate.web.eta import form_token

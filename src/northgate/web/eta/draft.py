@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from northgate.site.pages import Lang
+from northgate.core.lang import Lang
 from northgate.storage import applications
 from northgate.storage.models import Application
 from northgate.web.eta import session as draft_session

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from northgate.core.lang import Lang, other_language
 from northgate.edge.gate import end_pass
 from northgate.eta.fee import ETA_FEE
 from northgate.payments.service import PaymentService
-from northgate.site.pages import Lang, other_language
 from northgate.web.eta.context import Journey
 from northgate.web.eta.draft import open_draft, read_form, redirect
 from northgate.web.eta.routing import add_localized

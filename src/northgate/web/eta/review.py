@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from northgate.core.lang import Lang
 from northgate.dates import long_date
 from northgate.eta.countries import country
 from northgate.eta.dates import parse_iso
 from northgate.eta.question_model import voice_of
 from northgate.eta.questions import QUESTION_SET, YES_NO, Field
-from northgate.site.pages import Lang
 from northgate.web.eta.urls import step_url
 from northgate.web.i18n import gettext
 

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from northgate.site.pages import LANGUAGES, Lang
+from northgate.core.lang import LANGUAGES, Lang
 
 Handler = Callable[[Request, Lang], Awaitable[Response]]
 SlugHandler = Callable[[Request, Lang, str], Awaitable[Response]]

@@ -9,9 +9,9 @@ from email_validator import EmailNotValidError, validate_email
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from northgate.core.lang import Lang, other_language
 from northgate.eta.questions import QUESTION_SET
 from northgate.jobs.outbox import enqueue
-from northgate.site.pages import Lang, other_language
 from northgate.storage import applications
 from northgate.web.eta import session as draft_session
 from northgate.web.eta.context import Journey

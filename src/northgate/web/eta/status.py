@@ -10,12 +10,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from northgate.core.lang import Lang, other_language
 from northgate.eta.cleaning import normalize_passport_number
 from northgate.eta.fee import ETA_FEE
 from northgate.eta.question_model import voice_of
 from northgate.eta.references import normalize_reference
 from northgate.jobs.resend import ResendResult, request_resend
-from northgate.site.pages import Lang, other_language
 from northgate.storage import applications
 from northgate.storage.models import Application, TravelAuthorization
 from northgate.web.eta.context import Journey

@@ -8,10 +8,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from northgate.core.lang import Lang, other_language
 from northgate.eta.countries import countries_for, country
 from northgate.eta.eligibility import TriageAnswers, assess, explain
 from northgate.eta.fee import ETA_FEE
-from northgate.site.pages import PAGES_BY_KEY, Lang, other_language
+from northgate.site.pages import PAGES_BY_KEY
 from northgate.web.eta.context import Journey
 from northgate.web.eta.routing import add_localized
 from northgate.web.eta.urls import url

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from northgate.core.lang import Lang
 from northgate.eta.questions import QUESTION_SET, Step
-from northgate.site.pages import Lang
 
 BASE: Mapping[Lang, str] = {"en": "/en/eta", "fr": "/fr/ave"}
 

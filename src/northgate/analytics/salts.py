@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import time
+from collections.abc import Callable
 from typing import Final, Protocol
 
 from redis.asyncio import Redis
@@ -44,11 +46,17 @@ class SaltStore(Protocol):
 class MemorySaltStore:
     """Salts of this process only (embedded default: one process)."""
 
-    def __init__(self) -> None:
-        self.salts: dict[int, bytes] = {}
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        self.salts: dict[int, tuple[bytes, int]] = {}  # day -> (salt, expires_at)
 
     async def get_or_create(self, day: int, candidate: bytes, expires_at: int) -> bytes:
-        return self.salts.setdefault(day, candidate)
+        # Expired as in Redis: a salt past its expiry is never handed out again, even if
+        # nobody called ``destroy``.
+        stored = self.salts.get(day)
+        if stored is None or stored[1] <= self.clock():
+            stored = self.salts[day] = (candidate, expires_at)
+        return stored[0]
 
     async def destroy(self, day: int) -> None:
         self.salts.pop(day, None)

@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from northgate.jobs.clock import Clock, utc_now
 from northgate.jobs.locks import dialect_name
 from northgate.payments.cards import Outcome
-from northgate.payments.gateway import GatewayPayment, GatewayStatus
+from northgate.payments.gateway import GatewayPayment, GatewayRejected, GatewayStatus
 from northgate.storage.db import Database
 from northgate.storage.models import SandboxCharge
 from northgate.tokens import B64URL, TokenShape, b64url_length
@@ -27,8 +27,9 @@ ID_BYTES = 18
 ID_SHAPE = TokenShape(f"sbx_{B64URL}{{{b64url_length(ID_BYTES)}}}", 64)
 
 
-class IdempotencyConflict(ValueError):
-    """The key was reused for a different amount: a bug in the caller, never a retry."""
+class IdempotencyConflict(GatewayRejected, ValueError):
+    """The key was reused for a different amount: a bug in the caller, never a retry (a real
+    gateway answers it with a 4xx, so it is a rejection in the protocol's terms)."""
 
 
 class SandboxGateway:

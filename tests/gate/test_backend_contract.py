@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -49,7 +50,7 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
         await redis.aclose()
 
 
-def ask(now: float = T0, **changes: object) -> PollRequest:
+def ask(now: float = T0, **changes: Any) -> PollRequest:
     """A first visit (no place yet) under generous limits, unless told otherwise."""
     request = PollRequest(
         now=now, ticket=0, gen="", pre=False, jti="j" + secrets.token_hex(6),

@@ -10,8 +10,9 @@ import email.policy
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -66,7 +67,9 @@ def delivery(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Deliver
             server.controller.stop()
 
 
-def message(n: int = 1, lang: str = "fr", to: str = "zoe@example.org") -> EmailMessage:
+def message(
+    n: int = 1, lang: Literal["en", "fr"] = "fr", to: str = "zoe@example.org"
+) -> EmailMessage:
     rendered = messages.referral(lang, name="Zoé", reference=f"E{n}", status_url="https://x/s")
     return messages.compose(
         rendered,
@@ -77,7 +80,7 @@ def message(n: int = 1, lang: str = "fr", to: str = "zoe@example.org") -> EmailM
     )
 
 
-def text(part: EmailMessage) -> str:
+def text(part: MIMEPart) -> str:
     # Mail travels with CRLF line ends (RFC 5322); the words are what must not change.
     return str(part.get_content()).replace("\r\n", "\n").rstrip("\n")
 

@@ -12,9 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from northgate.analytics.auth import is_operator
+from northgate.core.tokens import TokenShape, same_signature
 from northgate.edge.gate.passes import Pass, PassRefused, PassSigner
 from northgate.edge.gate.visitor import Visitor, VisitorCodec
-from northgate.tokens import TokenShape, same_signature
 from northgate.web.eta import session as draft_session
 from tests.support.fuzz import latin1, mangled
 

@@ -16,7 +16,7 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
 from northgate.core.lang import DEFAULT_LANGUAGE, LANGUAGES, Lang
-from northgate.typography import french_prose
+from northgate.core.typography import french_prose
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 

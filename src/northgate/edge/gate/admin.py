@@ -14,7 +14,7 @@ import hmac
 import json
 from typing import Any
 
-from northgate.edge.asgi import Receive, Scope, Send, header
+from northgate.core.asgi import Receive, Scope, Send, header
 from northgate.edge.gate.config import InvalidLimits
 from northgate.edge.gate.core import GateCore
 

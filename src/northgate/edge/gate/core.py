@@ -9,10 +9,10 @@ import dataclasses
 import logging
 import random
 import secrets
-import time
 from collections.abc import Callable
 from typing import NamedTuple
 
+from northgate.core.clock import UnixClock, unix_now
 from northgate.edge.gate.backend import Backend, Outcome, PollRequest, Snapshot
 from northgate.edge.gate.concurrency import ConcurrencyGuard
 from northgate.edge.gate.config import GateLimits, InvalidLimits, stored
@@ -64,7 +64,7 @@ class GateCore:
         pass_ttl: int,
         pass_cap: int,
         fallback_share: float | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: UnixClock = unix_now,
         rng: random.Random | None = None,
     ) -> None:
         self.limits = limits

@@ -22,9 +22,9 @@ import binascii
 import enum
 from dataclasses import dataclass
 
+from northgate.core.tokens import B64URL, TokenShape, b64url_length, same_signature
 from northgate.edge.gate import ids
 from northgate.edge.gate.mac import Sha256Mac
-from northgate.tokens import B64URL, TokenShape, b64url_length, same_signature
 
 VERSION = "v1"
 UNHELD = "unheld"

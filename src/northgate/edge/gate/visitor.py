@@ -14,9 +14,9 @@ import base64
 import hashlib
 from typing import NamedTuple
 
+from northgate.core.tokens import B64URL, NUMBER, TokenShape, b64url_length, same_signature
 from northgate.edge.gate import ids
 from northgate.edge.gate.mac import Sha256Mac
-from northgate.tokens import B64URL, NUMBER, TokenShape, b64url_length, same_signature
 
 MAX_LENGTH = 200
 MAC_BYTES = 16

@@ -14,7 +14,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from northgate.tokens import B64URL, NUMBER, TokenShape, b64url_length, same_signature
+from northgate.core.tokens import B64URL, NUMBER, TokenShape, b64url_length, same_signature
 
 COOKIE_NAME = "ng_draft"
 IDLE_TIMEOUT_SECONDS = 60 * 60

@@ -39,7 +39,7 @@ def translations(lang: Lang) -> NullTranslations:
 
 
 def _french(string: str | tuple[str, ...] | list[str]) -> str | tuple[str, ...]:
-    """French typography however the translator typed the spaces (see typography.py)."""
+    """French typography however the translator typed the spaces (see core/typography.py)."""
     if isinstance(string, str):
         return french_prose(string)
     return tuple(french_prose(form) for form in string)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from northgate.core.clock import UnixClock, unix_now
+from northgate.core.signing import Purpose, derive_key, hmac_sha256
 from northgate.edge.gate.backend import Backend, Outcome, PollRequest, Snapshot
 from northgate.edge.gate.concurrency import ConcurrencyGuard
 from northgate.edge.gate.config import GateLimits, InvalidLimits, stored
@@ -71,7 +72,8 @@ class GateCore:
         self.backend = backend
         self.signer = PassSigner(key, event, ttl=pass_ttl, cap=pass_cap)
         self.visitors = VisitorCodec(key, event)
-        self.shuffle_key = key + b"|shuffle|" + event.encode()
+        # One permutation per event, unknowable without the secret.
+        self.shuffle_key = hmac_sha256(derive_key(key, Purpose.SHUFFLE), event.encode())
         self._fixed_fallback_share = fallback_share
         self.clock = clock
         self.rng = rng or random.Random()

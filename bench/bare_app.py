@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
-from northgate.edge.asgi import ASGIApp, Message, Receive, Scope, Send
+from northgate.core.asgi import ASGIApp, Message, Receive, Scope, Send
 
 PAGE_ENV = "BENCH_BARE_PAGE"
 FACTORY = "bare_app:create_app"

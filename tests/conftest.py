@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from northgate.app import create_app
-from northgate.edge.asgi import ASGIApp
+from northgate.core.asgi import ASGIApp
 from northgate.settings import Settings
 from northgate.storage.db import Database
 from northgate.storage.migrate import upgrade

@@ -21,7 +21,7 @@ from northgate.analytics import web as analytics_web
 from northgate.analytics.runtime import Analytics
 from northgate.api import routes as api_routes
 from northgate.api.docs import add_docs
-from northgate.edge.asgi import ASGIApp
+from northgate.core.asgi import ASGIApp
 from northgate.edge.gate import build_gate
 from northgate.edge.limits import RequestLimits
 from northgate.edge.security import SecurityHeaders, security_headers

@@ -23,7 +23,7 @@ import threading
 import time
 from typing import Final
 
-from northgate.edge.asgi import ASGIApp
+from northgate.core.asgi import ASGIApp
 
 FACTORY: Final = "northgate.lifeline:create_app"
 # Set by the main process for its workers (they inherit the environment).

@@ -10,7 +10,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from northgate.jobs.clock import Clock, utc_now
+from northgate.core.clock import Clock, utc_now
 from northgate.jobs.handlers import handlers_from_settings
 from northgate.jobs.worker import Worker
 from northgate.outage.classify import DATABASE

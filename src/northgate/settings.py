@@ -16,6 +16,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from northgate.core.zone import SERVICE_TIMEZONE_NAME
+
 ServerName = Literal["granian", "uvicorn"]
 MIN_SECRET_KEY_LENGTH = 32
 
@@ -110,7 +112,7 @@ class Settings(BaseSettings):
     analytics_minute_retention_days: int = Field(default=15, ge=8)
     analytics_hour_retention_days: int = Field(default=400, ge=29)
     # Operators' time zone: reports and "same time last week" follow its wall clock.
-    analytics_timezone: str = "America/Toronto"
+    analytics_timezone: str = SERVICE_TIMEZONE_NAME
     # Bearer token (or HTTP Basic password) for /api/v1/analytics and /ops/analytics;
     # empty disables both.
     operator_token: SecretStr = SecretStr("")

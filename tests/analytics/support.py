@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from northgate.analytics.dimensions import ArrivalKey
 from northgate.analytics.runtime import Analytics
-from northgate.edge.asgi import ASGIApp, Receive, Scope, Send
+from northgate.core.asgi import ASGIApp, Receive, Scope, Send
 from northgate.edge.limits import RequestLimits
 from northgate.edge.tap import Tap
 from northgate.site.render import Site

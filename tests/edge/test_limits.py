@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from northgate.edge.asgi import Message, Receive, Scope, Send
+from northgate.core.asgi import Message, Receive, Scope, Send
 from northgate.edge.limits import RequestLimits
 from northgate.site.errors import ERROR_TEXTS
 from northgate.site.server import ErrorPages

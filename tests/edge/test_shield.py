@@ -11,8 +11,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from northgate.core.asgi import ASGIApp, Receive, Scope, Send
 from northgate.core.lang import Lang
-from northgate.edge.asgi import ASGIApp, Receive, Scope, Send
 from northgate.edge.shield import ErrorShield
 from northgate.edge.tap import Tap
 from northgate.site.errors import ERROR_TEXTS

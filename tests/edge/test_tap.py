@@ -12,7 +12,7 @@ from northgate.analytics.countries import StaticResolver
 from northgate.analytics.dimensions import ArrivalKey
 from northgate.analytics.recorder import Recorder
 from northgate.analytics.salts import DailySalts, MemorySaltStore
-from northgate.edge.asgi import Message, Receive, Scope, Send
+from northgate.core.asgi import Message, Receive, Scope, Send
 from northgate.edge.tap import Tap
 from tests.support.asgi import Recorder as SendRecorder
 from tests.support.asgi import build_error_pages, empty_receive, http_scope

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from northgate.edge.asgi import Receive, Scope, Send
+from northgate.core.asgi import Receive, Scope, Send
 from northgate.edge.gate import Gate, build_gate, end_pass
 from northgate.settings import Settings
 from northgate.site.render import Site, build_site

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from northgate.app import create_app
-from northgate.dates import long_date
+from northgate.core.dates import long_date
 from northgate.settings import Settings
 from northgate.storage.models import Application, Payment, SandboxCharge, TravelAuthorization
 from tests.support.html import parse_html

@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from northgate.core.dates import long_date
 from northgate.core.lang import LANGUAGES, Lang, other_language
-from northgate.dates import long_date
 from northgate.site.feedback import FEEDBACK_PATHS
 from northgate.site.pages import PAGES, PAGES_BY_KEY, Page, all_page_paths, breadcrumbs, children
 from northgate.site.render import Site, build_site

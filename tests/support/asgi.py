@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from northgate.edge.asgi import Message, Receive, Scope
+from northgate.core.asgi import Message, Receive, Scope
 from northgate.site.render import Site, build_site
 from northgate.site.server import ErrorPages
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from northgate.app import create_app
-from northgate.edge.asgi import ASGIApp, Message
+from northgate.core.asgi import ASGIApp, Message
 from northgate.settings import Settings
 from northgate.site.feedback import MAX_DETAILS
 from northgate.storage.db import Database

@@ -2,7 +2,7 @@
 
 The whole stack (analytics tap, request limits, cached site, admission gate, the journey)
 must answer a clear 4xx or a normal page, never a 500: before the shared shape check
-(``northgate.tokens``), a non-ASCII byte in the visitor cookie, the draft cookie or the CSRF
+(``northgate.core.tokens``), a non-ASCII byte in the visitor cookie, the draft cookie or the CSRF
 field reached ``hmac.compare_digest`` as text and raised.
 """
 
@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from northgate.app import create_app
-from northgate.edge.asgi import ASGIApp, Message
+from northgate.core.asgi import ASGIApp, Message
 from northgate.settings import Settings
 from tests.support.asgi import Recorder, http_scope
 from tests.support.fuzz import HOSTILE, mangled

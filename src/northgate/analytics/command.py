@@ -13,6 +13,7 @@ from northgate.analytics.png import render_png
 from northgate.analytics.report import Report
 from northgate.analytics.runtime import Analytics
 from northgate.analytics.text import render_text
+from northgate.core.clock import utc_now
 from northgate.settings import Settings
 from northgate.storage.db import Database
 
@@ -27,7 +28,7 @@ def choose(
     """The period asked for on the command line: times without an offset are UTC."""
     start = start if start is None or start.tzinfo else start.replace(tzinfo=dt.UTC)
     end = end if end is None or end.tzinfo else end.replace(tzinfo=dt.UTC)
-    return requested_period(hours, start, end, now=dt.datetime.now(dt.UTC), kept=kept)
+    return requested_period(hours, start, end, now=utc_now(), kept=kept)
 
 
 async def load_report(settings: Settings, period: Period) -> Report:

@@ -36,6 +36,7 @@ from northgate.analytics.arrivals import Taken
 from northgate.analytics.delta import Delta
 from northgate.analytics.dimensions import MINUTE
 from northgate.analytics.salts import DailySalts
+from northgate.core.clock import UnixClock, unix_now
 from northgate.outage.classify import dependency_of
 from northgate.outage.watch import DependencyWatch
 
@@ -67,7 +68,7 @@ class Flusher:
         housekeeping: Housekeeping | None = None,
         housekeeping_interval: float = 60.0,
         max_pending: int = 120,
-        clock: Callable[[], float] = time.time,
+        clock: UnixClock = unix_now,
     ) -> None:
         self.source = source
         self.sink = sink

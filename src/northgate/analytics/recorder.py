@@ -15,8 +15,7 @@ process: the batch holds countries and visitor hashes only.
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any, Final
 
 from northgate.analytics.addresses import ClientAddress
@@ -35,6 +34,7 @@ from northgate.analytics.dimensions import (
 from northgate.analytics.outcomes import OUTCOME_HINT, SECTION_HINT, outcome_of
 from northgate.analytics.salts import DAY, DailySalts
 from northgate.analytics.sections import SectionClassifier, is_section
+from northgate.core.clock import UnixClock, unix_now
 from northgate.core.lang import Lang
 
 try:
@@ -65,7 +65,7 @@ class Recorder:
         addresses: ClientAddress | None = None,
         sections: SectionClassifier | None = None,
         bots: BotRules | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: UnixClock = unix_now,
     ) -> None:
         self.countries = countries
         self.salts = salts

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
@@ -19,6 +18,7 @@ from northgate.analytics.salts import DailySalts, MemorySaltStore, RedisSaltStor
 from northgate.analytics.sections import SectionClassifier
 from northgate.analytics.service import ReportService
 from northgate.analytics.sql_store import SqlStore
+from northgate.core.clock import UnixClock, unix_now
 from northgate.settings import Settings
 from northgate.storage import shared
 from northgate.storage.db import Database
@@ -39,7 +39,7 @@ class Analytics:
         information_paths: Iterable[str] = (),
         countries: CountryResolver | None = None,
         redis: Redis | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: UnixClock = unix_now,
     ) -> None:
         self.settings = settings
         self.clock = clock

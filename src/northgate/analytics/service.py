@@ -14,6 +14,7 @@ from northgate.analytics.hll import Sketch
 from northgate.analytics.periods import Period, live_period, same_time_weeks_before, weeks_before
 from northgate.analytics.reading import Reader
 from northgate.analytics.report import Report, ReportInputs, build_report, visitors_by
+from northgate.core.clock import utc_now
 
 SURGE_WINDOW_MINUTES = 15
 
@@ -41,7 +42,7 @@ class ReportService:
         self._building = asyncio.Semaphore(1)
 
     async def live(self, now: dt.datetime | None = None) -> Report:
-        return await self.report(live_period(now or dt.datetime.now(dt.UTC)))
+        return await self.report(live_period(now or utc_now()))
 
     async def report(self, period: Period) -> Report:
         """Reads wait on the database and Redis; merging sketches and computing the figures

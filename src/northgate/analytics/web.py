@@ -16,6 +16,7 @@ from northgate.analytics.periods import Period, PeriodError, live_period, reques
 from northgate.analytics.png import render_png
 from northgate.analytics.report import Report
 from northgate.analytics.runtime import Analytics
+from northgate.core.clock import clock_of
 from northgate.core.lang import Lang
 
 router = APIRouter(dependencies=[Depends(require_operator)])
@@ -38,7 +39,7 @@ def choose_period(
     kept = dt.timedelta(days=request.app.state.settings.analytics_hour_retention_days)
     try:
         number = None if hours is None or hours == "live" else float(hours)
-        return requested_period(number, start, end, now=dt.datetime.now(dt.UTC), kept=kept)
+        return requested_period(number, start, end, now=clock_of(request.app.state)(), kept=kept)
     except (ValueError, PeriodError) as error:
         detail = str(error) if isinstance(error, PeriodError) else "hours must be a number"
         raise HTTPException(422, detail) from error
@@ -56,7 +57,7 @@ async def _json(report: Report) -> JSONResponse:
 @router.get("/api/v1/analytics/live", tags=["analytics"])
 async def live(request: Request) -> JSONResponse:
     """The last 5 complete minutes, with the same time last week and anomaly flags."""
-    return await _json(await _report(request, live_period(dt.datetime.now(dt.UTC))))
+    return await _json(await _report(request, live_period(clock_of(request.app.state)())))
 
 
 @router.get("/api/v1/analytics/report", tags=["analytics"])

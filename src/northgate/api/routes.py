@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Request, Response
@@ -22,6 +22,7 @@ from northgate.api.models import (
     ValidationProblem,
 )
 from northgate.api.submission import clean_application
+from northgate.core.clock import clock_of
 from northgate.core.lang import Lang
 from northgate.eta.cleaning import normalize_passport_number
 from northgate.eta.countries import country
@@ -49,8 +50,7 @@ IdempotencyKey = Annotated[
 
 
 def _now(request: Request) -> datetime:
-    clock = getattr(request.app.state, "clock", None)
-    return clock() if clock else datetime.now(UTC)
+    return clock_of(request.app.state)()
 
 
 @router.post("/eligibility", response_model=EligibilityResponse)

@@ -1,17 +1,11 @@
-"""ASGI type aliases and the few helpers every edge component shares."""
+"""The response wrapper the edge components share; the ASGI types are in the core."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable
 from typing import Any
 
-from northgate.core.lang import Lang
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+from northgate.core.asgi import Message, Send
 
 
 class TrackedSend:
@@ -43,16 +37,3 @@ class TrackedSend:
             if status == 503 or status == 429:
                 self.refusal_headers = message.get("headers", ())
         return self.send(message)
-
-
-def header(scope: Scope, name: bytes) -> bytes | None:
-    """The first value of request header ``name`` (lower case), or None."""
-    for key, value in scope["headers"]:
-        if key == name:
-            return value  # type: ignore[no-any-return]
-    return None
-
-
-def language_of_path(path: str) -> Lang:
-    """The language a path is in, for answering errors in the reader's language."""
-    return "fr" if path.startswith("/fr/") or path == "/fr" else "en"

@@ -6,7 +6,8 @@ unbounded body into memory.
 
 from __future__ import annotations
 
-from northgate.edge.asgi import ASGIApp, Message, Receive, Scope, Send, TrackedSend, header
+from northgate.core.asgi import ASGIApp, Message, Receive, Scope, Send, header
+from northgate.edge.asgi import TrackedSend
 from northgate.site.server import ErrorPages
 
 

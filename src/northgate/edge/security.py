@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from northgate.edge.asgi import ASGIApp, Message, Receive, Scope, Send
+from northgate.core.asgi import ASGIApp, Message, Receive, Scope, Send
 
 Headers = tuple[tuple[bytes, bytes], ...]
 

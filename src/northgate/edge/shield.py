@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 
-from northgate.edge.asgi import ASGIApp, Receive, Scope, Send, TrackedSend
+from northgate.core.asgi import ASGIApp, Receive, Scope, Send
+from northgate.edge.asgi import TrackedSend
 from northgate.site.server import ErrorPages
 
 log = logging.getLogger(__name__)

@@ -29,14 +29,14 @@ re-raised unchanged. An inner component may likewise name the section with
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
 from typing import Any
 
 from northgate.analytics.dimensions import OUTCOMES
 from northgate.analytics.outcomes import OUTCOME_HINT
 from northgate.analytics.recorder import RAISED, Recorder
-from northgate.edge.asgi import ASGIApp, Receive, Scope, Send, TrackedSend
+from northgate.core.asgi import ASGIApp, Receive, Scope, Send
+from northgate.core.clock import UnixClock, unix_now
+from northgate.edge.asgi import TrackedSend
 from northgate.edge.shield import answer_unhandled
 from northgate.site.server import ErrorPages
 
@@ -58,7 +58,7 @@ class Tap:
         recorder: Recorder,
         *,
         errors: ErrorPages | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: UnixClock = unix_now,
     ) -> None:
         self.app = app
         self.recorder = recorder

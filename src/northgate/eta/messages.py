@@ -22,8 +22,8 @@ from importlib import resources
 from typing import Any
 
 from northgate.core.lang import LANGUAGES, Lang
+from northgate.core.typography import french_prose
 from northgate.eta.question_model import Voice
-from northgate.typography import french_prose
 
 MESSAGES_FILE = "messages.toml"
 FIELD_PARAMS = ("subject", "other")

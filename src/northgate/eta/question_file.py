@@ -14,6 +14,7 @@ from importlib import resources
 from typing import Any
 
 from northgate.core.lang import LANGUAGES
+from northgate.core.typography import french_prose
 from northgate.eta.conditions import fields_read, parse_condition
 from northgate.eta.question_model import (
     DEFAULT_MAX_LENGTH,
@@ -28,7 +29,6 @@ from northgate.eta.question_model import (
     Step,
     Texts,
 )
-from northgate.typography import french_prose
 
 # Pages about the person typing, whoever the application is for: their autofill stays.
 _ABOUT_THE_TYPIST = frozenset({"representative", "declaration"})

@@ -14,8 +14,8 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from northgate.core.clock import Clock, service_date, utc_now
 from northgate.eta.decision import Decision, decide, eta_number
-from northgate.jobs.clock import Clock, service_date, utc_now
 from northgate.jobs.locks import dialect_name, lock_application
 from northgate.jobs.outbox import ClaimedJob, enqueue
 from northgate.storage.models import Application, TravelAuthorization

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from northgate.jobs.clock import Clock, utc_now
+from northgate.core.clock import Clock, utc_now
 from northgate.jobs.outbox import ClaimedJob, enqueue
 from northgate.storage.models import Application
 

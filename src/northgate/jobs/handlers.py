@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from northgate.core.clock import Clock, utc_now
 from northgate.core.lang import Lang
 from northgate.jobs import follow_up
-from northgate.jobs.clock import Clock, utc_now
 from northgate.jobs.decide import Decide
 from northgate.jobs.send_email import SendEmail
 from northgate.jobs.worker import Handler

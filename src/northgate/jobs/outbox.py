@@ -18,7 +18,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from northgate.jobs.clock import utc_now
+from northgate.core.clock import utc_now
 from northgate.jobs.locks import dialect_name
 from northgate.storage.db import Database
 from northgate.storage.models import OutboxJob

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from northgate.jobs.clock import utc_now
+from northgate.core.clock import utc_now
 from northgate.jobs.outbox import enqueue
 from northgate.storage.models import Application, OutboxJob
 

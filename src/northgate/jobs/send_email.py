@@ -21,10 +21,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from northgate.core.clock import Clock, service_date, utc_now
 from northgate.core.lang import Lang
 from northgate.eta.countries import country
 from northgate.eta.fee import ETA_FEE, Money
-from northgate.jobs.clock import Clock, service_date, utc_now
 from northgate.jobs.outbox import ClaimedJob
 from northgate.notify import messages
 from northgate.notify.mailer import Mailer

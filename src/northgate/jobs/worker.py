@@ -23,7 +23,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from northgate.jobs.clock import Clock, utc_now
+from northgate.core.clock import Clock, utc_now
 from northgate.jobs.outbox import MAX_ATTEMPTS, ClaimedJob, claim, complete, fail
 from northgate.outage.classify import DATABASE, dependency_of
 from northgate.outage.watch import DependencyWatch

@@ -6,10 +6,12 @@ import asyncio
 import os
 import re
 import tempfile
-from datetime import UTC, datetime
+from datetime import datetime
 from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
+
+from northgate.core.clock import utc_now
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@-]+")
 
@@ -22,7 +24,7 @@ class FileMailer:
         await asyncio.to_thread(self._write, message)
 
     def path_for(self, message: EmailMessage, now: datetime | None = None) -> Path:
-        stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S%fZ")
+        stamp = (now or utc_now()).strftime("%Y%m%dT%H%M%S%fZ")
         message_id = _UNSAFE.sub("_", str(message.get("Message-ID", "no-id")).strip("<> "))
         return self.directory / f"{stamp}-{message_id}.eml"
 

@@ -14,22 +14,19 @@ from email.message import EmailMessage
 from email.utils import format_datetime as rfc2822_datetime
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from northgate.core.dates import LOCALES, long_date
 from northgate.core.lang import Lang
-from northgate.dates import LOCALES, long_date
-from northgate.typography import french_spacing
+from northgate.core.typography import french_spacing
+from northgate.core.zone import SERVICE_TIMEZONE
 
 Kind = Literal["receipt", "approval", "referral", "resume", "unpaid"]
 KINDS: tuple[Kind, ...] = ("receipt", "approval", "referral", "resume", "unpaid")
 
 TEMPLATES = Path(__file__).parent / "templates"
-# Decisions are dated where the traveller reads them: Canada, Eastern time (the service's
-# published hours and the deadline are Eastern).
-TIMEZONE = ZoneInfo("America/Toronto")
 
 _environment = Environment(
     loader=FileSystemLoader(TEMPLATES),
@@ -93,7 +90,7 @@ class Rendered:
 
 def long_datetime(value: datetime, lang: Lang) -> str:
     pattern = "MMMM d, y 'at' h:mm a zzz" if lang == "en" else "d MMMM y 'à' HH 'h' mm zzz"
-    return str(format_datetime(value, pattern, tzinfo=TIMEZONE, locale=LOCALES[lang]))
+    return str(format_datetime(value, pattern, tzinfo=SERVICE_TIMEZONE, locale=LOCALES[lang]))
 
 
 def _render(kind: Kind, lang: Lang, subject_fields: dict[str, str], **context: Any) -> Rendered:

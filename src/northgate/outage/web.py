@@ -14,8 +14,7 @@ import random
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from northgate.core.lang import other_language
-from northgate.edge.asgi import language_of_path
+from northgate.core.lang import language_of_path, other_language
 from northgate.site.render import chrome_context
 from northgate.web.i18n import gettext
 from northgate.web.templating import environment

@@ -13,13 +13,13 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from northgate.jobs.clock import Clock, utc_now
+from northgate.core.clock import Clock, utc_now
+from northgate.core.tokens import B64URL, TokenShape, b64url_length
 from northgate.jobs.locks import dialect_name
 from northgate.payments.cards import Outcome
 from northgate.payments.gateway import GatewayPayment, GatewayRejected, GatewayStatus
 from northgate.storage.db import Database
 from northgate.storage.models import SandboxCharge
-from northgate.tokens import B64URL, TokenShape, b64url_length
 
 ID_BYTES = 18
 # The ids this gateway mints; anything else a browser sends names no charge and is not

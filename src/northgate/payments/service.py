@@ -17,14 +17,14 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from northgate.core.clock import Clock, as_utc, utc_now
+from northgate.core.tokens import TokenShape
 from northgate.eta.fee import ETA_FEE
-from northgate.jobs.clock import Clock, as_utc, utc_now
 from northgate.jobs.locks import lock_application
 from northgate.payments.gateway import GatewayPayment, GatewayUnavailable, PaymentGateway
 from northgate.payments.settlement import IN_FLIGHT, apply_outcome
 from northgate.storage.db import Database
 from northgate.storage.models import Payment
-from northgate.tokens import TokenShape
 
 log = logging.getLogger(__name__)
 

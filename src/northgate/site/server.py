@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from northgate.edge.asgi import ASGIApp, Message, Receive, Scope, Send, language_of_path
+from northgate.core.asgi import ASGIApp, Message, Receive, Scope, Send
+from northgate.core.lang import language_of_path
 from northgate.edge.security import Headers, security_headers
 from northgate.site.cached import CachedResponse, accepts_gzip
 from northgate.site.render import Site

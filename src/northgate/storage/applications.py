@@ -13,9 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from northgate.core.tokens import B64URL, TokenShape, b64url_length
 from northgate.storage.db import upsert_insert
 from northgate.storage.models import Application
-from northgate.tokens import B64URL, TokenShape, b64url_length
 
 PUBLIC_ID_BYTES = 16
 # Public ids come back in API paths: one not of our shape names no application and is not

@@ -7,14 +7,13 @@ cannot take a fresh address for every guess.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
+from northgate.core.signing import Purpose, derive_key, hmac_sha256
 from northgate.settings import Settings
 from northgate.throttle.store import Counter, FallbackStore, MemoryStore, RedisStore, Store
 
@@ -42,14 +41,14 @@ def client_subject(address: str | None) -> str:
 
 
 class Throttle:
-    def __init__(self, store: Store, key: bytes) -> None:
+    def __init__(self, store: Store, secret: bytes) -> None:
         self.store = store
-        self.key = key
+        self.key = derive_key(secret, Purpose.THROTTLE)
 
     def _counter(self, limit: Limit, subject: str) -> Counter:
-        digest = hmac.new(self.key, f"{limit.name}\0{subject}".encode(), hashlib.sha256)
+        digest = hmac_sha256(self.key, f"{limit.name}\0{subject}".encode())
         return Counter(
-            KEY_PREFIX + limit.name + ":" + digest.hexdigest()[:32],
+            KEY_PREFIX + limit.name + ":" + digest.hex()[:32],
             limit.allowed,
             limit.window_seconds * 1000,
         )

@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
-from northgate.edge.asgi import language_of_path
+from northgate.core.lang import language_of_path
 from northgate.edge.limits import BodyTooLarge
 from northgate.outage import web as outage_pages
 from northgate.outage.classify import OUTAGE_TYPES, dependency_of

@@ -16,7 +16,7 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
 from northgate.core.lang import DEFAULT_LANGUAGE, LANGUAGES, Lang
-from northgate.typography import french_prose
+from northgate.core.typography import french_prose
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 
@@ -39,7 +39,7 @@ def translations(lang: Lang) -> NullTranslations:
 
 
 def _french(string: str | tuple[str, ...] | list[str]) -> str | tuple[str, ...]:
-    """French typography however the translator typed the spaces (see typography.py)."""
+    """French typography however the translator typed the spaces (see core/typography.py)."""
     if isinstance(string, str):
         return french_prose(string)
     return tuple(french_prose(form) for form in string)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from northgate.core.dates import long_date
 from northgate.core.lang import Lang
-from northgate.dates import long_date
 from northgate.web.i18n import translations
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"

@@ -12,7 +12,7 @@ refused from then on (on this node at once, on every node within a second).
 
 from __future__ import annotations
 
-from northgate.edge.asgi import ASGIApp, Scope
+from northgate.core.asgi import ASGIApp, Scope
 from northgate.edge.gate.admin import GateAdmin
 from northgate.edge.gate.backend import Backend
 from northgate.edge.gate.config import GateLimits

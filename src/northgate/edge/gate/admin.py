@@ -10,11 +10,11 @@ Without ``NORTHGATE_GATE_ADMIN_TOKEN`` these answer 404: nothing to reach.
 
 from __future__ import annotations
 
-import hmac
 import json
 from typing import Any
 
-from northgate.edge.asgi import Receive, Scope, Send, header
+from northgate.core.asgi import Receive, Scope, Send, header
+from northgate.core.bearer import authorized
 from northgate.edge.gate.config import InvalidLimits
 from northgate.edge.gate.core import GateCore
 
@@ -25,7 +25,7 @@ MAX_BODY = 4096
 class GateAdmin:
     def __init__(self, core: GateCore, token: str) -> None:
         self.core = core
-        self.token = token.encode()
+        self.token = token
 
     def handles(self, path: str) -> bool:
         return path == PREFIX or path.startswith(PREFIX + "/")
@@ -43,8 +43,7 @@ class GateAdmin:
         if not self.token:
             await _json(send, 404, {"error": "not found"})
             return
-        supplied = header(scope, b"authorization") or b""
-        if not hmac.compare_digest(supplied, b"Bearer " + self.token):
+        if not authorized(header(scope, b"authorization"), self.token, basic=False):
             await _json(send, 401, {"error": "unauthorized"}, [(b"www-authenticate", b"Bearer")])
             return
         path, method = scope["path"], scope["method"]

@@ -9,10 +9,11 @@ import dataclasses
 import logging
 import random
 import secrets
-import time
 from collections.abc import Callable
 from typing import NamedTuple
 
+from northgate.core.clock import UnixClock, unix_now
+from northgate.core.signing import Purpose, derive_key, hmac_sha256
 from northgate.edge.gate.backend import Backend, Outcome, PollRequest, Snapshot
 from northgate.edge.gate.concurrency import ConcurrencyGuard
 from northgate.edge.gate.config import GateLimits, InvalidLimits, stored
@@ -64,14 +65,15 @@ class GateCore:
         pass_ttl: int,
         pass_cap: int,
         fallback_share: float | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: UnixClock = unix_now,
         rng: random.Random | None = None,
     ) -> None:
         self.limits = limits
         self.backend = backend
         self.signer = PassSigner(key, event, ttl=pass_ttl, cap=pass_cap)
         self.visitors = VisitorCodec(key, event)
-        self.shuffle_key = key + b"|shuffle|" + event.encode()
+        # One permutation per event, unknowable without the secret.
+        self.shuffle_key = hmac_sha256(derive_key(key, Purpose.SHUFFLE), event.encode())
         self._fixed_fallback_share = fallback_share
         self.clock = clock
         self.rng = rng or random.Random()

@@ -14,10 +14,10 @@ finds the gate and the pass in ``scope["state"]["northgate.gate"]`` and
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import replace
 
-from northgate.edge.asgi import ASGIApp, Message, Receive, Scope, Send
+from northgate.core.asgi import ASGIApp, Message, Receive, Scope, Send
+from northgate.core.clock import UnixClock, unix_now
 from northgate.edge.gate.admin import GateAdmin
 from northgate.edge.gate.core import Admission, GateCore
 from northgate.edge.gate.estimate import retry_after
@@ -80,7 +80,7 @@ class Gate:
         admin: GateAdmin,
         *,
         secure_cookies: bool,
-        clock: Callable[[], float] = time.time,
+        clock: UnixClock = unix_now,
     ) -> None:
         self.app = app
         self.core = core

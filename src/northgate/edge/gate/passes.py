@@ -2,7 +2,8 @@
 
 Format (ASCII, fits a cookie): ``base64url(payload) "." base64url(hmac)`` where the payload
 is ``v1|event|visitor|issued_at|expires_at|jti`` (Unix seconds). The signature is
-HMAC-SHA256 over the payload with the site's secret key, compared in constant time.
+HMAC-SHA256 over the payload with the passes' key (``Purpose.PASS``, derived from the site's
+secret by :mod:`northgate.core.signing`), compared in constant time.
 
 A pass issued to a client that showed no sign of keeping cookies (no visitor cookie or
 header) is *unheld*: its place among the active is held only while the request that got it
@@ -22,9 +23,9 @@ import binascii
 import enum
 from dataclasses import dataclass
 
+from northgate.core.signing import Purpose, Signer, same_signature
+from northgate.core.tokens import B64URL, TokenShape, b64url_length
 from northgate.edge.gate import ids
-from northgate.edge.gate.mac import Sha256Mac
-from northgate.tokens import B64URL, TokenShape, b64url_length, same_signature
 
 VERSION = "v1"
 UNHELD = "unheld"
@@ -76,12 +77,12 @@ def new_jti() -> str:
 
 
 class PassSigner:
-    """Issues, checks and renews passes for one event with one key."""
+    """Issues, checks and renews passes for one event, keyed from the site's secret."""
 
-    def __init__(self, key: bytes, event: str, *, ttl: int, cap: int) -> None:
-        if not key:
+    def __init__(self, secret: bytes, event: str, *, ttl: int, cap: int) -> None:
+        if not secret:
             raise ValueError("a pass needs a non-empty key")
-        self._hmac = Sha256Mac(key)
+        self._hmac = Signer.for_purpose(secret, Purpose.PASS)
         self.event = event
         self.ttl = ttl
         self.cap = max(cap, ttl)

@@ -20,10 +20,10 @@ from collections.abc import Mapping
 from functools import lru_cache
 from json.encoder import encode_basestring_ascii as _json_string
 from urllib.parse import quote
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from northgate.core.lang import LANGUAGES, Lang, other_language
-from northgate.edge.asgi import Scope, Send, header, language_of_path
+from northgate.core.asgi import Scope, Send, header
+from northgate.core.lang import LANGUAGES, Lang, language_of_path, other_language
+from northgate.core.zone import SERVICE_TIMEZONE
 from northgate.edge.gate.core import Admission
 from northgate.site.render import chrome_context
 from northgate.site.server import ErrorPages
@@ -33,10 +33,6 @@ from northgate.web.i18n import gettext
 from northgate.web.templating import environment
 
 SLOTS = ("PLACE", "WAIT", "REFRESH", "KEEP", "URL", "OPENS", "OTHER")
-try:
-    EASTERN: dt.tzinfo = ZoneInfo("America/Toronto")
-except ZoneInfoNotFoundError:  # no tz database: fixed offset, standard time
-    EASTERN = dt.timezone(dt.timedelta(hours=-5), "ET")
 _NO_STORE = (b"cache-control", b"no-store")
 
 
@@ -193,7 +189,7 @@ class WaitingRoom:
         url = request_url(scope)
         lang = language_of_path(scope["path"])
         page = self.pages[(lang, admission.prequeue)]
-        opens = dt.datetime.fromtimestamp(admission.opens_at or now, EASTERN)
+        opens = dt.datetime.fromtimestamp(admission.opens_at or now, SERVICE_TIMEZONE)
         html = page.fill(
             {
                 "PLACE": format_number(admission.position + 1, lang),

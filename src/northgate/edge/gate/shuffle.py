@@ -3,14 +3,13 @@ walking). Used to turn pre-queue arrival order into random places at opening. Pu
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+from northgate.core.signing import hmac_sha256
 
 ROUNDS = 6
 
 
 def _round(key: bytes, round_number: int, value: int, bits: int) -> int:
-    digest = hmac.new(key, f"{round_number}:{value}".encode(), hashlib.sha256).digest()
+    digest = hmac_sha256(key, f"{round_number}:{value}".encode())
     return int.from_bytes(digest[:8], "big") & ((1 << bits) - 1)
 
 

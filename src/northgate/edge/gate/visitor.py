@@ -11,12 +11,11 @@ Pure code.
 from __future__ import annotations
 
 import base64
-import hashlib
 from typing import NamedTuple
 
+from northgate.core.signing import Purpose, Signer, same_signature
+from northgate.core.tokens import B64URL, NUMBER, TokenShape, b64url_length
 from northgate.edge.gate import ids
-from northgate.edge.gate.mac import Sha256Mac
-from northgate.tokens import B64URL, NUMBER, TokenShape, b64url_length, same_signature
 
 MAX_LENGTH = 200
 MAC_BYTES = 16
@@ -47,8 +46,8 @@ def new_visitor() -> Visitor:
 
 
 class VisitorCodec:
-    def __init__(self, key: bytes, event: str) -> None:
-        self._hmac = Sha256Mac(hashlib.sha256(b"ng-visitor|" + key).digest())
+    def __init__(self, secret: bytes, event: str) -> None:
+        self._hmac = Signer.for_purpose(secret, Purpose.VISITOR)
         self._event = event
 
     def _mac(self, body: str) -> str:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
+from northgate.core.clock import clock_of
 from northgate.core.lang import Lang, other_language
 from northgate.site.render import chrome_context
 from northgate.storage.db import Database
@@ -18,12 +19,7 @@ from northgate.web.eta import session as draft_session
 from northgate.web.i18n import gettext
 from northgate.web.templating import environment
 
-Clock = Callable[[], datetime]
 NO_STORE = {"cache-control": "no-store"}
-
-
-def system_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -33,8 +29,7 @@ class Journey:
 
     @property
     def now(self) -> datetime:
-        clock: Clock = getattr(self.request.app.state, "clock", system_clock)
-        return clock()
+        return clock_of(self.request.app.state)()
 
     @property
     def today(self) -> date:

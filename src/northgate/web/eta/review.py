@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from northgate.core.dates import long_date
 from northgate.core.lang import Lang
-from northgate.dates import long_date
 from northgate.eta.countries import country
 from northgate.eta.dates import parse_iso
 from northgate.eta.question_model import voice_of

@@ -1,20 +1,21 @@
 """The applicant's session: a signed cookie that names a draft application.
 
 The cookie holds a random draft token (the database keeps only its hash) and the time of
-the last request, signed with HMAC. The session slides while the applicant is active and
-ends after ``IDLE_TIMEOUT``; answers already saved stay in the database and can be resumed
-from the e-mailed link. Pure code: the clock and key are passed in.
+the last request, signed with HMAC under the session key (``Purpose.SESSION``; form tokens
+have a key of their own, ``Purpose.FORM``). The session slides while the applicant is
+active and ends after ``IDLE_TIMEOUT``; answers already saved stay in the database and can
+be resumed from the e-mailed link. Pure code: the clock and the site's secret are passed in.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 
-from northgate.tokens import B64URL, NUMBER, TokenShape, b64url_length, same_signature
+from northgate.core.signing import Purpose, derive_key, hmac_sha256, same_signature
+from northgate.core.tokens import B64URL, NUMBER, TokenShape, b64url_length
 
 COOKIE_NAME = "ng_draft"
 IDLE_TIMEOUT_SECONDS = 60 * 60
@@ -38,8 +39,8 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _sign(key: bytes, payload: str) -> str:
-    digest = hmac.new(key, payload.encode(), hashlib.sha256).digest()
+def _sign(secret: bytes, purpose: Purpose, payload: str) -> str:
+    digest = hmac_sha256(derive_key(secret, purpose), payload.encode())
     return base64.urlsafe_b64encode(digest[:SIGNATURE_BYTES]).decode()
 
 
@@ -50,7 +51,7 @@ class DraftSession:
 
     def cookie_value(self, key: bytes) -> str:
         payload = f"{self.token}.{self.last_seen}"
-        return f"{payload}.{_sign(key, payload)}"
+        return f"{payload}.{_sign(key, Purpose.SESSION, payload)}"
 
     def touched(self, now: int) -> DraftSession:
         return DraftSession(self.token, now)
@@ -71,7 +72,7 @@ def read_session(value: str | None, key: bytes, now: int) -> DraftSession:
     if checked is None:
         raise SessionProblem("invalid")
     token, last_seen, signature = checked.split(".")
-    if not same_signature(signature, _sign(key, f"{token}.{last_seen}")):
+    if not same_signature(signature, _sign(key, Purpose.SESSION, f"{token}.{last_seen}")):
         raise SessionProblem("invalid")
     if now - int(last_seen) > IDLE_TIMEOUT_SECONDS:
         raise SessionProblem("expired")
@@ -80,7 +81,7 @@ def read_session(value: str | None, key: bytes, now: int) -> DraftSession:
 
 def csrf_token(key: bytes, draft_token: str) -> str:
     """Bound to the draft: a form from another session, or forged, does not validate."""
-    return _sign(key, f"csrf:{draft_token}")
+    return _sign(key, Purpose.FORM, f"csrf:{draft_token}")
 
 
 def csrf_valid(key: bytes, draft_token: str, submitted: str | None) -> bool:

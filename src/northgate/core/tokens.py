@@ -4,14 +4,12 @@ Every value we sign and give a client (the admission pass, the visitor cookie, t
 cookie, the CSRF field, the resume link) is ASCII from a fixed alphabet with a known
 length. Whatever comes back is checked against that shape *before* any parsing or HMAC
 work, so nothing downstream meets non-ASCII text, a lone surrogate, a Unicode digit or an
-oversized value; and signatures are compared as bytes, never as ``str`` (``hmac.compare_digest``
-raises ``TypeError`` on a ``str`` with non-ASCII characters, which was a 500 for any
-visitor sending one). Pure code.
+oversized value. Signatures are then compared by :func:`northgate.core.signing.same_signature`,
+as bytes. Pure code.
 """
 
 from __future__ import annotations
 
-import hmac
 import re
 
 # The URL-safe base64 alphabet (RFC 4648 section 5), without padding.
@@ -46,16 +44,3 @@ class TokenShape:
         """The same check, for callers that work on text: the value as ``str``, or None."""
         found = self.bytes_of(value)
         return None if found is None else found.decode("ascii")
-
-
-def same_signature(presented: str | bytes, expected: str | bytes) -> bool:
-    """Constant-time equality of two signatures, as bytes whatever they arrived as.
-
-    ``presented`` should already have passed a :class:`TokenShape`; anything that is not
-    ASCII simply does not match."""
-    try:
-        presented_bytes = presented.encode("ascii") if isinstance(presented, str) else presented
-    except UnicodeEncodeError:
-        return False
-    expected_bytes = expected.encode("ascii") if isinstance(expected, str) else expected
-    return hmac.compare_digest(presented_bytes, expected_bytes)

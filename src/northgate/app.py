@@ -21,6 +21,7 @@ from northgate.analytics import web as analytics_web
 from northgate.analytics.runtime import Analytics
 from northgate.api import routes as api_routes
 from northgate.api.docs import add_docs
+from northgate.core.routes import path
 from northgate.edge.asgi import ASGIApp
 from northgate.edge.gate import build_gate
 from northgate.edge.limits import RequestLimits
@@ -79,7 +80,7 @@ def create_web_app(
         # Served by add_docs, with the policy Swagger UI needs (northgate.api.docs).
         docs_url=None,
         redoc_url=None,
-        openapi_url="/api/openapi.json",
+        openapi_url=path("api.openapi"),
     )
     add_docs(app)
     app.state.settings = settings

@@ -243,6 +243,8 @@ _OPS: Final = (
     Route("ops.other", _both("/ops"), "ops", BYPASS, "below"),
     # The gate answers these itself (northgate.edge.gate.admin).
     Route("ops.gate", _both("/ops/gate"), "ops", BYPASS, "tree"),
+    Route("ops.gate.limits", _both("/ops/gate/limits"), "ops", BYPASS),
+    Route("ops.gate.reset", _both("/ops/gate/reset"), "ops", BYPASS),
     Route(
         "ops.analytics",
         {"en": _ANALYTICS_PAGE, "fr": f"{_ANALYTICS_PAGE}/fr"},
@@ -282,6 +284,17 @@ def path(name: str, lang: Lang = "en") -> str:
 
 def paths(name: str) -> Mapping[Lang, str]:
     return BY_NAME[name].paths
+
+
+def is_api_path(path: str) -> bool:
+    """Under ``/api/``: answered in JSON, never with a page."""
+    return path.startswith(BY_NAME["api.other"].paths["en"] + "/")
+
+
+def language_of_path(path: str) -> Lang:
+    """The language a path is written in: French under ``/fr/``, English otherwise (the
+    language-neutral paths included)."""
+    return "fr" if path.startswith("/fr/") or path == "/fr" else "en"
 
 
 def page_slug(key: str, lang: Lang) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from northgate.core.routes import path
 from northgate.jobs.clock import Clock, utc_now
 from northgate.jobs.locks import dialect_name
 from northgate.payments.cards import Outcome
@@ -33,7 +34,7 @@ class IdempotencyConflict(ValueError):
 
 class SandboxGateway:
     def __init__(
-        self, database: Database, base_path: str = "/sandbox-pay", clock: Clock = utc_now
+        self, database: Database, base_path: str = path("payments.sandbox"), clock: Clock = utc_now
     ) -> None:
         self.database = database
         self.base_path = base_path.rstrip("/")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from northgate.core import routes
 from northgate.edge.asgi import ASGIApp, Message, Receive, Scope, Send, language_of_path
 from northgate.edge.security import Headers, security_headers
 from northgate.site.cached import CachedResponse, accepts_gzip
@@ -16,6 +17,9 @@ from northgate.site.render import Site
 from northgate.web.i18n import negotiate_language
 
 _READ_METHODS = ("GET", "HEAD")
+
+# Where the language is chosen by Accept-Language.
+_ROOT = routes.path("site.root")
 
 
 class _Prepared:
@@ -138,7 +142,7 @@ class SiteServer:
         path: str = scope["path"]
         prepared = self.prepared.get(path)
         if prepared is None:
-            if path == "/":
+            if path == _ROOT:
                 await self._redirect_by_language(scope, send)
             elif path in self.redirects:
                 await _redirect(
@@ -160,7 +164,12 @@ class SiteServer:
                 break
         lang = negotiate_language(accept_language)
         await _redirect(
-            send, 302, f"/{lang}/", b"private, max-age=0", self.headers, vary=b"Accept-Language"
+            send,
+            302,
+            routes.path("page.home", lang),
+            b"private, max-age=0",
+            self.headers,
+            vary=b"Accept-Language",
         )
 
 

@@ -35,8 +35,7 @@ from northgate.analytics.dimensions import (
 from northgate.analytics.outcomes import OUTCOME_HINT, SECTION_HINT, outcome_of
 from northgate.analytics.salts import DAY, DailySalts
 from northgate.analytics.sections import SectionClassifier, is_section
-from northgate.core.lang import Lang
-from northgate.core.routes import language_of_path
+from northgate.core.lang import Lang, language_of_path
 
 try:
     from northgate.analytics._arrivals import Arrivals

@@ -291,12 +291,6 @@ def is_api_path(path: str) -> bool:
     return path.startswith(BY_NAME["api.other"].paths["en"] + "/")
 
 
-def language_of_path(path: str) -> Lang:
-    """The language a path is written in: French under ``/fr/``, English otherwise (the
-    language-neutral paths included)."""
-    return "fr" if path.startswith("/fr/") or path == "/fr" else "en"
-
-
 def page_slug(key: str, lang: Lang) -> str:
     """An information page's slug: its path without the language (the home page's is "")."""
     return path(f"page.{key}", lang).removeprefix(f"/{lang}/")

@@ -16,8 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from northgate.core.lang import Lang
-from northgate.core.routes import language_of_path
+from northgate.core.lang import Lang, language_of_path
 from northgate.eta.fee import Money
 from northgate.payments.cards import TEST_CARDS, CardErrors, validate_card
 from northgate.payments.sandbox import SandboxGateway

@@ -3,7 +3,9 @@ registers, every address the pre-rendered site answers and the gate's own endpoi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from fastapi.routing import iter_route_contexts
@@ -66,3 +68,20 @@ def test_the_gates_own_endpoints_are_in_the_table() -> None:
     for path in (admin.PREFIX, admin.LIMITS, admin.RESET):
         route = TABLE.find(path)
         assert route is not None and route.path() == path
+
+
+NGINX_EXAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "northgate.conf"
+
+
+def test_the_paths_the_nginx_example_names_are_in_the_table() -> None:
+    """The example configuration is written by hand: a path renamed in the table must not
+    leave nginx answering for an address that no longer exists."""
+    config = NGINX_EXAMPLE.read_text()
+    probes = re.search(r"location ~ \^/\(\?:([a-z/|]+)\)\$", config)
+    assert probes is not None
+    named = [f"/{name}" for name in probes.group(1).split("|")]
+    named += re.findall(r"location = (/[a-z.]+) \{", config)
+    named += [path.rstrip("/") for path in re.findall(r"location (/[a-z]+/) \{", config)]
+    assert {"/healthz", "/api/docs", "/robots.txt", "/assets"} <= set(named)
+    table_paths = {path for route in ROUTES for path in route.paths.values()}
+    assert set(named) - table_paths == set()

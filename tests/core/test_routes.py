@@ -15,7 +15,8 @@ import pytest
 from northgate.analytics.sections import SectionClassifier
 from northgate.core import routes
 from northgate.core.lang import LANGUAGES, Lang
-from northgate.core.routes import ROUTES, SECTIONS, TABLE, GateClass, Route, RouteTable
+from northgate.core.routes import ROUTES, TABLE
+from northgate.core.routing import SECTIONS, GateClass, Route, RouteTable
 from northgate.edge.gate.routes import ANY, classify
 
 SRC = Path(routes.__file__).resolve().parents[1]

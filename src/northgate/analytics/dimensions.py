@@ -8,8 +8,8 @@ from typing import Final, Literal, NamedTuple, get_args
 from northgate.core.lang import Lang
 
 # Sections are the route table's: each route names the section it is counted in.
-from northgate.core.routes import SECTIONS as SECTIONS
-from northgate.core.routes import Section as Section
+from northgate.core.routing import SECTIONS as SECTIONS
+from northgate.core.routing import Section as Section
 
 # limited: refused by an abuse limit (too many failed look-ups or e-mails from one client).
 Outcome = Literal["served", "queued", "shed", "limited", "client_error", "server_error"]

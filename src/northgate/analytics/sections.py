@@ -16,7 +16,8 @@ from collections.abc import Iterable
 from typing import Final, TypeGuard
 
 from northgate.analytics.dimensions import SECTIONS, Section
-from northgate.core.routes import TABLE, RouteTable
+from northgate.core.routes import TABLE
+from northgate.core.routing import RouteTable
 
 _CACHE_LIMIT: Final = 20_000
 _VALID: Final = frozenset(SECTIONS)

@@ -19,7 +19,8 @@ Classes, from most to least protected:
 
 from __future__ import annotations
 
-from northgate.core.routes import TABLE, Gate, GateClass, RouteTable
+from northgate.core.routes import TABLE
+from northgate.core.routing import Gate, GateClass, RouteTable
 
 ANY = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 

@@ -22,6 +22,7 @@ from northgate.analytics.runtime import Analytics
 from northgate.api import routes as api_routes
 from northgate.api.docs import add_docs
 from northgate.core.asgi import ASGIApp
+from northgate.core.routes import path
 from northgate.edge.gate import build_gate
 from northgate.edge.limits import RequestLimits
 from northgate.edge.security import SecurityHeaders, security_headers
@@ -79,7 +80,7 @@ def create_web_app(
         # Served by add_docs, with the policy Swagger UI needs (northgate.api.docs).
         docs_url=None,
         redoc_url=None,
-        openapi_url="/api/openapi.json",
+        openapi_url=path("api.openapi"),
     )
     add_docs(app)
     app.state.settings = settings

@@ -7,11 +7,13 @@ from typing import Final, Literal, NamedTuple, get_args
 
 from northgate.core.lang import Lang
 
-Section = Literal["information", "eta", "payment", "status", "api", "assets", "ops"]
+# Sections are the route table's: each route names the section it is counted in.
+from northgate.core.routing import SECTIONS as SECTIONS
+from northgate.core.routing import Section as Section
+
 # limited: refused by an abuse limit (too many failed look-ups or e-mails from one client).
 Outcome = Literal["served", "queued", "shed", "limited", "client_error", "server_error"]
 
-SECTIONS: Final[tuple[Section, ...]] = get_args(Section)
 OUTCOMES: Final[tuple[Outcome, ...]] = get_args(Outcome)
 # Outcomes in which the visitor did not get what they came for.
 TURNED_AWAY: Final[frozenset[Outcome]] = frozenset({"queued", "shed", "limited", "server_error"})

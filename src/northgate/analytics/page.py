@@ -18,12 +18,13 @@ from northgate.analytics.charts import charts_of, outcome_labels, render_svg
 from northgate.analytics.periods import LIVE_MINUTES, Period
 from northgate.analytics.report import Figure, Report
 from northgate.core.lang import Lang, other_language
+from northgate.core.routes import paths
 from northgate.site.render import chrome_context
 from northgate.web.assets import AssetBundle
 from northgate.web.i18n import gettext
 from northgate.web.templating import environment
 
-PATHS: Mapping[Lang, str] = {"en": "/ops/analytics", "fr": "/ops/analytics/fr"}
+PATHS: Mapping[Lang, str] = paths("ops.analytics")
 LOCALES: Mapping[Lang, str] = {"en": "en_CA", "fr": "fr_CA"}
 # French puts a no-break space before the percent sign.
 PERCENT: Mapping[Lang, str] = {"en": "#,##0.0%", "fr": "#,##0.0\u00a0%"}

@@ -35,7 +35,7 @@ from northgate.analytics.outcomes import OUTCOME_HINT, SECTION_HINT, outcome_of
 from northgate.analytics.salts import DAY, DailySalts
 from northgate.analytics.sections import SectionClassifier, is_section
 from northgate.core.clock import UnixClock, unix_now
-from northgate.core.lang import Lang
+from northgate.core.lang import Lang, language_of_path
 
 try:
     from northgate.analytics._arrivals import Arrivals
@@ -177,7 +177,7 @@ class Recorder:
         outcome = outcome_of(
             status or None, hint=hint, retry_after=retry_after, raised=status == RAISED
         )
-        lang: Lang = "fr" if path.startswith("/fr/") or path == "/fr" else "en"
+        lang = language_of_path(path)
         return section, lang, outcome
 
     def client(

@@ -18,6 +18,7 @@ from northgate.analytics.report import Report
 from northgate.analytics.runtime import Analytics
 from northgate.core.clock import clock_of
 from northgate.core.lang import Lang
+from northgate.core.routes import path
 
 router = APIRouter(dependencies=[Depends(require_operator)])
 _NO_STORE = {"cache-control": "no-store"}
@@ -54,13 +55,13 @@ async def _json(report: Report) -> JSONResponse:
     return await asyncio.to_thread(lambda: JSONResponse(report.to_json(), headers=_NO_STORE))
 
 
-@router.get("/api/v1/analytics/live", tags=["analytics"])
+@router.get(path("api.analytics.live"), tags=["analytics"])
 async def live(request: Request) -> JSONResponse:
     """The last 5 complete minutes, with the same time last week and anomaly flags."""
     return await _json(await _report(request, live_period(clock_of(request.app.state)())))
 
 
-@router.get("/api/v1/analytics/report", tags=["analytics"])
+@router.get(path("api.analytics.report"), tags=["analytics"])
 async def report(
     request: Request, hours: Hours = None, start: When = None, end: When = None
 ) -> JSONResponse:
@@ -68,7 +69,7 @@ async def report(
     return await _json(await _report(request, choose_period(request, hours, start, end)))
 
 
-@router.get("/api/v1/analytics/anomalies", tags=["analytics"])
+@router.get(path("api.analytics.anomalies"), tags=["analytics"])
 async def anomalies(
     request: Request, hours: Hours = None, start: When = None, end: When = None
 ) -> JSONResponse:
@@ -106,7 +107,7 @@ async def page_fr(request: Request, hours: Hours = None) -> HTMLResponse:
     return await _page(request, hours, "fr")
 
 
-@router.get("/ops/analytics/charts/{name}.{fmt}", include_in_schema=False)
+@router.get(path("ops.analytics.chart"), include_in_schema=False)
 async def chart(
     request: Request,
     name: str,

@@ -15,7 +15,9 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
-DOCS_PATH = "/api/docs"
+from northgate.core.routes import path
+
+DOCS_PATH = path("api.docs")
 CDN = "https://cdn.jsdelivr.net"
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 

@@ -24,6 +24,7 @@ from northgate.api.models import (
 from northgate.api.submission import clean_application
 from northgate.core.clock import clock_of
 from northgate.core.lang import Lang
+from northgate.core.routes import path
 from northgate.eta.cleaning import normalize_passport_number
 from northgate.eta.countries import country
 from northgate.eta.eligibility import TriageAnswers, assess, explain
@@ -37,7 +38,7 @@ from northgate.submission import submit_new_application
 from northgate.web.eta.urls import url
 from northgate.web.guards import guards_of
 
-router = APIRouter(prefix="/api/v1", tags=["eTA"])
+router = APIRouter(tags=["eTA"])
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -53,7 +54,7 @@ def _now(request: Request) -> datetime:
     return clock_of(request.app.state)()
 
 
-@router.post("/eligibility", response_model=EligibilityResponse)
+@router.post(path("api.eligibility"), response_model=EligibilityResponse)
 async def eligibility(body: EligibilityRequest) -> EligibilityResponse:
     """Does this traveller need an eTA, a visa, or neither?"""
     found = country(body.passport_country)
@@ -68,7 +69,7 @@ async def eligibility(body: EligibilityRequest) -> EligibilityResponse:
     )
 
 
-@router.get("/questions")
+@router.get(path("api.questions"))
 async def questions() -> dict[str, Any]:
     """The question set: every page and field, with English and French text."""
     return {
@@ -100,7 +101,7 @@ async def questions() -> dict[str, Any]:
 
 
 @router.post(
-    "/applications",
+    path("api.applications"),
     status_code=201,
     response_model=ApplicationStatus,
     responses={422: {"model": ValidationProblem}, 200: {"model": ApplicationStatus}},
@@ -148,7 +149,7 @@ async def submit_application(
         return _status_of(application, None)
 
 
-@router.post("/applications/{application_id}/payments", response_model=PaymentLink)
+@router.post(path("api.payments"), response_model=PaymentLink)
 async def start_payment(application_id: str, request: Request) -> PaymentLink:
     """Get the hosted payment page for the fee. Calling again returns the same payment
     while it is in progress: a retry never charges twice."""
@@ -168,7 +169,7 @@ async def start_payment(application_id: str, request: Request) -> PaymentLink:
     )
 
 
-@router.get("/applications/{application_id}", response_model=ApplicationStatus)
+@router.get(path("api.application"), response_model=ApplicationStatus)
 async def application_status(application_id: str, request: Request) -> ApplicationStatus:
     async with request.app.state.database.session() as db:
         application = await applications.by_public_id(db, application_id[:64])
@@ -177,7 +178,7 @@ async def application_status(application_id: str, request: Request) -> Applicati
         return await _status(db, application)
 
 
-@router.post("/status", response_model=ApplicationStatus)
+@router.post(path("api.status"), response_model=ApplicationStatus)
 async def look_up_status(body: StatusLookUp, request: Request) -> ApplicationStatus:
     """Find an application by reference, passport number and date of birth."""
     reference = normalize_reference(body.reference)

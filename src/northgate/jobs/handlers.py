@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from northgate.core.clock import Clock, utc_now
 from northgate.core.lang import Lang
+from northgate.core.routes import paths
 from northgate.jobs import follow_up
 from northgate.jobs.decide import Decide
 from northgate.jobs.send_email import SendEmail
@@ -14,8 +15,8 @@ from northgate.notify.factory import mailer_from_settings
 from northgate.notify.mailer import Mailer
 from northgate.settings import Settings
 
-# Where the e-mails send people to check their status. The web layer owns these paths.
-STATUS_PATHS: Mapping[Lang, str] = {"en": "/en/eta/status", "fr": "/fr/ave/etat"}
+# Where the e-mails send people to check their status.
+STATUS_PATHS: Mapping[Lang, str] = paths("eta.status")
 
 
 def build_handlers(

@@ -14,6 +14,7 @@ import random
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from northgate.core import routes
 from northgate.core.lang import language_of_path, other_language
 from northgate.site.render import chrome_context
 from northgate.web.i18n import gettext
@@ -21,7 +22,7 @@ from northgate.web.templating import environment
 
 # Jittered: a crowd refused together does not come back together.
 RETRY_AFTER_RANGE = (10, 30)
-_NOT_ECHOED = ("/sandbox-pay",)
+_NOT_ECHOED = (routes.path("payments.sandbox"),)
 
 
 def retry_after_seconds(rng: random.Random | None = None) -> int:
@@ -71,7 +72,7 @@ def unavailable_page(
             chrome_context(lang, site.assets)
             | {
                 "title": title,
-                "other_url": f"/{other_language(lang)}/",
+                "other_url": routes.path("page.home", other_language(lang)),
                 "other_lang": other_language(lang),
                 "action": action,
                 "fields": fields,

@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from northgate.core.clock import Clock, utc_now
+from northgate.core.routes import path
 from northgate.core.tokens import B64URL, TokenShape, b64url_length
 from northgate.jobs.locks import dialect_name
 from northgate.payments.cards import Outcome
@@ -34,7 +35,7 @@ class IdempotencyConflict(GatewayRejected, ValueError):
 
 class SandboxGateway:
     def __init__(
-        self, database: Database, base_path: str = "/sandbox-pay", clock: Clock = utc_now
+        self, database: Database, base_path: str = path("payments.sandbox"), clock: Clock = utc_now
     ) -> None:
         self.database = database
         self.base_path = base_path.rstrip("/")

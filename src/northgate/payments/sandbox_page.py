@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from northgate.core.lang import Lang
+from northgate.core.lang import Lang, language_of_path
 from northgate.eta.fee import Money
 from northgate.payments.cards import TEST_CARDS, CardErrors, validate_card
 from northgate.payments.sandbox import SandboxGateway
@@ -133,7 +133,7 @@ def _lang(value: object, return_url: str) -> Lang:
     the traveller back (``/fr/…``), as a real gateway takes a locale with the charge."""
     if value in ("en", "fr"):
         return "fr" if value == "fr" else "en"
-    return "fr" if urlsplit(return_url).path.startswith("/fr/") else "en"
+    return language_of_path(urlsplit(return_url).path)
 
 
 def format_amount(amount_cents: int, currency: str, lang: Lang) -> str:

@@ -11,10 +11,12 @@ import json
 import os
 from pathlib import Path
 
+from northgate.core import routes
 from northgate.site.cached import CachedResponse, http_date
 from northgate.site.render import Site
 
 INDEX = "index.html"
+_ASSETS = routes.path("site.assets") + "/"
 
 
 def file_path_for(url_path: str) -> str:
@@ -22,7 +24,7 @@ def file_path_for(url_path: str) -> str:
     relative = url_path.lstrip("/")
     if url_path.endswith("/"):
         return relative + INDEX
-    if url_path.startswith("/assets/") or "." in relative.rsplit("/", 1)[-1]:
+    if url_path.startswith(_ASSETS) or "." in relative.rsplit("/", 1)[-1]:
         return relative
     return f"{relative}/{INDEX}"
 

@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from northgate.core.lang import Lang
+from northgate.core.routes import paths
 from northgate.site.pages import PAGES_BY_KEY
 
-FEEDBACK_PATHS: Mapping[Lang, str] = {"en": "/en/feedback", "fr": "/fr/retroaction"}
+FEEDBACK_PATHS: Mapping[Lang, str] = paths("site.feedback")
 PROBLEMS = ("wrong", "unclear", "missing", "link", "other")
 MAX_DETAILS = 1000
 

@@ -1,7 +1,9 @@
-"""The catalogue of information pages: one entry per page, with its URL in each language.
+"""The catalogue of information pages: one entry per page, with its title in each language
+and its place in the site.
 
-English and French pages are parallel: the same key has a slug in each language, so the
-language toggle always lands on the same page in the other language.
+Their addresses are the route table's (``page.{key}`` in northgate.core.routes). English
+and French pages are parallel: the same key has a slug in each language, so the language
+toggle always lands on the same page in the other language.
 """
 
 from __future__ import annotations
@@ -9,18 +11,22 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from northgate.core import routes
 from northgate.core.lang import LANGUAGES, Lang
 
 
 @dataclass(frozen=True)
 class Page:
     key: str
-    slugs: Mapping[Lang, str]
     titles: Mapping[Lang, str]
     parent: str | None = None
 
+    @property
+    def slugs(self) -> Mapping[Lang, str]:
+        return {lang: routes.page_slug(self.key, lang) for lang in LANGUAGES}
+
     def path(self, lang: Lang) -> str:
-        return f"/{lang}/{self.slugs[lang]}"
+        return routes.path(f"page.{self.key}", lang)
 
     @property
     def template(self) -> str:
@@ -30,18 +36,15 @@ class Page:
 PAGES: tuple[Page, ...] = (
     Page(
         "home",
-        {"en": "", "fr": ""},
         {"en": "Immigration and citizenship", "fr": "Immigration et citoyenneté"},
     ),
     Page(
         "visit",
-        {"en": "visit-canada", "fr": "visiter-canada"},
         {"en": "Visit Canada", "fr": "Visiter le Canada"},
         parent="home",
     ),
     Page(
         "eta",
-        {"en": "eta", "fr": "ave"},
         {
             "en": "Electronic Travel Authorization (eTA)",
             "fr": "Autorisation de voyage électronique (AVE)",
@@ -50,37 +53,31 @@ PAGES: tuple[Page, ...] = (
     ),
     Page(
         "eta-who-needs",
-        {"en": "eta/who-needs-an-eta", "fr": "ave/qui-doit-obtenir-une-ave"},
         {"en": "Who needs an eTA", "fr": "Qui doit obtenir une AVE"},
         parent="eta",
     ),
     Page(
         "eta-after-applying",
-        {"en": "eta/after-you-apply", "fr": "ave/apres-la-demande"},
         {"en": "After you apply for an eTA", "fr": "Après avoir présenté une demande d’AVE"},
         parent="eta",
     ),
     Page(
         "immigrate",
-        {"en": "immigrate", "fr": "immigrer"},
         {"en": "Immigrate to Canada", "fr": "Immigrer au Canada"},
         parent="home",
     ),
     Page(
         "citizenship",
-        {"en": "citizenship", "fr": "citoyennete"},
         {"en": "Canadian citizenship", "fr": "Citoyenneté canadienne"},
         parent="home",
     ),
     Page(
         "help",
-        {"en": "help", "fr": "aide"},
         {"en": "Help and contact", "fr": "Aide et coordonnées"},
         parent="home",
     ),
     Page(
         "privacy",
-        {"en": "privacy", "fr": "confidentialite"},
         {"en": "Privacy notice", "fr": "Avis de confidentialité"},
         parent="home",
     ),

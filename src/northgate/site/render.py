@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from northgate.core import routes
 from northgate.core.lang import LANGUAGES, Lang, other_language
 from northgate.site.cached import CachedResponse
 from northgate.site.errors import CHROME, ERROR_TEXTS
 from northgate.site.feedback import FEEDBACK_PATHS, MAX_DETAILS, PROBLEMS
 from northgate.site.pages import PAGES, PAGES_BY_KEY, Page, all_page_paths, breadcrumbs, children
 from northgate.web.assets import STATIC_DIR, AssetBundle, load_assets, newest_mtime
-from northgate.web.eta.urls import url as journey_url
 from northgate.web.i18n import LOCALE_DIR
 from northgate.web.templating import TEMPLATE_DIR, environment
 
@@ -69,12 +69,14 @@ def build_site(*, node_modules: Path, public_origin: str) -> Site:
         # Tolerate the other trailing-slash form; one canonical URL per page.
         alias = path[:-1] if path.endswith("/") else path + "/"
         redirects[alias] = path
-    responses["/robots.txt"] = CachedResponse(
-        f"User-agent: *\nDisallow: /api/\nSitemap: {public_origin}/sitemap.xml\n".encode(),
+    sitemap_path = routes.path("site.sitemap")
+    api = routes.path("api.other")
+    responses[routes.path("site.robots")] = CachedResponse(
+        f"User-agent: *\nDisallow: {api}/\nSitemap: {public_origin}{sitemap_path}\n".encode(),
         "text/plain; charset=utf-8",
         last_modified,
     )
-    responses["/sitemap.xml"] = CachedResponse(
+    responses[sitemap_path] = CachedResponse(
         sitemap(public_origin), "application/xml; charset=utf-8", last_modified
     )
     errors = {
@@ -110,7 +112,7 @@ def chrome_context(lang: Lang, assets: AssetBundle, current: Page | None = None)
         "footer_menu": _links(FOOTER_MENU, lang),
         "other_lang": other_language(lang),
         "url": lambda key: PAGES_BY_KEY[key].path(lang),
-        "eta_url": lambda name: journey_url(name, lang),
+        "eta_url": lambda name: routes.path(f"eta.{name}", lang),
         "feedback_action": FEEDBACK_PATHS[lang],
         "problems": PROBLEMS,
         "max_details": MAX_DETAILS,

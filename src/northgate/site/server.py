@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from northgate.core import routes
 from northgate.core.asgi import ASGIApp, Message, Receive, Scope, Send
 from northgate.core.lang import language_of_path
 from northgate.edge.security import Headers, security_headers
@@ -17,6 +18,9 @@ from northgate.site.render import Site
 from northgate.web.i18n import negotiate_language
 
 _READ_METHODS = ("GET", "HEAD")
+
+# Where the language is chosen by Accept-Language.
+_ROOT = routes.path("site.root")
 
 
 class _Prepared:
@@ -139,7 +143,7 @@ class SiteServer:
         path: str = scope["path"]
         prepared = self.prepared.get(path)
         if prepared is None:
-            if path == "/":
+            if path == _ROOT:
                 await self._redirect_by_language(scope, send)
             elif path in self.redirects:
                 await _redirect(
@@ -161,7 +165,12 @@ class SiteServer:
                 break
         lang = negotiate_language(accept_language)
         await _redirect(
-            send, 302, f"/{lang}/", b"private, max-age=0", self.headers, vary=b"Accept-Language"
+            send,
+            302,
+            routes.path("page.home", lang),
+            b"private, max-age=0",
+            self.headers,
+            vary=b"Accept-Language",
         )
 
 

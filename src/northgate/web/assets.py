@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from northgate.core import routes
 from northgate.site.cached import ASSET_CACHE_CONTROL, CachedResponse
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ class AssetBundle:
     def url(self, name: str) -> str:
         if name not in self.files:
             raise KeyError(f"unknown asset {name!r}")
-        return f"/assets/{self.version}/{name}"
+        return f"{routes.path('site.assets')}/{self.version}/{name}"
 
     def responses(self, last_modified: datetime) -> dict[str, CachedResponse]:
         responses = {}

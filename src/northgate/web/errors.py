@@ -14,6 +14,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from northgate.core.lang import language_of_path
+from northgate.core.routes import is_api_path
 from northgate.edge.limits import BodyTooLarge
 from northgate.outage import web as outage_pages
 from northgate.outage.classify import OUTAGE_TYPES, dependency_of
@@ -38,7 +39,7 @@ def install_error_pages(app: FastAPI, site: Site) -> None:
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        if request.url.path.startswith("/api/"):
+        if is_api_path(request.url.path):
             return JSONResponse(
                 {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
             )
@@ -65,13 +66,13 @@ def install_error_pages(app: FastAPI, site: Site) -> None:
         watch: DependencyWatch = request.app.state.watch
         watch.failed(dependency, exc)
         retry_after = outage_pages.retry_after_seconds()
-        if request.url.path.startswith("/api/"):
+        if is_api_path(request.url.path):
             return outage_pages.unavailable_json(retry_after)
         fields = await outage_pages.posted_fields(request)
         return outage_pages.unavailable_page(request, fields or None, retry_after)
 
     async def invalid(request: Request, exc: Exception) -> Response:
-        if request.url.path.startswith("/api/"):
+        if is_api_path(request.url.path):
             assert isinstance(exc, RequestValidationError)
             return await request_validation_exception_handler(request, exc)
         return page(request, 400)

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from northgate.core import routes
 from northgate.core.lang import Lang, other_language
 from northgate.site.feedback import (
     FEEDBACK_PATHS,
@@ -30,7 +31,7 @@ def _render(request: Request, lang: Lang, status: int, **context: Any) -> HTMLRe
         chrome_context(lang, site.assets)
         | {
             "title": context.pop("title"),
-            "other_url": f"/{other_language(lang)}/",
+            "other_url": routes.path("page.home", other_language(lang)),
             **context,
         }
     )
@@ -42,7 +43,7 @@ async def _submit(request: Request, lang: Lang) -> Response:
     values = {key: value for key, value in form.items() if isinstance(value, str)}
     outcome = validate_feedback(values)
     page = PAGES_BY_KEY.get(values.get("page", ""))
-    back = page.path(lang) if page else f"/{lang}/"
+    back = page.path(lang) if page else routes.path("page.home", lang)
     if cross_site(request):
         # The form is on pre-rendered pages, so it has no per-visitor token: another
         # site's form is recognised by what the browser says about where it came from.

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from northgate.core.routes import path
 from northgate.outage.classify import DATABASE, REDIS
 from northgate.outage.watch import DependencyWatch
 
@@ -18,13 +19,13 @@ READY_TIMEOUT_SECONDS = 2.0
 _NO_STORE = {"cache-control": "no-store"}
 
 
-@router.get("/healthz")
+@router.get(path("ops.healthz"))
 async def healthz() -> JSONResponse:
     """The process is up and its event loop answers."""
     return JSONResponse({"status": "ok"}, headers=_NO_STORE)
 
 
-@router.get("/readyz")
+@router.get(path("ops.readyz"))
 async def readyz(request: Request) -> JSONResponse:
     """The process can do useful work: its database answers.
 

@@ -13,12 +13,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from northgate.core import routes
 from northgate.core.asgi import Receive, Scope, Send, header
 from northgate.core.bearer import authorized
 from northgate.edge.gate.config import InvalidLimits
 from northgate.edge.gate.core import GateCore
 
-PREFIX = "/ops/gate"
+PREFIX = routes.path("ops.gate")
+LIMITS = routes.path("ops.gate.limits")
+RESET = routes.path("ops.gate.reset")
 MAX_BODY = 4096
 
 
@@ -49,11 +52,11 @@ class GateAdmin:
         path, method = scope["path"], scope["method"]
         if path == PREFIX and method in ("GET", "HEAD"):
             await _json(send, 200, self.report())
-        elif path == PREFIX + "/limits" and method == "GET":
+        elif path == LIMITS and method == "GET":
             await _json(send, 200, self.core.limits.as_dict())
-        elif path == PREFIX + "/limits" and method == "POST":
+        elif path == LIMITS and method == "POST":
             await self._set_limits(receive, send)
-        elif path == PREFIX + "/reset" and method == "POST":
+        elif path == RESET and method == "POST":
             await self.core.backend.reset()
             await _json(send, 200, {"reset": True})
         else:

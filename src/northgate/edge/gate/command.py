@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from northgate.core.routes import path
 from northgate.edge.gate.config import GateLimits, stored
 from northgate.edge.gate.redis_backend import RedisBackend
 from northgate.settings import Settings
@@ -46,8 +47,8 @@ def on_node(base: str, token: str, values: dict[str, str] | None) -> Any:
         raise CommandError(NO_TOKEN)
     try:
         if values is None:
-            return over_http(base + "/ops/gate", token, "GET")
-        return over_http(base + "/ops/gate/limits", token, "POST", values)
+            return over_http(base + path("ops.gate"), token, "GET")
+        return over_http(base + path("ops.gate.limits"), token, "POST", values)
     except Unreachable as error:
         raise CommandError(
             f"no node answers at {base} ({error.reason}): give a node's address with "

@@ -21,6 +21,7 @@ from functools import lru_cache
 from json.encoder import encode_basestring_ascii as _json_string
 from urllib.parse import quote
 
+from northgate.core import routes
 from northgate.core.asgi import Scope, Send, header
 from northgate.core.lang import LANGUAGES, Lang, language_of_path, other_language
 from northgate.core.zone import SERVICE_TIMEZONE
@@ -108,7 +109,7 @@ def format_wait(seconds: float | None, lang: Lang) -> str:
 
 
 def wants_json(scope: Scope) -> bool:
-    if scope["path"].startswith("/api/"):
+    if routes.is_api_path(scope["path"]):
         return True
     accept = header(scope, b"accept") or b""
     return b"application/json" in accept and b"text/html" not in accept
@@ -199,7 +200,8 @@ class WaitingRoom:
                 "URL": url,
                 "OPENS": opens.strftime("%H:%M"),
                 # The toggle leads to this same waiting room in the other language.
-                "OTHER": counterpart(scope["path"]) or f"/{other_language(lang)}/",
+                "OTHER": counterpart(scope["path"])
+                or routes.path("page.home", other_language(lang)),
             }
         )
         extra = [(b"refresh", f"{retry}; url={url}".encode()), *cookies]

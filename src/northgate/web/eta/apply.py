@@ -7,7 +7,6 @@ is ever lost; the submitted application is durable, with a reference, before pay
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -247,15 +246,12 @@ async def submit_application(request: Request, lang: Lang) -> Response:
 
 
 def _register() -> None:
-    def path(name: str) -> Callable[[Lang], str]:
-        return lambda lang: url(name, lang)
-
-    add_localized(router, path("start"), start_page, ["GET"])
-    add_localized(router, path("start"), start, ["POST"])
-    add_localized(router, path("review"), review, ["GET"])
-    add_localized(router, path("review"), submit_application, ["POST"])
-    add_localized_slug(steps_router, path("start"), show_step, ["GET"])
-    add_localized_slug(steps_router, path("start"), submit_step, ["POST"])
+    add_localized(router, "eta.start", start_page, ["GET"])
+    add_localized(router, "eta.start", start, ["POST"])
+    add_localized(router, "eta.review", review, ["GET"])
+    add_localized(router, "eta.review", submit_application, ["POST"])
+    add_localized_slug(steps_router, "eta.question", show_step, ["GET"])
+    add_localized_slug(steps_router, "eta.question", submit_step, ["POST"])
 
 
 _register()

@@ -7,8 +7,6 @@ reload, a double click or the back button lands on the right page without a seco
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -122,13 +120,10 @@ async def confirmation(request: Request, lang: Lang) -> Response:
 
 
 def _register() -> None:
-    def path(name: str) -> Callable[[Lang], str]:
-        return lambda lang: url(name, lang)
-
-    add_localized(router, path("pay"), pay_page, ["GET"])
-    add_localized(router, path("pay"), pay, ["POST"])
-    add_localized(router, path("payment-return"), payment_return, ["GET"])
-    add_localized(router, path("confirmation"), confirmation, ["GET"])
+    add_localized(router, "eta.pay", pay_page, ["GET"])
+    add_localized(router, "eta.pay", pay, ["POST"])
+    add_localized(router, "eta.payment-return", payment_return, ["GET"])
+    add_localized(router, "eta.confirmation", confirmation, ["GET"])
 
 
 _register()

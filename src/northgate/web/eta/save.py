@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
@@ -170,13 +169,10 @@ async def session_ended(request: Request, lang: Lang) -> Response:
 
 
 def _register() -> None:
-    def path(name: str) -> Callable[[Lang], str]:
-        return lambda lang: url(name, lang)
-
-    add_localized(router, path("save"), save_page, ["GET"])
-    add_localized(router, path("save"), send_resume_link, ["POST"])
-    add_localized(router, path("session-ended"), session_ended, ["GET"])
-    add_localized_slug(router, path("resume"), resume, ["GET"])
+    add_localized(router, "eta.save", save_page, ["GET"])
+    add_localized(router, "eta.save", send_resume_link, ["POST"])
+    add_localized(router, "eta.session-ended", session_ended, ["GET"])
+    add_localized_slug(router, "eta.resume-link", resume, ["GET"])
 
 
 _register()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -268,12 +268,9 @@ def limited(journey: Journey, form: Mapping[str, str], wait: int) -> Response:
 
 
 def _register() -> None:
-    def path(name: str) -> Callable[[Lang], str]:
-        return lambda lang: url(name, lang)
-
-    add_localized(router, path("status"), status_page, ["GET"])
-    add_localized(router, path("status"), look_up, ["POST"])
-    add_localized(router, path("resend"), resend, ["POST"])
+    add_localized(router, "eta.status", status_page, ["GET"])
+    add_localized(router, "eta.status", look_up, ["POST"])
+    add_localized(router, "eta.resend", resend, ["POST"])
 
 
 _register()

@@ -115,5 +115,5 @@ async def triage_answer(request: Request, lang: Lang) -> Response:
     )
 
 
-add_localized(router, lambda lang: url("triage", lang), triage_page, ["GET"])
-add_localized(router, lambda lang: url("triage", lang), triage_answer, ["POST"])
+add_localized(router, "eta.triage", triage_page, ["GET"])
+add_localized(router, "eta.triage", triage_answer, ["POST"])

@@ -5,22 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from northgate.core.lang import Lang
+from northgate.core.routes import ETA, ROUTES, path
 from northgate.eta.questions import QUESTION_SET, Step
 
-BASE: Mapping[Lang, str] = {"en": "/en/eta", "fr": "/fr/ave"}
+_PREFIX = "eta."
+BASE: Mapping[Lang, str] = ETA
 
+# The journey's pages by name, each as its path below BASE: the route table's "eta.*"
+# routes with a page of their own (not the catch-all, not the slug routes).
 PATHS: Mapping[str, Mapping[Lang, str]] = {
-    "triage": {"en": "check", "fr": "verifier"},
-    "start": {"en": "apply", "fr": "demande"},
-    "review": {"en": "apply/check-your-answers", "fr": "demande/verifier-vos-reponses"},
-    "pay": {"en": "apply/pay", "fr": "demande/paiement"},
-    "payment-return": {"en": "apply/payment-return", "fr": "demande/retour-paiement"},
-    "confirmation": {"en": "apply/confirmation", "fr": "demande/confirmation"},
-    "save": {"en": "apply/save", "fr": "demande/enregistrer"},
-    "session-ended": {"en": "apply/session-ended", "fr": "demande/session-terminee"},
-    "status": {"en": "status", "fr": "etat"},
-    "resend": {"en": "status/resend", "fr": "etat/renvoyer"},
-    "resume": {"en": "resume", "fr": "reprendre"},
+    route.name.removeprefix(_PREFIX): {
+        lang: page.removeprefix(BASE[lang] + "/") for lang, page in route.paths.items()
+    }
+    for route in ROUTES
+    if route.name.startswith(_PREFIX) and route.match != "below" and not route.templated
 }
 
 
@@ -33,7 +31,7 @@ LANDING_PAGES: tuple[str, ...] = ("session-ended",)
 
 
 def url(name: str, lang: Lang) -> str:
-    return f"{BASE[lang]}/{PATHS[name][lang]}"
+    return path(_PREFIX + name, lang)
 
 
 def step_url(step: Step, lang: Lang) -> str:

@@ -7,7 +7,7 @@ unbounded body into memory.
 from __future__ import annotations
 
 from northgate.edge.asgi import ASGIApp, Message, Receive, Scope, Send, TrackedSend, header
-from northgate.site.server import ErrorPages
+from northgate.edge.errors import ErrorPages
 
 
 class BodyTooLarge(Exception):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from northgate.edge.asgi import ASGIApp, Receive, Scope, Send, TrackedSend
-from northgate.site.server import ErrorPages
+from northgate.edge.errors import ErrorPages
 
 log = logging.getLogger(__name__)
 

@@ -37,8 +37,8 @@ from northgate.analytics.dimensions import OUTCOMES
 from northgate.analytics.outcomes import OUTCOME_HINT
 from northgate.analytics.recorder import RAISED, Recorder
 from northgate.edge.asgi import ASGIApp, Receive, Scope, Send, TrackedSend
+from northgate.edge.errors import ErrorPages
 from northgate.edge.shield import answer_unhandled
-from northgate.site.server import ErrorPages
 
 log = logging.getLogger(__name__)
 

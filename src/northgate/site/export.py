@@ -11,8 +11,8 @@ import json
 import os
 from pathlib import Path
 
-from northgate.site.cached import CachedResponse, http_date
 from northgate.site.render import Site
+from northgate.ui.cached import CachedResponse, http_date
 
 INDEX = "index.html"
 

@@ -24,13 +24,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from northgate.core.lang import LANGUAGES, Lang, other_language
 from northgate.edge.asgi import Scope, Send, header, language_of_path
+from northgate.edge.errors import ErrorPages
 from northgate.edge.gate.core import Admission
-from northgate.site.render import chrome_context
-from northgate.site.server import ErrorPages
-from northgate.web.assets import AssetBundle
+from northgate.ui.assets import AssetBundle
+from northgate.ui.chrome import chrome_context
+from northgate.ui.i18n import gettext
+from northgate.ui.templating import environment
 from northgate.web.eta.urls import counterpart, page_to_wait_on
-from northgate.web.i18n import gettext
-from northgate.web.templating import environment
 
 SLOTS = ("PLACE", "WAIT", "REFRESH", "KEEP", "URL", "OPENS", "OTHER")
 try:

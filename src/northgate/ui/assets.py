@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from northgate.site.cached import ASSET_CACHE_CONTROL, CachedResponse
+from northgate.ui.cached import ASSET_CACHE_CONTROL, CachedResponse
 
 log = logging.getLogger(__name__)
 

@@ -92,6 +92,6 @@ clean:
 # Re-extract interface strings after changing templates; then translate the new msgids.
 messages: $(STAMPS)/dev
 	$(BIN)/pybabel extract -F babel.cfg -k gettext:2 --no-location --sort-output \
-	  -o src/northgate/web/locale/messages.pot .
-	$(BIN)/pybabel update -i src/northgate/web/locale/messages.pot -d src/northgate/web/locale \
+	  -o src/northgate/ui/locale/messages.pot .
+	$(BIN)/pybabel update -i src/northgate/ui/locale/messages.pot -d src/northgate/ui/locale \
 	  --no-fuzzy-matching

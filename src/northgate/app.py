@@ -23,6 +23,7 @@ from northgate.api import routes as api_routes
 from northgate.api.docs import add_docs
 from northgate.core.asgi import ASGIApp
 from northgate.core.routes import path
+from northgate.edge.errors import ErrorPages
 from northgate.edge.gate import build_gate
 from northgate.edge.limits import RequestLimits
 from northgate.edge.security import SecurityHeaders, security_headers
@@ -33,7 +34,7 @@ from northgate.payments.sandbox_page import sandbox_router
 from northgate.services import build_services, running_worker
 from northgate.settings import Settings
 from northgate.site.render import Site, build_site
-from northgate.site.server import ErrorPages, SiteServer
+from northgate.site.server import SiteServer
 from northgate.storage import shared
 from northgate.storage.db import Database
 from northgate.web import feedback, health
@@ -117,7 +118,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     site = build_site(node_modules=settings.node_modules, public_origin=settings.public_origin)
     database = Database(settings.effective_database_url)
     headers = security_headers(tls=settings.behind_tls)
-    errors = ErrorPages(site, headers)
+    errors = ErrorPages(site.errors, headers)
     analytics = Analytics(settings, database, information_paths=site.addresses())
     web = create_web_app(settings, site, database, analytics)
     # The admission gate stands behind the cached site: information pages and assets never

@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     database_url: str = ""
     # Shared state for several processes or hosts; empty means in-process (embedded default).
     redis_url: str = ""
-    # Front-end packages installed by `npm ci` (GC Design System); see northgate.web.assets.
+    # Front-end packages installed by `npm ci` (GC Design System); see northgate.ui.assets.
     node_modules: Path = Path("node_modules")
 
     # E-mail: empty SMTP host means .eml files under var/mail/ (embedded default).

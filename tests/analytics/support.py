@@ -11,10 +11,11 @@ from fastapi import FastAPI
 from northgate.analytics.dimensions import ArrivalKey
 from northgate.analytics.runtime import Analytics
 from northgate.core.asgi import ASGIApp, Receive, Scope, Send
+from northgate.edge.errors import ErrorPages
 from northgate.edge.limits import RequestLimits
 from northgate.edge.tap import Tap
 from northgate.site.render import Site
-from northgate.site.server import ErrorPages, SiteServer
+from northgate.site.server import SiteServer
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"
 Cell = tuple[str, str, str, str, bool]  # section, lang, country, outcome, bot
@@ -63,7 +64,7 @@ async def tiny_app(scope: Scope, receive: Receive, send: Send) -> None:
 
 def edge_with(site: Site, inner: ASGIApp, analytics: Analytics) -> ASGIApp:
     """The real edge (tap, shield, limits, cached site) in front of ``inner``."""
-    errors = ErrorPages(site)
+    errors = ErrorPages(site.errors)
     edge: ASGIApp = SiteServer(site, inner, errors)
     edge = RequestLimits(edge, errors, max_body_bytes=64 * 1024, max_url_bytes=2048)
     return Tap(edge, analytics.recorder, errors=errors)

@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 
 from northgate.eta.questions import QUESTION_SET
-from northgate.site.pages import PAGES
+from northgate.ui.pages import PAGES
 from tests.browser.test_journey_in_chromium import CARD, _fill_page, browser
 from tests.support.journey import ADULT_FORM
 from tests.support.live import LiveServer, start_server

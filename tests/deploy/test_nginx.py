@@ -33,7 +33,7 @@ from northgate.analytics.sql_store import SqlStore
 from northgate.edge.security import CONTENT_SECURITY_POLICY, HSTS
 from northgate.site.export import file_path_for
 from northgate.storage.db import Database
-from northgate.web.i18n import negotiate_language
+from northgate.ui.i18n import negotiate_language
 from tests.support.servers import free_port, stop, wait_for_port
 
 if TYPE_CHECKING:

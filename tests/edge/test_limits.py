@@ -6,9 +6,9 @@ import httpx
 import pytest
 
 from northgate.core.asgi import Message, Receive, Scope, Send
+from northgate.edge.errors import ErrorPages
 from northgate.edge.limits import RequestLimits
-from northgate.site.errors import ERROR_TEXTS
-from northgate.site.server import ErrorPages
+from northgate.ui.errors import ERROR_TEXTS
 from tests.support.asgi import (
     Recorder,
     build_error_pages,

@@ -13,10 +13,10 @@ from fastapi import FastAPI
 
 from northgate.core.asgi import ASGIApp, Receive, Scope, Send
 from northgate.core.lang import Lang
+from northgate.edge.errors import ErrorPages
 from northgate.edge.shield import ErrorShield
 from northgate.edge.tap import Tap
-from northgate.site.errors import ERROR_TEXTS
-from northgate.site.server import ErrorPages
+from northgate.ui.errors import ERROR_TEXTS
 from tests.edge.test_tap import make_recorder
 from tests.support.asgi import Recorder, build_error_pages, empty_receive, http_scope
 from tests.support.html import parse_html

@@ -11,10 +11,10 @@ import httpx
 import pytest
 
 from northgate.core.asgi import Receive, Scope, Send
+from northgate.edge.errors import ErrorPages
 from northgate.edge.gate import Gate, build_gate, end_pass
 from northgate.settings import Settings
 from northgate.site.render import Site, build_site
-from northgate.site.server import ErrorPages
 from tests.conftest import NODE_MODULES
 
 TOKEN = "admin-token"
@@ -50,7 +50,7 @@ def make_gate(
         values: dict[str, object] = {"gate_admin_token": TOKEN, "gate_mode": "fixed"}
         values.update(overrides)
         app = App()
-        return build_gate(make_settings(**values), app, ErrorPages(site), site.assets), app
+        return build_gate(make_settings(**values), app, ErrorPages(site.errors), site.assets), app
 
     return make
 

@@ -16,7 +16,7 @@ from northgate.services import build_services, running_worker
 from northgate.settings import Settings
 from northgate.storage.db import Database
 from northgate.storage.models import TravelAuthorization
-from northgate.web.assets import load_assets
+from northgate.ui.assets import load_assets
 from tests.jobs.support import eventually
 from tests.payments.support import create_application
 from tests.support.asgi import NODE_MODULES

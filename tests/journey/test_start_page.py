@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from northgate.eta.fee import ETA_FEE
-from northgate.site.pages import PAGES_BY_KEY
+from northgate.ui.pages import PAGES_BY_KEY
 from northgate.web.eta.urls import url
 from tests.support.html import parse_html
 

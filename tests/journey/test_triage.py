@@ -9,7 +9,7 @@ import pytest
 
 from northgate.core.lang import Lang
 from northgate.eta.fee import ETA_FEE
-from northgate.site.pages import PAGES_BY_KEY
+from northgate.ui.pages import PAGES_BY_KEY
 from northgate.web.eta.triage import YES_NO_QUESTIONS
 from northgate.web.eta.urls import url
 from tests.support.html import parse_html

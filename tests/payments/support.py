@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 from northgate.eta.references import new_reference
 from northgate.payments.gateway import GatewayPayment, GatewayUnavailable
 from northgate.payments.sandbox import SandboxGateway
+from northgate.storage.base import Base
 from northgate.storage.db import Database
-from northgate.storage.models import Application, Base
+from northgate.storage.models import Application
 
 
 class Clock:

@@ -15,7 +15,7 @@ from northgate.payments.sandbox import IdempotencyConflict, SandboxGateway
 from northgate.payments.sandbox_page import sandbox_router, with_payment
 from northgate.storage.db import Database
 from northgate.storage.models import SandboxCharge
-from northgate.web.assets import load_assets
+from northgate.ui.assets import load_assets
 from tests.payments.support import Clock, count
 from tests.support.asgi import NODE_MODULES
 from tests.support.html import parse_html

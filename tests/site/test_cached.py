@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from northgate.site.cached import (
+from northgate.ui.cached import (
     CachedResponse,
     accepts_gzip,
     etag_matches,

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from northgate.web.i18n import negotiate_language, parse_accept_language
+from northgate.ui.i18n import negotiate_language, parse_accept_language
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from northgate.core.lang import LANGUAGES, Lang
-from northgate.site.cached import ASSET_CACHE_CONTROL, PAGE_CACHE_CONTROL
-from northgate.site.errors import ERROR_TEXTS
-from northgate.site.pages import PAGES, all_page_paths
+from northgate.ui.cached import ASSET_CACHE_CONTROL, PAGE_CACHE_CONTROL
+from northgate.ui.errors import ERROR_TEXTS
+from northgate.ui.pages import PAGES, all_page_paths
 from tests.support.html import Document, parse_html
 
 HTML = "text/html; charset=utf-8"

@@ -11,9 +11,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
+from northgate.schema import metadata
 from northgate.storage.db import make_engine
 from northgate.storage.migrate import downgrade, upgrade
-from northgate.storage.models import Base
 from northgate.storage.urls import UnsupportedDatabase, async_url
 
 
@@ -32,7 +32,7 @@ def _tables(connection: Connection) -> set[str]:
 
 def _diff(connection: Connection) -> list[Any]:
     context = MigrationContext.configure(connection, opts={"compare_type": True})
-    return list(compare_metadata(context, Base.metadata))
+    return list(compare_metadata(context, metadata))
 
 
 async def test_migrations_create_the_models_schema(database_url: str) -> None:

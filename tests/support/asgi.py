@@ -6,15 +6,15 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from northgate.core.asgi import Message, Receive, Scope
+from northgate.edge.errors import ErrorPages
 from northgate.site.render import Site, build_site
-from northgate.site.server import ErrorPages
 
 NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
 
 
 def build_error_pages() -> tuple[Site, ErrorPages]:
     site = build_site(node_modules=NODE_MODULES, public_origin="http://127.0.0.1:8000")
-    return site, ErrorPages(site)
+    return site, ErrorPages(site.errors)
 
 
 def http_scope(

@@ -7,11 +7,11 @@ from pathlib import Path
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from northgate.web.i18n import LOCALE_DIR
+from northgate.ui.i18n import LOCALE_DIR
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "northgate"
-METHOD_MAP = [("web/templates/**.html", "jinja2"), ("**.py", "python")]
-OPTIONS = {"web/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+METHOD_MAP = [("ui/templates/**.html", "jinja2"), ("**.py", "python")]
+OPTIONS = {"ui/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
 KEYWORDS = {"_": None, "gettext": (2,), "ngettext": (1, 2)}
 
 

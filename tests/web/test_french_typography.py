@@ -13,7 +13,7 @@ from northgate.core.typography import french_prose, french_spacing
 from northgate.eta.messages import TABLES
 from northgate.eta.questions import QUESTION_SET
 from northgate.notify import messages
-from northgate.web.i18n import translations
+from northgate.ui.i18n import translations
 from tests.support.html import parse_html
 from tests.support.journey import start_application
 

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from northgate.analytics.dimensions import TURNED_AWAY
 from northgate.analytics.report import Report
 from northgate.core.lang import Lang
-from northgate.web.i18n import gettext
+from northgate.ui.i18n import gettext
 
 OUTCOME_COLOURS = {
     "served": "#009E73",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Boolean, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from northgate.storage.models import Base
+from northgate.storage.base import Base
 
 
 class ArrivalCount(Base):

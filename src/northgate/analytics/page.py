@@ -19,10 +19,10 @@ from northgate.analytics.periods import LIVE_MINUTES, Period
 from northgate.analytics.report import Figure, Report
 from northgate.core.lang import Lang, other_language
 from northgate.core.routes import paths
-from northgate.site.render import chrome_context
-from northgate.web.assets import AssetBundle
-from northgate.web.i18n import gettext
-from northgate.web.templating import environment
+from northgate.ui.assets import AssetBundle
+from northgate.ui.chrome import chrome_context
+from northgate.ui.i18n import gettext
+from northgate.ui.templating import environment
 
 PATHS: Mapping[Lang, str] = paths("ops.analytics")
 LOCALES: Mapping[Lang, str] = {"en": "en_CA", "fr": "fr_CA"}

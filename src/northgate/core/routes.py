@@ -60,7 +60,7 @@ def _page(key: str, paths: Mapping[Lang, str]) -> Route:
     return Route(f"page.{key}", paths, "information", BYPASS)
 
 
-# The information pages, keyed as in the site's catalogue (northgate.site.pages), which
+# The information pages, keyed as in the site's catalogue (northgate.ui.pages), which
 # holds their titles and where they sit in the site.
 _PAGES: Final = (
     _page("home", _in({"en": "", "fr": ""})),

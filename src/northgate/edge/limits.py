@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from northgate.core.asgi import ASGIApp, Message, Receive, Scope, Send, header
 from northgate.edge.asgi import TrackedSend
-from northgate.site.server import ErrorPages
+from northgate.edge.errors import ErrorPages
 
 
 class BodyTooLarge(Exception):

@@ -11,7 +11,7 @@ import logging
 
 from northgate.core.asgi import ASGIApp, Receive, Scope, Send
 from northgate.edge.asgi import TrackedSend
-from northgate.site.server import ErrorPages
+from northgate.edge.errors import ErrorPages
 
 log = logging.getLogger(__name__)
 

@@ -37,8 +37,8 @@ from northgate.analytics.recorder import RAISED, Recorder
 from northgate.core.asgi import ASGIApp, Receive, Scope, Send
 from northgate.core.clock import UnixClock, unix_now
 from northgate.edge.asgi import TrackedSend
+from northgate.edge.errors import ErrorPages
 from northgate.edge.shield import answer_unhandled
-from northgate.site.server import ErrorPages
 
 log = logging.getLogger(__name__)
 

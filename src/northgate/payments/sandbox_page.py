@@ -20,8 +20,8 @@ from northgate.core.lang import Lang, language_of_path
 from northgate.eta.fee import Money
 from northgate.payments.cards import TEST_CARDS, CardErrors, validate_card
 from northgate.payments.sandbox import SandboxGateway
-from northgate.web.assets import AssetBundle
-from northgate.web.origin import cross_site
+from northgate.ui.assets import AssetBundle
+from northgate.ui.origin import cross_site
 
 _environment = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),

@@ -12,8 +12,8 @@ import os
 from pathlib import Path
 
 from northgate.core import routes
-from northgate.site.cached import CachedResponse, http_date
 from northgate.site.render import Site
+from northgate.ui.cached import CachedResponse, http_date
 
 INDEX = "index.html"
 _ASSETS = routes.path("site.assets") + "/"

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from northgate.core.lang import Lang
 from northgate.core.routes import paths
-from northgate.site.pages import PAGES_BY_KEY
+from northgate.ui.pages import PAGES_BY_KEY
 
 FEEDBACK_PATHS: Mapping[Lang, str] = paths("site.feedback")
 PROBLEMS = ("wrong", "unclear", "missing", "link", "other")
 MAX_DETAILS = 1000
+
+
+def form_context(lang: Lang) -> dict[str, Any]:
+    """What the form needs to render, on every information page and on its own page."""
+    return {
+        "feedback_action": FEEDBACK_PATHS[lang],
+        "problems": PROBLEMS,
+        "max_details": MAX_DETAILS,
+    }
 
 
 @dataclass(frozen=True)

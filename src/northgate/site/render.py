@@ -12,25 +12,16 @@ from xml.sax.saxutils import escape
 
 from northgate.core import routes
 from northgate.core.lang import LANGUAGES, Lang, other_language
-from northgate.site.cached import CachedResponse
-from northgate.site.errors import CHROME, ERROR_TEXTS
-from northgate.site.feedback import FEEDBACK_PATHS, MAX_DETAILS, PROBLEMS
-from northgate.site.pages import PAGES, PAGES_BY_KEY, Page, all_page_paths, breadcrumbs, children
-from northgate.web.assets import STATIC_DIR, AssetBundle, load_assets, newest_mtime
-from northgate.web.i18n import LOCALE_DIR
-from northgate.web.templating import TEMPLATE_DIR, environment
+from northgate.site.feedback import form_context
+from northgate.ui.assets import STATIC_DIR, AssetBundle, load_assets, newest_mtime
+from northgate.ui.cached import CachedResponse
+from northgate.ui.chrome import Link, chrome_context
+from northgate.ui.errors import error_page, render_error_pages
+from northgate.ui.i18n import LOCALE_DIR
+from northgate.ui.pages import PAGES, Page, all_page_paths, breadcrumbs, children
+from northgate.ui.templating import TEMPLATE_DIR, environment
 
 HTML = "text/html; charset=utf-8"
-MAIN_MENU = ("visit", "eta", "immigrate", "citizenship", "help")
-FOOTER_MENU = ("help", "privacy")
-ERROR_CACHE_CONTROL = "no-cache"
-
-
-@dataclass(frozen=True)
-class Link:
-    title: str
-    url: str
-    current: bool = False
 
 
 @dataclass(frozen=True)
@@ -44,7 +35,7 @@ class Site:
     last_modified: datetime
 
     def error(self, status: int, lang: Lang = "en") -> CachedResponse:
-        return self.errors.get((status, lang)) or self.errors[(500, lang)]
+        return error_page(self.errors, status, lang)
 
     def addresses(self) -> list[str]:
         """Every address the site answers by itself: its cached responses (pages and
@@ -79,51 +70,25 @@ def build_site(*, node_modules: Path, public_origin: str) -> Site:
     responses[sitemap_path] = CachedResponse(
         sitemap(public_origin), "application/xml; charset=utf-8", last_modified
     )
-    errors = {
-        (status, lang): CachedResponse(
-            render_error(status, lang, assets=assets),
-            HTML,
-            last_modified,
-            cache_control=ERROR_CACHE_CONTROL,
-            status=status,
-        )
-        for status in ERROR_TEXTS
-        for lang in LANGUAGES
-    }
+    errors = render_error_pages(assets, last_modified)
     return Site(responses, redirects, errors, assets, last_modified)
 
 
-def _links(keys: tuple[str, ...], lang: Lang, current: Page | None = None) -> list[Link]:
-    return [
-        Link(
-            PAGES_BY_KEY[key].titles[lang],
-            PAGES_BY_KEY[key].path(lang),
-            current is not None and key == current.key,
-        )
-        for key in keys
-    ]
-
-
-def chrome_context(lang: Lang, assets: AssetBundle, current: Page | None = None) -> dict[str, Any]:
-    """What every page's header and footer need; shared with dynamically rendered pages."""
-    return {
-        "asset": assets.url,
-        "main_menu": _links(MAIN_MENU, lang, current),
-        "footer_menu": _links(FOOTER_MENU, lang),
-        "other_lang": other_language(lang),
-        "url": lambda key: PAGES_BY_KEY[key].path(lang),
-        "eta_url": lambda name: routes.path(f"eta.{name}", lang),
-        "feedback_action": FEEDBACK_PATHS[lang],
-        "problems": PROBLEMS,
-        "max_details": MAX_DETAILS,
-    }
+def page_context(lang: Lang, assets: AssetBundle, current: Page | None = None) -> dict[str, Any]:
+    """The chrome plus what information pages add: links into the journey and the
+    "report a problem" form."""
+    return (
+        chrome_context(lang, assets, current)
+        | {"eta_url": lambda name: routes.path(f"eta.{name}", lang)}
+        | form_context(lang)
+    )
 
 
 def render_page(
     page: Page, lang: Lang, *, assets: AssetBundle, public_origin: str, date_modified: str
 ) -> bytes:
     template = environment(lang).get_template(f"pages/{lang}/{page.template}")
-    context = chrome_context(lang, assets, page) | {
+    context = page_context(lang, assets, page) | {
         "page": page,
         "title": page.titles[lang],
         "current_url": page.path(lang),
@@ -134,23 +99,6 @@ def render_page(
         "date_modified": date_modified,
     }
     return template.render(context).encode()
-
-
-def render_error(status: int, lang: Lang, *, assets: AssetBundle) -> bytes:
-    def part(part_lang: Lang) -> dict[str, Any]:
-        text = ERROR_TEXTS[status][part_lang]
-        return {
-            "lang": part_lang,
-            "title": text.title,
-            "paragraphs": text.paragraphs,
-            "help_url": PAGES_BY_KEY["help"].path(part_lang),
-            **CHROME[part_lang],
-        }
-
-    template = environment(lang).get_template("errors/error.html")
-    return template.render(
-        status=status, first=part(lang), second=part(other_language(lang)), asset=assets.url
-    ).encode()
 
 
 def sitemap(public_origin: str) -> bytes:

@@ -7,122 +7,18 @@ the application behind it.
 
 from __future__ import annotations
 
-from typing import Any
-
 from northgate.core import routes
-from northgate.core.asgi import ASGIApp, Message, Receive, Scope, Send
-from northgate.core.lang import language_of_path
-from northgate.edge.security import Headers, security_headers
-from northgate.site.cached import CachedResponse, accepts_gzip
+from northgate.core.asgi import ASGIApp, Receive, Scope, Send
+from northgate.edge.errors import ErrorPages
+from northgate.edge.prepared import EMPTY_BODY, Prepared, send_prepared
+from northgate.edge.security import Headers
 from northgate.site.render import Site
-from northgate.web.i18n import negotiate_language
+from northgate.ui.i18n import negotiate_language
 
 _READ_METHODS = ("GET", "HEAD")
 
 # Where the language is chosen by Accept-Language.
 _ROOT = routes.path("site.root")
-
-
-class _Prepared:
-    """The ASGI messages for one cached response, built once."""
-
-    __slots__ = (
-        "body",
-        "cached",
-        "gzip_body",
-        "gzip_not_modified",
-        "gzip_start",
-        "not_modified",
-        "start",
-    )
-
-    def __init__(self, cached: CachedResponse, extra: Headers = ()) -> None:
-        self.cached = cached
-        self.start: Message = {
-            "type": "http.response.start",
-            "status": cached.status,
-            "headers": [*cached.headers(gzipped=False), *extra],
-        }
-        self.body: Message = {"type": "http.response.body", "body": cached.body}
-        self.gzip_start: Message | None = None
-        self.gzip_body: Message | None = None
-        if cached.gzipped is not None:
-            self.gzip_start = {
-                "type": "http.response.start",
-                "status": cached.status,
-                "headers": [*cached.headers(gzipped=True), *extra],
-            }
-            self.gzip_body = {"type": "http.response.body", "body": cached.gzipped}
-        self.not_modified: Message = {
-            "type": "http.response.start",
-            "status": 304,
-            "headers": [*cached.not_modified_headers(), *extra],
-        }
-        self.gzip_not_modified: Message = {
-            "type": "http.response.start",
-            "status": 304,
-            "headers": [
-                *cached.not_modified_headers(gzipped=cached.gzipped is not None),
-                *extra,
-            ],
-        }
-
-
-_EMPTY_BODY: Message = {"type": "http.response.body", "body": b""}
-
-
-async def send_prepared(prepared: _Prepared, scope: Scope, send: Send) -> None:
-    if_none_match = if_modified_since = accept_encoding = None
-    for name, value in scope["headers"]:
-        if name == b"if-none-match":
-            if_none_match = value
-        elif name == b"if-modified-since":
-            if_modified_since = value
-        elif name == b"accept-encoding":
-            accept_encoding = value
-    cached = prepared.cached
-    gzipped = prepared.gzip_start is not None and accepts_gzip(accept_encoding)
-    if (
-        (if_none_match or if_modified_since)
-        and cached.status == 200
-        and cached.is_not_modified(if_none_match, if_modified_since)
-    ):
-        await send(prepared.gzip_not_modified if gzipped else prepared.not_modified)
-        await send(_EMPTY_BODY)
-        return
-    start, body = prepared.start, prepared.body
-    if gzipped:
-        start, body = prepared.gzip_start, prepared.gzip_body  # type: ignore[assignment]
-    await send(start)
-    await send(_EMPTY_BODY if scope["method"] == "HEAD" else body)
-
-
-class ErrorPages:
-    """Bilingual error pages as prepared messages, for every edge component to answer with.
-    ``headers`` (the security headers) are built into the messages once."""
-
-    def __init__(self, site: Site, headers: Headers | None = None) -> None:
-        self.headers = security_headers(tls=False) if headers is None else headers
-        self._prepared = {
-            key: _Prepared(cached, self.headers) for key, cached in site.errors.items()
-        }
-
-    async def send(
-        self,
-        scope: Scope,
-        send: Send,
-        status: int,
-        *,
-        extra_headers: list[tuple[bytes, bytes]] | None = None,
-    ) -> None:
-        lang = language_of_path(scope.get("path", ""))
-        prepared = self._prepared.get((status, lang)) or self._prepared[(500, lang)]
-        start: dict[str, Any] = dict(prepared.start)
-        start["status"] = status
-        if extra_headers:
-            start["headers"] = [*prepared.start["headers"], *extra_headers]
-        await send(start)
-        await send(_EMPTY_BODY if scope.get("method") == "HEAD" else prepared.body)
 
 
 class SiteServer:
@@ -132,7 +28,7 @@ class SiteServer:
         # The same security headers as the error pages, built into every prepared message.
         self.headers = errors.headers
         self.prepared = {
-            path: _Prepared(cached, self.headers) for path, cached in site.responses.items()
+            path: Prepared(cached, self.headers) for path, cached in site.responses.items()
         }
         self.redirects = site.redirects
 
@@ -191,4 +87,4 @@ async def _redirect(
     if vary is not None:
         headers.append((b"vary", vary))
     await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send(_EMPTY_BODY)
+    await send(EMPTY_BODY)

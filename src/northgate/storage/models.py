@@ -6,11 +6,9 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, func, text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-
-class Base(DeclarativeBase):
-    pass
+from northgate.storage.base import Base
 
 
 class PageFeedback(Base):
@@ -161,6 +159,3 @@ class SandboxCharge(Base):
     return_url: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-from northgate.analytics import models as _analytics_models  # noqa: E402,F401

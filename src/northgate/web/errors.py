@@ -16,10 +16,10 @@ from starlette.responses import Response
 from northgate.core.lang import language_of_path
 from northgate.core.routes import is_api_path
 from northgate.edge.limits import BodyTooLarge
-from northgate.outage import web as outage_pages
 from northgate.outage.classify import OUTAGE_TYPES, dependency_of
 from northgate.outage.watch import DependencyWatch
 from northgate.site.render import Site
+from northgate.web import unavailable as unavailable_pages
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +65,11 @@ def install_error_pages(app: FastAPI, site: Site) -> None:
             return await unhandled(request, exc)
         watch: DependencyWatch = request.app.state.watch
         watch.failed(dependency, exc)
-        retry_after = outage_pages.retry_after_seconds()
+        retry_after = unavailable_pages.retry_after_seconds()
         if is_api_path(request.url.path):
-            return outage_pages.unavailable_json(retry_after)
-        fields = await outage_pages.posted_fields(request)
-        return outage_pages.unavailable_page(request, fields or None, retry_after)
+            return unavailable_pages.unavailable_json(retry_after)
+        fields = await unavailable_pages.posted_fields(request)
+        return unavailable_pages.unavailable_page(request, fields or None, retry_after)
 
     async def invalid(request: Request, exc: Exception) -> Response:
         if is_api_path(request.url.path):

@@ -12,14 +12,15 @@ from northgate.core.lang import Lang, other_language
 from northgate.site.feedback import (
     FEEDBACK_PATHS,
     FeedbackErrors,
+    form_context,
     validate_feedback,
 )
-from northgate.site.pages import PAGES_BY_KEY
-from northgate.site.render import chrome_context
 from northgate.storage.models import PageFeedback
-from northgate.web.i18n import gettext
-from northgate.web.origin import cross_site
-from northgate.web.templating import environment
+from northgate.ui.chrome import chrome_context
+from northgate.ui.i18n import gettext
+from northgate.ui.origin import cross_site
+from northgate.ui.pages import PAGES_BY_KEY
+from northgate.ui.templating import environment
 
 router = APIRouter(include_in_schema=False)
 
@@ -29,6 +30,7 @@ def _render(request: Request, lang: Lang, status: int, **context: Any) -> HTMLRe
     template = environment(lang).get_template("forms/feedback.html")
     body = template.render(
         chrome_context(lang, site.assets)
+        | form_context(lang)
         | {
             "title": context.pop("title"),
             "other_url": routes.path("page.home", other_language(lang)),

@@ -13,6 +13,7 @@ refused from then on (on this node at once, on every node within a second).
 from __future__ import annotations
 
 from northgate.core.asgi import ASGIApp, Scope
+from northgate.edge.errors import ErrorPages
 from northgate.edge.gate.admin import GateAdmin
 from northgate.edge.gate.backend import Backend
 from northgate.edge.gate.config import GateLimits
@@ -24,9 +25,8 @@ from northgate.edge.gate.passes import Pass
 from northgate.edge.gate.redis_backend import RedisBackend
 from northgate.edge.gate.room import WaitingRoom
 from northgate.settings import Settings
-from northgate.site.server import ErrorPages
 from northgate.storage import shared
-from northgate.web.assets import AssetBundle
+from northgate.ui.assets import AssetBundle
 
 __all__ = ["Gate", "GateCore", "build_gate", "current_pass", "end_pass"]
 

@@ -25,13 +25,13 @@ from northgate.core import routes
 from northgate.core.asgi import Scope, Send, header
 from northgate.core.lang import LANGUAGES, Lang, language_of_path, other_language
 from northgate.core.zone import SERVICE_TIMEZONE
+from northgate.edge.errors import ErrorPages
 from northgate.edge.gate.core import Admission
-from northgate.site.render import chrome_context
-from northgate.site.server import ErrorPages
-from northgate.web.assets import AssetBundle
+from northgate.ui.assets import AssetBundle
+from northgate.ui.chrome import chrome_context
+from northgate.ui.i18n import gettext
+from northgate.ui.templating import environment
 from northgate.web.eta.urls import counterpart, page_to_wait_on
-from northgate.web.i18n import gettext
-from northgate.web.templating import environment
 
 SLOTS = ("PLACE", "WAIT", "REFRESH", "KEEP", "URL", "OPENS", "OTHER")
 _NO_STORE = (b"cache-control", b"no-store")

@@ -7,12 +7,13 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from northgate.schema import metadata
 from northgate.storage.db import make_engine
-from northgate.storage.models import Base
 from northgate.storage.urls import async_url, is_sqlite
 
 config = context.config
-target_metadata = Base.metadata
+# Every package's tables (northgate.schema), not only storage's own.
+target_metadata = metadata
 
 
 def _run(connection: Connection) -> None:

@@ -12,12 +12,12 @@ from fastapi.responses import HTMLResponse, Response
 
 from northgate.core.clock import clock_of
 from northgate.core.lang import Lang, other_language
-from northgate.site.render import chrome_context
 from northgate.storage.db import Database
+from northgate.ui.chrome import chrome_context
+from northgate.ui.i18n import gettext
+from northgate.ui.templating import environment
 from northgate.web.eta import form_token
 from northgate.web.eta import session as draft_session
-from northgate.web.i18n import gettext
-from northgate.web.templating import environment
 
 NO_STORE = {"cache-control": "no-store"}
 

@@ -14,11 +14,11 @@ from northgate.core.lang import Lang, other_language
 from northgate.edge.gate import end_pass
 from northgate.eta.fee import ETA_FEE
 from northgate.payments.service import PaymentService
+from northgate.ui.i18n import gettext
 from northgate.web.eta.context import Journey
 from northgate.web.eta.draft import open_draft, read_form, redirect
 from northgate.web.eta.routing import add_localized
 from northgate.web.eta.urls import url
-from northgate.web.i18n import gettext
 
 router = APIRouter(include_in_schema=False)
 PAYMENT_PROBLEMS = ("declined", "failed", "retry")

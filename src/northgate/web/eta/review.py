@@ -13,8 +13,8 @@ from northgate.eta.countries import country
 from northgate.eta.dates import parse_iso
 from northgate.eta.question_model import voice_of
 from northgate.eta.questions import QUESTION_SET, YES_NO, Field
+from northgate.ui.i18n import gettext
 from northgate.web.eta.urls import step_url
-from northgate.web.i18n import gettext
 
 
 @dataclass(frozen=True)

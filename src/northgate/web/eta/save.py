@@ -12,13 +12,13 @@ from northgate.core.lang import Lang, other_language
 from northgate.eta.questions import QUESTION_SET
 from northgate.jobs.outbox import enqueue
 from northgate.storage import applications
+from northgate.ui.i18n import gettext
 from northgate.web.eta import session as draft_session
 from northgate.web.eta.context import Journey
 from northgate.web.eta.draft import open_draft, read_form, redirect
 from northgate.web.eta.routing import add_localized, add_localized_slug
 from northgate.web.eta.urls import step_url, url
 from northgate.web.guards import guards_of, wait_minutes
-from northgate.web.i18n import gettext
 
 router = APIRouter(include_in_schema=False)
 # One resume e-mail per application per minute is plenty; more is someone hammering.

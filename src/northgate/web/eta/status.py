@@ -18,11 +18,11 @@ from northgate.eta.references import normalize_reference
 from northgate.jobs.resend import ResendResult, request_resend
 from northgate.storage import applications
 from northgate.storage.models import Application, TravelAuthorization
+from northgate.ui.i18n import gettext
 from northgate.web.eta.context import Journey
 from northgate.web.eta.routing import add_localized
 from northgate.web.eta.urls import url
 from northgate.web.guards import guards_of, wait_minutes
-from northgate.web.i18n import gettext
 
 router = APIRouter(include_in_schema=False)
 RESENDABLE_KIND = {"paid": "receipt", "approved": "approval", "referred": "referral"}

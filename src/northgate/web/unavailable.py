@@ -16,9 +16,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from northgate.core import routes
 from northgate.core.lang import language_of_path, other_language
-from northgate.site.render import chrome_context
-from northgate.web.i18n import gettext
-from northgate.web.templating import environment
+from northgate.ui.chrome import chrome_context
+from northgate.ui.i18n import gettext
+from northgate.ui.templating import environment
 
 # Jittered: a crowd refused together does not come back together.
 RETRY_AFTER_RANGE = (10, 30)

@@ -1,11 +1,25 @@
-"""Texts of the bilingual error pages. Pure data: rendered once at start-up."""
+"""The bilingual error pages: their texts, rendered once at start-up into cached bytes.
+
+The one home of the error pages: the edge sends them as prepared messages
+(:mod:`northgate.edge.errors`), the application's exception handlers as responses
+(:mod:`northgate.web.errors`), ``export-static`` writes them for nginx.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from northgate.core.lang import Lang
+from northgate.core.lang import LANGUAGES, Lang, other_language
+from northgate.ui.assets import AssetBundle
+from northgate.ui.cached import CachedResponse
+from northgate.ui.pages import PAGES_BY_KEY
+from northgate.ui.templating import environment
+
+HTML = "text/html; charset=utf-8"
+ERROR_CACHE_CONTROL = "no-cache"
 
 
 @dataclass(frozen=True)
@@ -140,3 +154,46 @@ CHROME: Mapping[Lang, Mapping[str, str]] = {
         "help": "Obtenir de l’aide ou nous joindre",
     },
 }
+
+
+def render_error(status: int, lang: Lang, *, assets: AssetBundle) -> bytes:
+    """The page for ``status`` in ``lang``, followed by the same text in the other language."""
+
+    def part(part_lang: Lang) -> dict[str, Any]:
+        text = ERROR_TEXTS[status][part_lang]
+        return {
+            "lang": part_lang,
+            "title": text.title,
+            "paragraphs": text.paragraphs,
+            "help_url": PAGES_BY_KEY["help"].path(part_lang),
+            **CHROME[part_lang],
+        }
+
+    template = environment(lang).get_template("errors/error.html")
+    return template.render(
+        status=status, first=part(lang), second=part(other_language(lang)), asset=assets.url
+    ).encode()
+
+
+def render_error_pages(
+    assets: AssetBundle, last_modified: datetime
+) -> dict[tuple[int, Lang], CachedResponse]:
+    """Every error page, by status and language."""
+    return {
+        (status, lang): CachedResponse(
+            render_error(status, lang, assets=assets),
+            HTML,
+            last_modified,
+            cache_control=ERROR_CACHE_CONTROL,
+            status=status,
+        )
+        for status in ERROR_TEXTS
+        for lang in LANGUAGES
+    }
+
+
+def error_page(
+    pages: Mapping[tuple[int, Lang], CachedResponse], status: int, lang: Lang
+) -> CachedResponse:
+    """The page for ``status``, or the 500 page for a status that has none of its own."""
+    return pages.get((status, lang)) or pages[(500, lang)]

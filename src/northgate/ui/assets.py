@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from northgate.core import routes
-from northgate.site.cached import ASSET_CACHE_CONTROL, CachedResponse
+from northgate.ui.cached import ASSET_CACHE_CONTROL, CachedResponse
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from northgate.core.dates import long_date
 from northgate.core.lang import Lang
-from northgate.web.i18n import translations
+from northgate.ui.i18n import translations
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 

@@ -14,10 +14,9 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from northgate.jobs.clock import Clock, utc_now
-from northgate.jobs.locks import dialect_name
 from northgate.payments.cards import Outcome
 from northgate.payments.gateway import GatewayPayment, GatewayStatus
-from northgate.storage.db import Database
+from northgate.storage.db import Database, dialect_name
 from northgate.storage.models import SandboxCharge
 from northgate.tokens import B64URL, TokenShape, b64url_length
 

@@ -1,20 +1,30 @@
-"""Reading and writing eTA applications. Every function works inside the caller's session
-so that a state change and the jobs it needs commit together."""
+"""Reading and writing eTA applications and what hangs off them (the eTA issued, the
+payment approved). Every function works inside the caller's session so that a state
+change and the jobs it needs commit together; the row lock is in ``locks``."""
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from northgate.storage.db import upsert_insert
-from northgate.storage.models import Application
+from northgate.applications.record import Answers, ApplicationRecord, AuthorizationRecord
+from northgate.applications.status import ApplicationStatus
+from northgate.storage.db import dialect_name, upsert_insert
+from northgate.storage.models import (
+    Application,
+    OutboxJob,
+    Payment,
+    SentEmail,
+    TravelAuthorization,
+)
 from northgate.tokens import B64URL, TokenShape, b64url_length
 
 PUBLIC_ID_BYTES = 16
@@ -25,12 +35,15 @@ PUBLIC_ID_SHAPE = TokenShape(f"{B64URL}{{{b64url_length(PUBLIC_ID_BYTES)}}}", 64
 RESUME_LINK_LIFETIME = timedelta(days=30)
 
 
+_DRAFT = ApplicationStatus.DRAFT.value
+
+
 class StaleApplication(Exception):
     """The application changed since the page was shown (another tab, a replayed post)."""
 
 
 def _new_row(
-    *, lang: str, question_set_version: str, draft_token_hash: str, answers: Mapping[str, Any]
+    *, lang: str, question_set_version: str, draft_token_hash: str, answers: Answers
 ) -> dict[str, Any]:
     """The columns every new application starts with, draft or submitted at once."""
     return {
@@ -46,7 +59,7 @@ def _new_row(
 def _submitted(reference: str, now: datetime, contact: Mapping[str, Any]) -> dict[str, Any]:
     """What submitting sets: durable, with a reference, before any payment."""
     return {
-        "status": "submitted",
+        "status": ApplicationStatus.SUBMITTED.value,
         "reference": reference,
         "submitted_at": now,
         "updated_at": now,
@@ -58,7 +71,7 @@ async def create_draft(
     session: AsyncSession, *, lang: str, question_set_version: str, draft_token_hash: str
 ) -> Application:
     application = Application(
-        status="draft",
+        status=ApplicationStatus.DRAFT.value,
         **_new_row(
             lang=lang,
             question_set_version=question_set_version,
@@ -77,7 +90,7 @@ async def create_submitted(
     lang: str,
     question_set_version: str,
     draft_token_hash: str,
-    answers: Mapping[str, Any],
+    answers: Answers,
     new_reference: Callable[[], str],
     contact: Mapping[str, Any],
     now: datetime,
@@ -134,7 +147,7 @@ async def by_resume_token(
 async def save_answers(
     session: AsyncSession,
     application: Application,
-    values: Mapping[str, Any],
+    values: Answers,
     *,
     expected_version: int | None,
     now: datetime,
@@ -144,7 +157,9 @@ async def save_answers(
     answers = {**application.answers, **values}
     statement = (
         update(Application)
-        .where(Application.id == application.id, Application.status == "draft")
+        .where(
+            Application.id == application.id, Application.status == ApplicationStatus.DRAFT.value
+        )
         .values(answers=answers, version=Application.version + 1, updated_at=now)
     )
     if expected_version is not None:
@@ -171,7 +186,10 @@ async def submit(
                 changed = _submitted(reference, now, contact)
                 result = await session.execute(
                     update(Application)
-                    .where(Application.id == application.id, Application.status == "draft")
+                    .where(
+                        Application.id == application.id,
+                        Application.status == ApplicationStatus.DRAFT.value,
+                    )
                     .values(version=Application.version + 1, **changed)
                     .returning(Application.version)
                 )
@@ -208,8 +226,144 @@ async def set_resume_token(
     await session.flush()
 
 
+async def set_draft_token(
+    session: AsyncSession, application: Application, draft_token_hash: str
+) -> None:
+    """Hand the application to a new browser session: the old cookie stops working."""
+    application.draft_token_hash = draft_token_hash
+    await session.flush()
+
+
+async def record_by_id(session: AsyncSession, application_id: int) -> ApplicationRecord | None:
+    application = await session.get(Application, application_id)
+    return None if application is None else record_of(application)
+
+
+async def email_sent(session: AsyncSession, dedupe_key: str) -> bool:
+    """Whether the e-mail job with this key has sent its message already."""
+    sent = await session.scalar(select(SentEmail.id).where(SentEmail.dedupe_key == dedupe_key))
+    return sent is not None
+
+
+async def status_of(session: AsyncSession, application_id: int) -> ApplicationStatus | None:
+    status = await session.scalar(
+        select(Application.status).where(Application.id == application_id)
+    )
+    return None if status is None else ApplicationStatus(status)
+
+
+async def authorization_of(
+    session: AsyncSession, application_id: int
+) -> TravelAuthorization | None:
+    """The eTA issued for this application, if any (valid or superseded since)."""
+    return await session.scalar(
+        select(TravelAuthorization).where(TravelAuthorization.application_id == application_id)
+    )
+
+
+async def approved_payment_of(session: AsyncSession, application_id: int) -> Payment | None:
+    return await session.scalar(
+        select(Payment).where(
+            Payment.application_id == application_id, Payment.status == "approved"
+        )
+    )
+
+
+async def issue_authorization(
+    session: AsyncSession,
+    application: Application,
+    *,
+    eta_number: str,
+    passport_number: str,
+    passport_country: str,
+    valid_until: date,
+    now: datetime,
+) -> None:
+    """Issue an eTA; one valid eTA per passport, so it replaces any earlier one."""
+    if dialect_name(session) == "postgresql":
+        # Two approvals for one passport decided at once by two workers would each
+        # miss the other's new eTA; take turns per passport (SQLite already has one
+        # writer). Released at commit.
+        await session.execute(
+            select(
+                func.pg_advisory_xact_lock(
+                    func.hashtext(f"eta:{passport_country}:{passport_number}")
+                )
+            )
+        )
+    await session.execute(
+        update(TravelAuthorization)
+        .where(
+            TravelAuthorization.passport_number == passport_number,
+            TravelAuthorization.passport_country == passport_country,
+            TravelAuthorization.status == "valid",
+        )
+        .values(status="superseded", superseded_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.add(
+        TravelAuthorization(
+            eta_number=eta_number,
+            application_id=application.id,
+            passport_number=passport_number,
+            passport_country=passport_country,
+            issued_at=now,
+            valid_until=valid_until,
+            status="valid",
+        )
+    )
+
+
+async def jobs_since(session: AsyncSession, dedupe_prefix: str, since: datetime) -> tuple[int, int]:
+    """(all jobs ever enqueued under this key prefix, those due after ``since``)."""
+    previous = select(OutboxJob).where(
+        OutboxJob.dedupe_key.startswith(dedupe_prefix, autoescape=True)
+    )
+    total = await session.scalar(select(func.count()).select_from(previous.subquery()))
+    recent = await session.scalar(
+        select(func.count()).select_from(previous.where(OutboxJob.available_at > since).subquery())
+    )
+    return total or 0, recent or 0
+
+
+def record_of(application: Application) -> ApplicationRecord:
+    """The row as a value that outlives its session."""
+    return ApplicationRecord(
+        id=application.id,
+        public_id=application.public_id,
+        reference=application.reference,
+        status=ApplicationStatus(application.status),
+        lang=application.lang,
+        answers=MappingProxyType(dict(application.answers)),
+        version=application.version,
+        draft_token_hash=application.draft_token_hash,
+        email=application.email,
+        correspondence_lang=application.correspondence_lang,
+        passport_number=application.passport_number,
+        date_of_birth=application.date_of_birth,
+        decision_reasons=(
+            None if application.decision_reasons is None else tuple(application.decision_reasons)
+        ),
+        submitted_at=_aware_or_none(application.submitted_at),
+        paid_at=_aware_or_none(application.paid_at),
+        decided_at=_aware_or_none(application.decided_at),
+    )
+
+
+def authorization_record_of(authorization: TravelAuthorization) -> AuthorizationRecord:
+    return AuthorizationRecord(
+        eta_number=authorization.eta_number,
+        passport_number=authorization.passport_number,
+        passport_country=authorization.passport_country,
+        valid_until=authorization.valid_until,
+        status=authorization.status,
+    )
+
+
 def _aware(moment: datetime) -> datetime:
     # SQLite returns naive datetimes for timezone-aware columns; they are stored in UTC.
-    from datetime import UTC
-
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _aware_or_none(moment: datetime | None) -> datetime | None:
+    return None if moment is None else _aware(moment)

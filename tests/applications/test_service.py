@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from northgate.applications import repository
+from northgate.applications import authorizations
 from northgate.applications.locks import lock_application
 from northgate.applications.record import ApplicationRecord
 from northgate.applications.resending import ResendResult
@@ -169,7 +169,7 @@ async def test_status_by_public_id_and_by_look_up(
         row = await lock_application(session, submitted.id)
         assert row is not None
         row.status = "approved"
-        await repository.issue_authorization(
+        await authorizations.issue_authorization(
             session,
             row,
             eta_number="E123456789",

@@ -1,6 +1,7 @@
-"""Reading and writing eTA applications and what hangs off them (the eTA issued, the
-payment approved). Every function works inside the caller's session so that a state
-change and the jobs it needs commit together; the row lock is in ``locks``."""
+"""Reading and writing eTA applications. Every function works inside the caller's session
+so that a state change and the jobs it needs commit together. The row lock is in
+``locks``, the eTAs issued in ``authorizations``, what was done about an application in
+``activity``."""
 
 from __future__ import annotations
 
@@ -10,21 +11,15 @@ from datetime import UTC, date, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from northgate.applications.record import Answers, ApplicationRecord, AuthorizationRecord
+from northgate.applications.record import Answers, ApplicationRecord
 from northgate.applications.status import ApplicationStatus
-from northgate.storage.db import dialect_name, upsert_insert
-from northgate.storage.models import (
-    Application,
-    OutboxJob,
-    Payment,
-    SentEmail,
-    TravelAuthorization,
-)
+from northgate.storage.db import upsert_insert
+from northgate.storage.models import Application
 from northgate.tokens import B64URL, TokenShape, b64url_length
 
 PUBLIC_ID_BYTES = 16
@@ -34,7 +29,9 @@ PUBLIC_ID_SHAPE = TokenShape(f"{B64URL}{{{b64url_length(PUBLIC_ID_BYTES)}}}", 64
 
 RESUME_LINK_LIFETIME = timedelta(days=30)
 
-
+# Saving answers and submitting apply to drafts only. The check is the UPDATE's own WHERE,
+# not a read before it, so two requests (a double click) cannot both submit: the second
+# changes no row and gets StaleApplication.
 _DRAFT = ApplicationStatus.DRAFT.value
 
 
@@ -239,91 +236,11 @@ async def record_by_id(session: AsyncSession, application_id: int) -> Applicatio
     return None if application is None else record_of(application)
 
 
-async def email_sent(session: AsyncSession, dedupe_key: str) -> bool:
-    """Whether the e-mail job with this key has sent its message already."""
-    sent = await session.scalar(select(SentEmail.id).where(SentEmail.dedupe_key == dedupe_key))
-    return sent is not None
-
-
 async def status_of(session: AsyncSession, application_id: int) -> ApplicationStatus | None:
     status = await session.scalar(
         select(Application.status).where(Application.id == application_id)
     )
     return None if status is None else ApplicationStatus(status)
-
-
-async def authorization_of(
-    session: AsyncSession, application_id: int
-) -> TravelAuthorization | None:
-    """The eTA issued for this application, if any (valid or superseded since)."""
-    return await session.scalar(
-        select(TravelAuthorization).where(TravelAuthorization.application_id == application_id)
-    )
-
-
-async def approved_payment_of(session: AsyncSession, application_id: int) -> Payment | None:
-    return await session.scalar(
-        select(Payment).where(
-            Payment.application_id == application_id, Payment.status == "approved"
-        )
-    )
-
-
-async def issue_authorization(
-    session: AsyncSession,
-    application: Application,
-    *,
-    eta_number: str,
-    passport_number: str,
-    passport_country: str,
-    valid_until: date,
-    now: datetime,
-) -> None:
-    """Issue an eTA; one valid eTA per passport, so it replaces any earlier one."""
-    if dialect_name(session) == "postgresql":
-        # Two approvals for one passport decided at once by two workers would each
-        # miss the other's new eTA; take turns per passport (SQLite already has one
-        # writer). Released at commit.
-        await session.execute(
-            select(
-                func.pg_advisory_xact_lock(
-                    func.hashtext(f"eta:{passport_country}:{passport_number}")
-                )
-            )
-        )
-    await session.execute(
-        update(TravelAuthorization)
-        .where(
-            TravelAuthorization.passport_number == passport_number,
-            TravelAuthorization.passport_country == passport_country,
-            TravelAuthorization.status == "valid",
-        )
-        .values(status="superseded", superseded_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    session.add(
-        TravelAuthorization(
-            eta_number=eta_number,
-            application_id=application.id,
-            passport_number=passport_number,
-            passport_country=passport_country,
-            issued_at=now,
-            valid_until=valid_until,
-            status="valid",
-        )
-    )
-
-
-async def jobs_since(session: AsyncSession, dedupe_prefix: str, since: datetime) -> tuple[int, int]:
-    """(all jobs ever enqueued under this key prefix, those due after ``since``)."""
-    previous = select(OutboxJob).where(
-        OutboxJob.dedupe_key.startswith(dedupe_prefix, autoescape=True)
-    )
-    total = await session.scalar(select(func.count()).select_from(previous.subquery()))
-    recent = await session.scalar(
-        select(func.count()).select_from(previous.where(OutboxJob.available_at > since).subquery())
-    )
-    return total or 0, recent or 0
 
 
 def record_of(application: Application) -> ApplicationRecord:
@@ -347,16 +264,6 @@ def record_of(application: Application) -> ApplicationRecord:
         submitted_at=_aware_or_none(application.submitted_at),
         paid_at=_aware_or_none(application.paid_at),
         decided_at=_aware_or_none(application.decided_at),
-    )
-
-
-def authorization_record_of(authorization: TravelAuthorization) -> AuthorizationRecord:
-    return AuthorizationRecord(
-        eta_number=authorization.eta_number,
-        passport_number=authorization.passport_number,
-        passport_country=authorization.passport_country,
-        valid_until=authorization.valid_until,
-        status=authorization.status,
     )
 
 

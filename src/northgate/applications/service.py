@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from northgate.applications import repository
+from northgate.applications import activity, authorizations, repository
 from northgate.applications.record import (
     Answers,
     ApplicationRecord,
@@ -233,7 +233,7 @@ class ApplicationService:
             if status is None or kind is None or not resendable(status, kind):
                 return ResendResult.NOT_AVAILABLE
             prefix = f"email:{kind}:{application_id}:resend:"
-            total, recent = await repository.jobs_since(session, prefix, now - timedelta(hours=1))
+            total, recent = await activity.jobs_since(session, prefix, now - timedelta(hours=1))
             if recent >= limit:
                 return ResendResult.LIMIT_REACHED
             await self.enqueue(
@@ -255,10 +255,10 @@ class ApplicationService:
         return application
 
     async def _status(self, session: AsyncSession, application: Application) -> StatusRecord:
-        authorization = await repository.authorization_of(session, application.id)
+        authorization = await authorizations.authorization_of(session, application.id)
         return StatusRecord(
             repository.record_of(application),
-            None if authorization is None else repository.authorization_record_of(authorization),
+            None if authorization is None else authorizations.record_of(authorization),
         )
 
     async def _schedule_follow_up(

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from northgate.applications import repository
+from northgate.applications import authorizations
 from northgate.applications.locks import lock_application
 from northgate.applications.scheduling import EMAIL
 from northgate.applications.status import DECIDED, ApplicationStatus, move
@@ -66,7 +66,7 @@ class Decide:
         if decision.valid_until is None:
             raise ValueError("an approval must say until when it is valid")
         answers = application.answers
-        await repository.issue_authorization(
+        await authorizations.issue_authorization(
             session,
             application,
             eta_number=self.new_eta_number(),

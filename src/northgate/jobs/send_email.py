@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from northgate.applications import repository
+from northgate.applications import activity, authorizations, repository
 from northgate.applications.record import Answers, ApplicationRecord
 from northgate.core.lang import Lang
 from northgate.eta.countries import country
@@ -94,7 +94,7 @@ class SendEmail:
         self.clock = clock
 
     async def __call__(self, session: AsyncSession, job: ClaimedJob) -> Delivery | None:
-        if await repository.email_sent(session, job.dedupe_key):
+        if await activity.email_sent(session, job.dedupe_key):
             return None
         application = await repository.record_by_id(session, int(job.payload["application_id"]))
         if application is None:
@@ -134,7 +134,7 @@ class SendEmail:
         name, applicant = addressees(application.answers)
         reference = application.reference or ""
         if kind == "receipt":
-            payment = await repository.approved_payment_of(session, application.id)
+            payment = await activity.approved_payment_of(session, application.id)
             if payment is None or application.paid_at is None:
                 raise CannotRender(f"no approved payment for application {application.id}")
             return messages.receipt(
@@ -147,7 +147,7 @@ class SendEmail:
                 applicant=applicant,
             )
         if kind == "approval":
-            authorization = await repository.authorization_of(session, application.id)
+            authorization = await authorizations.authorization_of(session, application.id)
             if authorization is None:
                 raise CannotRender(f"no eTA issued for application {application.id}")
             issuer = country(authorization.passport_country)

@@ -88,6 +88,7 @@ def create_web_app(
     app.state.site = site
     app.state.database = database
     app.state.redis = redis
+    app.state.applications = services.applications
     app.state.payments = services.payments
     app.state.services = services
     app.state.watch = services.watch

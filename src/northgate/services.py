@@ -1,6 +1,6 @@
-"""Assemble the services behind the journey from settings: payment gateway, payment
-service, mailer and the job worker. One place, so the server and `northgate worker` run
-exactly the same code."""
+"""Assemble the services behind the journey from settings: applications, payment
+gateway, payment service, mailer and the job worker. One place, so the server and
+`northgate worker` run exactly the same code."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 
+from northgate.applications.service import ApplicationService
 from northgate.core.clock import Clock, utc_now
 from northgate.jobs.handlers import handlers_from_settings
+from northgate.jobs.outbox import enqueue
 from northgate.jobs.worker import Worker
 from northgate.outage.classify import DATABASE
 from northgate.outage.watch import DependencyWatch
@@ -25,6 +28,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Services:
+    applications: ApplicationService
     gateway: SandboxGateway
     payments: PaymentService
     worker: Worker
@@ -34,6 +38,11 @@ class Services:
 
 
 def build_services(settings: Settings, database: Database, clock: Clock = utc_now) -> Services:
+    applications = ApplicationService(
+        database,
+        enqueue,
+        follow_up_after=timedelta(seconds=settings.payment_follow_up_after_seconds),
+    )
     # The sandbox is the only gateway until a real one is contracted; it speaks the same
     # PaymentGateway protocol a real adapter will.
     gateway = SandboxGateway(database)
@@ -47,7 +56,7 @@ def build_services(settings: Settings, database: Database, clock: Clock = utc_no
     worker = Worker(
         database, handlers_from_settings(settings, clock), clock, payments=payments, watch=watch
     )
-    return Services(gateway, payments, worker, watch)
+    return Services(applications, gateway, payments, worker, watch)
 
 
 @contextlib.asynccontextmanager

@@ -5,13 +5,14 @@ from __future__ import annotations
 import email
 import email.policy
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from northgate.applications.resending import ResendResult
+from northgate.applications.service import ApplicationService
 from northgate.jobs.handlers import handlers_from_settings
 from northgate.jobs.outbox import enqueue
-from northgate.jobs.resend import ResendResult, request_resend
 from northgate.jobs.worker import Worker
 from northgate.payments.sandbox import SandboxGateway
 from northgate.payments.service import PaymentService
@@ -23,8 +24,8 @@ from tests.payments.support import Clock, create_application
 
 
 async def _resend(database: Database, application_id: int, kind: str, clock: Clock) -> str:
-    async with database.session() as session, session.begin():
-        return await request_resend(session, application_id, kind, now=clock())
+    service = ApplicationService(database, enqueue, follow_up_after=timedelta(hours=1))
+    return await service.resend(application_id, kind, now=clock())
 
 
 async def test_resend_sends_again_up_to_three_times_an_hour(

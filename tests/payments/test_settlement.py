@@ -13,7 +13,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from northgate.jobs.locks import lock_application
+from northgate.applications.locks import lock_application
 from northgate.payments.gateway import GatewayPayment, GatewayStatus
 from northgate.payments.settlement import apply_outcome
 from northgate.storage.db import Database

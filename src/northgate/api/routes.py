@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
 
 from northgate.api.models import (
     ApplicationRequest,
-    ApplicationStatus,
     EligibilityRequest,
     EligibilityResponse,
     FieldProblem,
@@ -21,7 +17,10 @@ from northgate.api.models import (
     StatusLookUp,
     ValidationProblem,
 )
+from northgate.api.models import ApplicationStatus as ApplicationState
 from northgate.api.submission import clean_application
+from northgate.applications.record import StatusRecord
+from northgate.applications.status import ApplicationStatus
 from northgate.core.clock import clock_of
 from northgate.core.lang import Lang
 from northgate.core.routes import path
@@ -32,9 +31,7 @@ from northgate.eta.entry_rules import RULES_VERSION
 from northgate.eta.questions import QUESTION_SET
 from northgate.eta.references import normalize_reference
 from northgate.payments.service import PaymentService
-from northgate.storage import applications
-from northgate.storage.models import Application, TravelAuthorization
-from northgate.submission import submit_new_application
+from northgate.web.dependencies import applications_of
 from northgate.web.eta.urls import url
 from northgate.web.guards import guards_of
 
@@ -103,8 +100,8 @@ async def questions() -> dict[str, Any]:
 @router.post(
     path("api.applications"),
     status_code=201,
-    response_model=ApplicationStatus,
-    responses={422: {"model": ValidationProblem}, 200: {"model": ApplicationStatus}},
+    response_model=ApplicationState,
+    responses={422: {"model": ValidationProblem}, 200: {"model": ApplicationState}},
 )
 async def submit_application(
     body: ApplicationRequest,
@@ -123,41 +120,22 @@ async def submit_application(
         ]
         problem = ValidationProblem(detail="the application has problems", errors=problems)
         return JSONResponse(problem.model_dump(), status_code=422)
-    database = request.app.state.database
-    # The draft-token column doubles as the idempotency record for API submissions.
-    token = f"api:{idempotency_key}" if idempotency_key else f"api:{secrets.token_urlsafe(24)}"
-    token_hash = hashlib.sha256(token.encode()).hexdigest()
-    answers = cleaned.answers
-    async with database.session() as db:
-        if idempotency_key:
-            existing = await applications.by_draft_token(db, token_hash)
-            if existing is not None:
-                response.status_code = 200
-                return await _status(db, existing)
-        settings = request.app.state.settings
-        application = await submit_new_application(
-            db,
-            answers=answers,
-            lang=body.language,
-            question_set_version=QUESTION_SET.version,
-            draft_token_hash=token_hash,
-            now=now,
-            follow_up_after=timedelta(seconds=settings.payment_follow_up_after_seconds),
-        )
-        await db.commit()
-        # Just submitted: no decision, so no travel authorization to look up.
-        return _status_of(application, None)
+    submitted = await applications_of(request).submit_complete(
+        cleaned.answers, lang=body.language, idempotency_key=idempotency_key, now=now
+    )
+    if not submitted.created:
+        response.status_code = 200
+    return _status_of(submitted.status)
 
 
 @router.post(path("api.payments"), response_model=PaymentLink)
 async def start_payment(application_id: str, request: Request) -> PaymentLink:
     """Get the hosted payment page for the fee. Calling again returns the same payment
     while it is in progress: a retry never charges twice."""
-    async with request.app.state.database.session() as db:
-        application = await applications.by_public_id(db, application_id[:64])
+    application = await applications_of(request).by_public_id(application_id[:64])
     if application is None:
         raise HTTPException(404, "no such application")
-    if application.status == "draft":
+    if application.status == ApplicationStatus.DRAFT:
         raise HTTPException(409, "the application has not been submitted")
     payments: PaymentService = request.app.state.payments
     lang: Lang = "fr" if application.lang == "fr" else "en"
@@ -169,58 +147,47 @@ async def start_payment(application_id: str, request: Request) -> PaymentLink:
     )
 
 
-@router.get(path("api.application"), response_model=ApplicationStatus)
-async def application_status(application_id: str, request: Request) -> ApplicationStatus:
-    async with request.app.state.database.session() as db:
-        application = await applications.by_public_id(db, application_id[:64])
-        if application is None:
-            raise HTTPException(404, "no such application")
-        return await _status(db, application)
+@router.get(path("api.application"), response_model=ApplicationState)
+async def application_status(application_id: str, request: Request) -> ApplicationState:
+    status = await applications_of(request).status(application_id[:64])
+    if status is None:
+        raise HTTPException(404, "no such application")
+    return _status_of(status)
 
 
-@router.post(path("api.status"), response_model=ApplicationStatus)
-async def look_up_status(body: StatusLookUp, request: Request) -> ApplicationStatus:
+@router.post(path("api.status"), response_model=ApplicationState)
+async def look_up_status(body: StatusLookUp, request: Request) -> ApplicationState:
     """Find an application by reference, passport number and date of birth."""
     reference = normalize_reference(body.reference)
     if reference is None:
         raise HTTPException(422, "reference is not valid: check it for typing mistakes")
-    async with request.app.state.database.session() as db:
-        application = await applications.find_for_status(
-            db,
-            reference=reference,
-            passport_number=normalize_passport_number(body.passport_number),
-            date_of_birth=body.date_of_birth,
-        )
-        wait = await guards_of(request).status_look_up(
-            request, reference, found=application is not None
-        )
-        if wait:
-            raise HTTPException(
-                429,
-                f"too many failed look-ups from this client or for this reference: "
-                f"try again in {wait} seconds",
-                headers={"retry-after": str(wait)},
-            )
-        if application is None:
-            raise HTTPException(404, "no application matches these details")
-        return await _status(db, application)
-
-
-async def _status(db: Any, application: Application) -> ApplicationStatus:
-    authorization = await db.scalar(
-        select(TravelAuthorization).where(TravelAuthorization.application_id == application.id)
+    status = await applications_of(request).look_up(
+        reference=reference,
+        passport_number=normalize_passport_number(body.passport_number),
+        date_of_birth=body.date_of_birth,
     )
-    return _status_of(application, authorization)
+    wait = await guards_of(request).status_look_up(request, reference, found=status is not None)
+    if wait:
+        raise HTTPException(
+            429,
+            f"too many failed look-ups from this client or for this reference: "
+            f"try again in {wait} seconds",
+            headers={"retry-after": str(wait)},
+        )
+    if status is None:
+        raise HTTPException(404, "no application matches these details")
+    return _status_of(status)
 
 
-def _status_of(
-    application: Application, authorization: TravelAuthorization | None
-) -> ApplicationStatus:
-    return ApplicationStatus(
+def _status_of(status: StatusRecord) -> ApplicationState:
+    application, authorization = status.application, status.authorization
+    return ApplicationState(
         id=application.public_id,
         reference=application.reference,
-        status=application.status,  # type: ignore[arg-type]
+        status=application.status.value,
         eta_number=authorization.eta_number if authorization else None,
         valid_until=authorization.valid_until if authorization else None,
-        decision_reasons=application.decision_reasons,
+        decision_reasons=(
+            None if application.decision_reasons is None else list(application.decision_reasons)
+        ),
     )

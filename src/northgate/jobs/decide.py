@@ -11,18 +11,18 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from northgate.applications import authorizations
+from northgate.applications.locks import lock_application
+from northgate.applications.scheduling import EMAIL
+from northgate.applications.status import DECIDED, ApplicationStatus, move
 from northgate.core.clock import Clock, service_date, utc_now
 from northgate.eta.decision import Decision, decide, eta_number
-from northgate.jobs.locks import dialect_name, lock_application
 from northgate.jobs.outbox import ClaimedJob, enqueue
-from northgate.storage.models import Application, TravelAuthorization
+from northgate.storage.models import Application
 
 log = logging.getLogger(__name__)
-
-DECIDED = ("approved", "referred")
 
 
 class Decide:
@@ -38,22 +38,23 @@ class Decide:
             return
         if application.status in DECIDED:
             return
-        if application.status != "paid":
+        if application.status != ApplicationStatus.PAID:
             # Enqueued only with the payment's approval, so this is not expected; leave
             # the application alone rather than decide on something unpaid.
             log.warning("decide: application %s is %r", application_id, application.status)
             return
         now = self.clock()
         decision = decide(application.answers, service_date(now))
-        application.status = decision.outcome
+        outcome = move(application.status, ApplicationStatus(decision.outcome))
+        application.status = outcome.value
         application.decision_reasons = list(decision.reasons)
         application.decided_at = application.updated_at = now
-        if decision.outcome == "approved":
+        if outcome == ApplicationStatus.APPROVED:
             await self._issue(session, application, decision, now)
-        kind = "approval" if decision.outcome == "approved" else "referral"
+        kind = "approval" if outcome == ApplicationStatus.APPROVED else "referral"
         await enqueue(
             session,
-            "email",
+            EMAIL,
             f"email:{kind}:{application_id}",
             {"application_id": application_id, "kind": kind},
             now=now,
@@ -65,34 +66,12 @@ class Decide:
         if decision.valid_until is None:
             raise ValueError("an approval must say until when it is valid")
         answers = application.answers
-        passport = str(application.passport_number or answers["passport_number"]).upper()
-        issuer = str(answers["passport_country"]).upper()
-        if dialect_name(session) == "postgresql":
-            # Two approvals for one passport decided at once by two workers would each
-            # miss the other's new eTA; take turns per passport (SQLite already has one
-            # writer). Released at commit.
-            await session.execute(
-                select(func.pg_advisory_xact_lock(func.hashtext(f"eta:{issuer}:{passport}")))
-            )
-        # One valid eTA per passport: the new one replaces any earlier one.
-        await session.execute(
-            update(TravelAuthorization)
-            .where(
-                TravelAuthorization.passport_number == passport,
-                TravelAuthorization.passport_country == issuer,
-                TravelAuthorization.status == "valid",
-            )
-            .values(status="superseded", superseded_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        session.add(
-            TravelAuthorization(
-                eta_number=self.new_eta_number(),
-                application_id=application.id,
-                passport_number=passport,
-                passport_country=issuer,
-                issued_at=now,
-                valid_until=decision.valid_until,
-                status="valid",
-            )
+        await authorizations.issue_authorization(
+            session,
+            application,
+            eta_number=self.new_eta_number(),
+            passport_number=str(application.passport_number or answers["passport_number"]).upper(),
+            passport_country=str(answers["passport_country"]).upper(),
+            valid_until=decision.valid_until,
+            now=now,
         )

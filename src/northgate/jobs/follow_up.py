@@ -1,34 +1,21 @@
 """An hour after submission, remind an applicant whose fee never arrived.
 
 On a crowded night people lose the payment page; the deadline does not move. The job is
-scheduled in the submission's own transaction and does nothing if the fee was paid by then
-(the worker's reconciliation settles payments the gateway took well before this runs)."""
+scheduled in the submission's own transaction (northgate.applications.service) and does
+nothing if the fee was paid by then (the worker's reconciliation settles payments the
+gateway took well before this runs)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from northgate.applications import repository
+from northgate.applications.scheduling import EMAIL, PAYMENT_FOLLOW_UP
+from northgate.applications.status import ApplicationStatus
 from northgate.core.clock import Clock, utc_now
 from northgate.jobs.outbox import ClaimedJob, enqueue
-from northgate.storage.models import Application
 
-KIND = "payment-follow-up"
-
-
-async def schedule_follow_up(
-    session: AsyncSession, application_id: int, *, now: datetime, after: timedelta
-) -> None:
-    await enqueue(
-        session,
-        KIND,
-        f"{KIND}:{application_id}",
-        {"application_id": application_id},
-        available_at=now + after,
-        now=now,
-    )
+KIND = PAYMENT_FOLLOW_UP
 
 
 class PaymentFollowUp:
@@ -37,14 +24,12 @@ class PaymentFollowUp:
 
     async def __call__(self, session: AsyncSession, job: ClaimedJob) -> None:
         application_id = int(job.payload["application_id"])
-        status = await session.scalar(
-            select(Application.status).where(Application.id == application_id)
-        )
-        if status != "submitted":
+        status = await repository.status_of(session, application_id)
+        if status != ApplicationStatus.SUBMITTED:
             return
         await enqueue(
             session,
-            "email",
+            EMAIL,
             f"email:unpaid:{application_id}",
             {"application_id": application_id, "kind": "unpaid"},
             now=self.clock(),

@@ -19,8 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from northgate.core.clock import utc_now
-from northgate.jobs.locks import dialect_name
-from northgate.storage.db import Database
+from northgate.storage.db import Database, dialect_name
 from northgate.storage.models import OutboxJob
 
 PENDING = "pending"

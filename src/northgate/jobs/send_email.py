@@ -18,9 +18,10 @@ from email.message import EmailMessage
 from email.utils import parseaddr
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from northgate.applications import activity, authorizations, repository
+from northgate.applications.record import Answers, ApplicationRecord
 from northgate.core.clock import Clock, service_date, utc_now
 from northgate.core.lang import Lang
 from northgate.eta.countries import country
@@ -28,7 +29,7 @@ from northgate.eta.fee import ETA_FEE, Money
 from northgate.jobs.outbox import ClaimedJob
 from northgate.notify import messages
 from northgate.notify.mailer import Mailer
-from northgate.storage.models import Application, Payment, SentEmail, TravelAuthorization
+from northgate.storage.models import SentEmail
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ class CannotRender(Exception):
     """The data a message needs is missing (retried: it may be a not-yet-visible row)."""
 
 
-def message_id_for(dedupe_key: str, application: Application, sender: str) -> str:
+def message_id_for(dedupe_key: str, application: ApplicationRecord, sender: str) -> str:
     """The same job always gets the same Message-ID. Hashed with the application's
     secret handle so it says nothing about the application to anyone reading headers."""
     digest = hashlib.sha256(f"{application.public_id}\n{dedupe_key}".encode()).hexdigest()
@@ -50,13 +51,13 @@ def format_fee(amount_cents: int, currency: str, lang: Lang) -> str:
     return Money(amount_cents=amount_cents, currency=currency).format(lang)
 
 
-def full_name(answers: Mapping[str, Any], prefix: str = "") -> str:
+def full_name(answers: Answers, prefix: str = "") -> str:
     return " ".join(
         str(answers.get(prefix + key) or "").strip() for key in ("given_names", "surname")
     ).strip()
 
 
-def addressees(answers: Mapping[str, Any]) -> tuple[str, str | None]:
+def addressees(answers: Answers) -> tuple[str, str | None]:
     """(whom the e-mail greets, the traveller when that is someone else). A parent or
     representative gave the address and paid: they are greeted, and the traveller named."""
     if answers.get("applying_for") == "other":
@@ -93,12 +94,9 @@ class SendEmail:
         self.clock = clock
 
     async def __call__(self, session: AsyncSession, job: ClaimedJob) -> Delivery | None:
-        sent = await session.scalar(
-            select(SentEmail.id).where(SentEmail.dedupe_key == job.dedupe_key)
-        )
-        if sent is not None:
+        if await activity.email_sent(session, job.dedupe_key):
             return None
-        application = await session.get(Application, int(job.payload["application_id"]))
+        application = await repository.record_by_id(session, int(job.payload["application_id"]))
         if application is None:
             log.warning("job %s: application gone, nothing to send", job.dedupe_key)
             return None
@@ -130,17 +128,13 @@ class SendEmail:
         session: AsyncSession,
         kind: messages.Kind,
         lang: Lang,
-        application: Application,
+        application: ApplicationRecord,
         payload: Mapping[str, Any],
     ) -> messages.Rendered:
         name, applicant = addressees(application.answers)
         reference = application.reference or ""
         if kind == "receipt":
-            payment = await session.scalar(
-                select(Payment).where(
-                    Payment.application_id == application.id, Payment.status == "approved"
-                )
-            )
+            payment = await activity.approved_payment_of(session, application.id)
             if payment is None or application.paid_at is None:
                 raise CannotRender(f"no approved payment for application {application.id}")
             return messages.receipt(
@@ -153,11 +147,7 @@ class SendEmail:
                 applicant=applicant,
             )
         if kind == "approval":
-            authorization = await session.scalar(
-                select(TravelAuthorization).where(
-                    TravelAuthorization.application_id == application.id
-                )
-            )
+            authorization = await authorizations.authorization_of(session, application.id)
             if authorization is None:
                 raise CannotRender(f"no eTA issued for application {application.id}")
             issuer = country(authorization.passport_country)

@@ -27,7 +27,6 @@ from northgate.core.clock import Clock, utc_now
 from northgate.jobs.outbox import MAX_ATTEMPTS, ClaimedJob, claim, complete, fail
 from northgate.outage.classify import DATABASE, dependency_of
 from northgate.outage.watch import DependencyWatch
-from northgate.payments.service import PaymentService
 from northgate.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -44,6 +43,14 @@ class Outside(Protocol):
 Handler = Callable[[AsyncSession, ClaimedJob], Awaitable[Outside | None]]
 
 
+class Reconciler(Protocol):
+    """Periodic clean-up run beside the jobs (the payment service settling abandoned
+    payments). A protocol, so that payments, which enqueue jobs, can be handed to the
+    worker without the jobs package importing them."""
+
+    async def reconcile(self) -> int: ...
+
+
 class Worker:
     def __init__(
         self,
@@ -51,7 +58,7 @@ class Worker:
         handlers: Mapping[str, Handler],
         clock: Clock = utc_now,
         *,
-        payments: PaymentService | None = None,
+        payments: Reconciler | None = None,
         reconcile_every: float = 60.0,
         batch_size: int = 8,
         lease_seconds: float = 120.0,

@@ -16,10 +16,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from northgate.core.clock import Clock, utc_now
 from northgate.core.routes import path
 from northgate.core.tokens import B64URL, TokenShape, b64url_length
-from northgate.jobs.locks import dialect_name
 from northgate.payments.cards import Outcome
 from northgate.payments.gateway import GatewayPayment, GatewayRejected, GatewayStatus
-from northgate.storage.db import Database
+from northgate.storage.db import Database, dialect_name
 from northgate.storage.models import SandboxCharge
 
 ID_BYTES = 18

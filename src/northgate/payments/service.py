@@ -1,7 +1,7 @@
 """Start, settle and reconcile payments for the eTA fee without ever charging twice.
 
 Every change to an application's payments happens with the application row locked
-(``northgate.jobs.locks``), so two tabs, a double click and the reconciliation job take
+(``northgate.applications.locks``), so two tabs, a double click and the reconciliation job take
 turns. The gateway is never called inside that lock: the attempt (and its idempotency
 key) is committed first, so a crash during the call leaves a row that reconciliation
 can resolve, and a retry sends the same key, which the gateway deduplicates.
@@ -17,10 +17,11 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from northgate.applications.locks import lock_application
+from northgate.applications.status import PAID_OR_LATER, ApplicationStatus
 from northgate.core.clock import Clock, as_utc, utc_now
 from northgate.core.tokens import TokenShape
 from northgate.eta.fee import ETA_FEE
-from northgate.jobs.locks import lock_application
 from northgate.payments.gateway import GatewayPayment, GatewayUnavailable, PaymentGateway
 from northgate.payments.settlement import IN_FLIGHT, apply_outcome
 from northgate.storage.db import Database
@@ -28,7 +29,6 @@ from northgate.storage.models import Payment
 
 log = logging.getLogger(__name__)
 
-PAID_OR_LATER = ("paid", "approved", "referred")
 # A start may need to retire a stale or refused attempt before making a new one; more
 # rounds than this means something keeps changing under us, so ask the user to retry.
 _MAX_ROUNDS = 3
@@ -208,7 +208,7 @@ class PaymentService:
                 raise ApplicationNotFound(application_id)
             if application.status in PAID_OR_LATER:
                 return StartResult(already_paid=True)
-            if application.status != "submitted" or not application.reference:
+            if application.status != ApplicationStatus.SUBMITTED or not application.reference:
                 raise NotReadyForPayment(application.status)
             now = self.clock()
             payment = await session.scalar(

@@ -13,6 +13,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from northgate.applications.scheduling import EMAIL
+from northgate.applications.status import ApplicationStatus, can_move, move
 from northgate.jobs.outbox import enqueue
 from northgate.payments.gateway import GatewayPayment
 from northgate.storage.models import Application, Payment
@@ -78,17 +80,17 @@ async def _approve(
         return True
     payment.status = "approved"
     payment.failure_code = None
-    if application.status != "submitted":
+    if not can_move(application.status, ApplicationStatus.PAID):
         log.warning("payment %s approved for application in %r", payment.id, application.status)
         return True
-    application.status = "paid"
+    application.status = move(application.status, ApplicationStatus.PAID).value
     application.paid_at = application.updated_at = now
     await enqueue(
         session, "decide", f"decide:{application.id}", {"application_id": application.id}, now=now
     )
     await enqueue(
         session,
-        "email",
+        EMAIL,
         f"email:receipt:{application.id}",
         {"application_id": application.id, "kind": "receipt", "payment_id": payment.id},
         now=now,

@@ -58,6 +58,10 @@ def make_engine(url: str) -> AsyncEngine:
     )
 
 
+def dialect_name(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
 def upsert_insert(dialect: str) -> Any:
     """The INSERT construct with ON CONFLICT for this backend (both speak it)."""
     return postgresql.insert if dialect == "postgresql" else sqlite.insert

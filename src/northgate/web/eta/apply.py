@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
+from northgate.applications.service import StaleApplication
 from northgate.core.lang import Lang, other_language
 from northgate.eta.countries import countries_for
 from northgate.eta.fee import ETA_FEE
@@ -19,10 +20,9 @@ from northgate.eta.question_model import voice_of
 from northgate.eta.questions import QUESTION_SET, YES_NO, Step
 from northgate.eta.results import FieldError
 from northgate.eta.validation import form_for, validate_application, validate_step
-from northgate.storage import applications
-from northgate.submission import submit_application as submit_for_payment
 from northgate.ui.i18n import gettext
 from northgate.ui.pages import PAGES_BY_KEY
+from northgate.web.dependencies import applications_of
 from northgate.web.eta import session as draft_session
 from northgate.web.eta.context import Journey
 from northgate.web.eta.draft import OpenDraft, after_submission, open_draft, read_form, redirect
@@ -75,14 +75,9 @@ async def start(request: Request, lang: Lang) -> Response:
     if not journey.form_token_valid(await read_form(request)):
         return _start_page(journey, status=403, error_list=journey.form_token_problem("start"))
     token = draft_session.new_token()
-    async with journey.database.session() as db:
-        await applications.create_draft(
-            db,
-            lang=lang,
-            question_set_version=QUESTION_SET.version,
-            draft_token_hash=draft_session.token_hash(token),
-        )
-        await db.commit()
+    await applications_of(request).start(
+        lang=lang, draft_token_hash=draft_session.token_hash(token)
+    )
     first = QUESTION_SET.visible_steps({}, journey.today)[0]
     response = redirect(step_url(first, lang))
     journey.set_session_cookie(
@@ -181,14 +176,10 @@ async def submit_step(request: Request, lang: Lang, slug: str) -> Response:
             returning=returning,
             status=422,
         )
-    async with draft.journey.database.session() as db:
-        fresh = await applications.by_draft_token(db, draft.application.draft_token_hash)
-        assert fresh is not None
-        await applications.save_answers(
-            db, fresh, result.values, expected_version=None, now=draft.journey.now
-        )
-        await db.commit()
-        answers = fresh.answers
+    saved = await applications_of(request).save_answers(
+        draft.application.draft_token_hash, result.values, now=draft.journey.now
+    )
+    answers = saved.answers
     if form.get("action") == "save":
         return draft.redirect(url("save", lang))
     if returning and QUESTION_SET.first_incomplete_step(answers, today) is None:
@@ -233,15 +224,11 @@ async def submit_application(request: Request, lang: Lang) -> Response:
     if errors:
         target = QUESTION_SET.step(errors[0].step) if errors[0].step else None
         return draft.redirect(step_url(target, lang) if target else url("review", lang))
-    async with journey.database.session() as db:
-        fresh = await applications.by_draft_token(db, draft.application.draft_token_hash)
-        assert fresh is not None
-        # A concurrent request may have submitted it first: the redirect is still right.
-        with contextlib.suppress(applications.StaleApplication):
-            await submit_for_payment(
-                db, fresh, lang=lang, now=journey.now, follow_up_after=journey.follow_up_after
-            )
-        await db.commit()
+    # A concurrent request may have submitted it first: the redirect is still right.
+    with contextlib.suppress(StaleApplication):
+        await applications_of(request).submit(
+            draft.application.draft_token_hash, lang=lang, now=journey.now
+        )
     return draft.redirect(url("pay", lang))
 
 

@@ -1,10 +1,11 @@
-"""What every journey handler needs: language, clock, key, database, session and rendering."""
+"""What every journey handler needs: language, clock, key, session and rendering (the
+database is the application service's: northgate.web.dependencies)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import Request
@@ -12,7 +13,6 @@ from fastapi.responses import HTMLResponse, Response
 
 from northgate.core.clock import clock_of
 from northgate.core.lang import Lang, other_language
-from northgate.storage.db import Database
 from northgate.ui.chrome import chrome_context
 from northgate.ui.i18n import gettext
 from northgate.ui.templating import environment
@@ -38,15 +38,6 @@ class Journey:
     @property
     def key(self) -> bytes:
         return self.request.app.state.settings.effective_secret_key  # type: ignore[no-any-return]
-
-    @property
-    def database(self) -> Database:
-        return self.request.app.state.database  # type: ignore[no-any-return]
-
-    @property
-    def follow_up_after(self) -> timedelta:
-        seconds = self.request.app.state.settings.payment_follow_up_after_seconds
-        return timedelta(seconds=seconds)
 
     @property
     def secure_cookies(self) -> bool:

@@ -13,15 +13,13 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from northgate.applications.record import ApplicationRecord
+from northgate.applications.status import IN_PROGRESS, ApplicationStatus
 from northgate.core.lang import Lang
-from northgate.storage import applications
-from northgate.storage.models import Application
+from northgate.web.dependencies import applications_of
 from northgate.web.eta import session as draft_session
 from northgate.web.eta.context import NO_STORE, Journey
 from northgate.web.eta.urls import url
-
-# The application's states in which its browser session still has work to do.
-SESSION_STATUSES = ("draft", "submitted")
 
 
 def redirect(location: str) -> RedirectResponse:
@@ -37,7 +35,7 @@ async def read_form(request: Request) -> dict[str, str]:
 @dataclass(frozen=True)
 class OpenDraft:
     journey: Journey
-    application: Application
+    application: ApplicationRecord
     session: draft_session.DraftSession
 
     @property
@@ -57,7 +55,7 @@ class OpenDraft:
     def session_matters(self) -> bool:
         """Whether the visitor still needs this session: to answer, or to pay. Once paid,
         nothing is left to do here, so nothing is lost when it ends."""
-        return self.application.status in SESSION_STATUSES
+        return self.application.status in IN_PROGRESS
 
     def render(
         self, template: str, *, title: str, other_url: str, status: int = 200, **context: Any
@@ -92,17 +90,16 @@ async def open_draft(request: Request, lang: Lang) -> OpenDraft | Response:
     except draft_session.SessionProblem as problem:
         ended = problem.reason == "expired"
         return redirect(url("session-ended" if ended else "start", lang))
-    async with journey.database.session() as db:
-        application = await applications.by_draft_token(db, draft_session.token_hash(session.token))
+    application = await applications_of(request).open(draft_session.token_hash(session.token))
     if application is None:
         return redirect(url("start", lang))
     return OpenDraft(journey, application, session.touched(now))
 
 
-def after_submission(application: Application, lang: Lang) -> Response | None:
+def after_submission(application: ApplicationRecord, lang: Lang) -> Response | None:
     """Submitted applications cannot be edited: send the browser where it belongs."""
-    if application.status == "submitted":
+    if application.status == ApplicationStatus.SUBMITTED:
         return redirect(url("pay", lang))
-    if application.status != "draft":
+    if application.status != ApplicationStatus.DRAFT:
         return redirect(url("confirmation", lang))
     return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from northgate.applications.status import PAID_OR_LATER, ApplicationStatus
 from northgate.core.lang import Lang, other_language
 from northgate.edge.gate import end_pass
 from northgate.eta.fee import ETA_FEE
@@ -22,18 +23,17 @@ from northgate.web.eta.urls import url
 
 router = APIRouter(include_in_schema=False)
 PAYMENT_PROBLEMS = ("declined", "failed", "retry")
-PAID = ("paid", "approved", "referred")
 
 
 def _payments(request: Request) -> PaymentService:
     return request.app.state.payments  # type: ignore[no-any-return]
 
 
-def _elsewhere(status: str, lang: Lang) -> Response | None:
+def _elsewhere(status: ApplicationStatus, lang: Lang) -> Response | None:
     """Only a submitted, unpaid application belongs on the payment page."""
-    if status == "draft":
+    if status == ApplicationStatus.DRAFT:
         return redirect(url("review", lang))
-    if status in PAID:
+    if status in PAID_OR_LATER:
         return redirect(url("confirmation", lang))
     return None
 
@@ -105,8 +105,9 @@ async def confirmation(request: Request, lang: Lang) -> Response:
     if isinstance(draft, Response):
         return draft
     application = draft.application
-    if application.status not in PAID:
-        return redirect(url("pay" if application.status == "submitted" else "review", lang))
+    if application.status not in PAID_OR_LATER:
+        submitted = application.status == ApplicationStatus.SUBMITTED
+        return redirect(url("pay" if submitted else "review", lang))
     return draft.render(
         "eta/confirmation.html",
         title=gettext(lang, "Application submitted"),

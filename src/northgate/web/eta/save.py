@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from email_validator import EmailNotValidError, validate_email
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from northgate.applications.status import ApplicationStatus
 from northgate.core.lang import Lang, other_language
 from northgate.eta.questions import QUESTION_SET
-from northgate.jobs.outbox import enqueue
-from northgate.storage import applications
 from northgate.ui.i18n import gettext
+from northgate.web.dependencies import applications_of
 from northgate.web.eta import session as draft_session
 from northgate.web.eta.context import Journey
 from northgate.web.eta.draft import open_draft, read_form, redirect
@@ -21,8 +19,6 @@ from northgate.web.eta.urls import step_url, url
 from northgate.web.guards import guards_of, wait_minutes
 
 router = APIRouter(include_in_schema=False)
-# One resume e-mail per application per minute is plenty; more is someone hammering.
-RESUME_EMAIL_INTERVAL = timedelta(minutes=1)
 
 
 async def save_page(request: Request, lang: Lang) -> Response:
@@ -88,26 +84,13 @@ async def send_resume_link(request: Request, lang: Lang) -> Response:
     journey = draft.journey
     resume_token = draft_session.new_token()
     origin = request.app.state.settings.public_origin
-    async with journey.database.session() as db:
-        fresh = await applications.by_draft_token(db, draft.application.draft_token_hash)
-        assert fresh is not None
-        await applications.set_resume_token(
-            db, fresh, draft_session.token_hash(resume_token), journey.now
-        )
-        minute = int(journey.now.timestamp() // RESUME_EMAIL_INTERVAL.total_seconds())
-        await enqueue(
-            db,
-            "email",
-            f"email:resume:{fresh.id}:{minute}",
-            {
-                "application_id": fresh.id,
-                "kind": "resume",
-                "to": address,
-                "resume_url": f"{origin}{url('resume', lang)}/{resume_token}",
-            },
-            now=journey.now,
-        )
-        await db.commit()
+    await applications_of(request).email_resume_link(
+        draft.application.draft_token_hash,
+        resume_token_hash=draft_session.token_hash(resume_token),
+        to=address,
+        resume_url=f"{origin}{url('resume', lang)}/{resume_token}",
+        now=journey.now,
+    )
     return draft.render(
         "eta/save.html",
         title=gettext(lang, "We have e-mailed you a link"),
@@ -124,27 +107,27 @@ async def resume(request: Request, lang: Lang, token: str) -> Response:
     journey = Journey(request, lang)
     new_token = draft_session.new_token()
     checked = draft_session.resume_token(token)
-    async with journey.database.session() as db:
-        application = None
-        if checked is not None:
-            application = await applications.by_resume_token(
-                db, draft_session.token_hash(checked), journey.now
-            )
-        if application is None:
-            return journey.render(
-                "eta/resume_invalid.html",
-                title=gettext(lang, "This link has expired or is not valid"),
-                other_url=url("start", other_language(lang)),
-                status=404,
-                start_url=url("start", lang),
-                back_url=None,
-            )
+    application = None
+    if checked is not None:
         # A new session token: the old cookie (perhaps on a shared computer) stops working.
-        application.draft_token_hash = draft_session.token_hash(new_token)
-        await db.commit()
-        answers, status = application.answers, application.status
-    if status != "draft":
-        target = url("pay" if status == "submitted" else "confirmation", lang)
+        application = await applications_of(request).resume(
+            draft_session.token_hash(checked),
+            new_draft_token_hash=draft_session.token_hash(new_token),
+            now=journey.now,
+        )
+    if application is None:
+        return journey.render(
+            "eta/resume_invalid.html",
+            title=gettext(lang, "This link has expired or is not valid"),
+            other_url=url("start", other_language(lang)),
+            status=404,
+            start_url=url("start", lang),
+            back_url=None,
+        )
+    answers, status = application.answers, application.status
+    if status != ApplicationStatus.DRAFT:
+        submitted = status == ApplicationStatus.SUBMITTED
+        target = url("pay" if submitted else "confirmation", lang)
     else:
         step = QUESTION_SET.first_incomplete_step(answers, journey.today)
         target = step_url(step, lang) if step else url("review", lang)

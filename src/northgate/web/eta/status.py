@@ -8,24 +8,22 @@ from datetime import date
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 
+from northgate.applications.record import StatusRecord
+from northgate.applications.resending import ResendResult, offered_kind
 from northgate.core.lang import Lang, other_language
 from northgate.eta.cleaning import normalize_passport_number
 from northgate.eta.fee import ETA_FEE
 from northgate.eta.question_model import voice_of
 from northgate.eta.references import normalize_reference
-from northgate.jobs.resend import ResendResult, request_resend
-from northgate.storage import applications
-from northgate.storage.models import Application, TravelAuthorization
 from northgate.ui.i18n import gettext
+from northgate.web.dependencies import applications_of
 from northgate.web.eta.context import Journey
 from northgate.web.eta.routing import add_localized
 from northgate.web.eta.urls import url
 from northgate.web.guards import guards_of, wait_minutes
 
 router = APIRouter(include_in_schema=False)
-RESENDABLE_KIND = {"paid": "receipt", "approved": "approval", "referred": "referral"}
 
 
 @dataclass
@@ -105,29 +103,20 @@ async def look_up(request: Request, lang: Lang) -> Response:
     if not journey.form_token_valid(form):
         return without_token(journey, form)
     found = read_look_up(form, lang)
-    application: Application | None = None
-    authorization: TravelAuthorization | None = None
+    status: StatusRecord | None = None
     if not found.errors:
         assert found.reference and found.passport_number and found.date_of_birth
-        async with journey.database.session() as db:
-            application = await applications.find_for_status(
-                db,
-                reference=found.reference,
-                passport_number=found.passport_number,
-                date_of_birth=found.date_of_birth,
-            )
-            if application is not None:
-                authorization = await db.scalar(
-                    select(TravelAuthorization).where(
-                        TravelAuthorization.application_id == application.id
-                    )
-                )
+        status = await applications_of(request).look_up(
+            reference=found.reference,
+            passport_number=found.passport_number,
+            date_of_birth=found.date_of_birth,
+        )
         wait = await guards_of(request).status_look_up(
-            request, found.reference, found=application is not None
+            request, found.reference, found=status is not None
         )
         if wait:
             return limited(journey, form, wait)
-        if application is None:
+        if status is None:
             found.errors.append(
                 (
                     "reference",
@@ -138,7 +127,7 @@ async def look_up(request: Request, lang: Lang) -> Response:
                     ),
                 )
             )
-    if found.errors or application is None:
+    if found.errors or status is None:
         return journey.render_form(
             "eta/status.html",
             title=gettext(lang, "Check the status of your eTA application"),
@@ -149,24 +138,20 @@ async def look_up(request: Request, lang: Lang) -> Response:
             error_list=found.errors,
             back_url=None,
         )
-    return _result_page(journey, application, authorization, form, resent=None)
+    return _result_page(journey, status, form, resent=None)
 
 
 def _result_page(
-    journey: Journey,
-    application: Application,
-    authorization: TravelAuthorization | None,
-    form: Mapping[str, str],
-    resent: ResendResult | None,
+    journey: Journey, status: StatusRecord, form: Mapping[str, str], resent: ResendResult | None
 ) -> Response:
-    lang = journey.lang
+    lang, application = journey.lang, status.application
     return journey.render_form(
         "eta/status_result.html",
         title=gettext(lang, "Application status"),
         other_url=url("status", other_language(lang)),
         application=application,
-        authorization=authorization,
-        resend_kind=RESENDABLE_KIND.get(application.status),
+        authorization=status.authorization,
+        resend_kind=offered_kind(application.status),
         resend_url=url("resend", lang),
         resent=resent.value if resent else None,
         fee=ETA_FEE.format(lang),
@@ -187,31 +172,24 @@ async def resend(request: Request, lang: Lang) -> Response:
     if found.errors:
         return look_up_again(journey, form)
     assert found.reference and found.passport_number and found.date_of_birth
-    async with journey.database.session() as db:
-        application = await applications.find_for_status(
-            db,
-            reference=found.reference,
-            passport_number=found.passport_number,
-            date_of_birth=found.date_of_birth,
-        )
-        wait = await guards_of(request).status_look_up(
-            request, found.reference, found=application is not None
-        )
-        if wait:
-            return limited(journey, form, wait)
-        if application is None:
-            return look_up_again(journey, form)
-        kind = RESENDABLE_KIND.get(application.status)
-        result = (
-            await request_resend(db, application.id, kind, now=journey.now)
-            if kind
-            else ResendResult.NOT_AVAILABLE
-        )
-        await db.commit()
-        authorization = await db.scalar(
-            select(TravelAuthorization).where(TravelAuthorization.application_id == application.id)
-        )
-    return _result_page(journey, application, authorization, form, resent=result)
+    applications = applications_of(request)
+    status = await applications.look_up(
+        reference=found.reference,
+        passport_number=found.passport_number,
+        date_of_birth=found.date_of_birth,
+    )
+    wait = await guards_of(request).status_look_up(
+        request, found.reference, found=status is not None
+    )
+    if wait:
+        return limited(journey, form, wait)
+    if status is None:
+        return look_up_again(journey, form)
+    application = status.application
+    result = await applications.resend(
+        application.id, offered_kind(application.status), now=journey.now
+    )
+    return _result_page(journey, status, form, resent=result)
 
 
 def _form_again(

@@ -1,11 +1,14 @@
 """Reading and writing eTA applications. Every function works inside the caller's session
-so that a state change and the jobs it needs commit together."""
+so that a state change and the jobs it needs commit together. The row lock is in
+``locks``, the eTAs issued in ``authorizations``, what was done about an application in
+``activity``."""
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import select, update
@@ -13,6 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from northgate.applications.record import Answers, ApplicationRecord
+from northgate.applications.status import ApplicationStatus
 from northgate.core.tokens import B64URL, TokenShape, b64url_length
 from northgate.storage.db import upsert_insert
 from northgate.storage.models import Application
@@ -24,13 +29,18 @@ PUBLIC_ID_SHAPE = TokenShape(f"{B64URL}{{{b64url_length(PUBLIC_ID_BYTES)}}}", 64
 
 RESUME_LINK_LIFETIME = timedelta(days=30)
 
+# Saving answers and submitting apply to drafts only. The check is the UPDATE's own WHERE,
+# not a read before it, so two requests (a double click) cannot both submit: the second
+# changes no row and gets StaleApplication.
+_DRAFT = ApplicationStatus.DRAFT.value
+
 
 class StaleApplication(Exception):
     """The application changed since the page was shown (another tab, a replayed post)."""
 
 
 def _new_row(
-    *, lang: str, question_set_version: str, draft_token_hash: str, answers: Mapping[str, Any]
+    *, lang: str, question_set_version: str, draft_token_hash: str, answers: Answers
 ) -> dict[str, Any]:
     """The columns every new application starts with, draft or submitted at once."""
     return {
@@ -46,7 +56,7 @@ def _new_row(
 def _submitted(reference: str, now: datetime, contact: Mapping[str, Any]) -> dict[str, Any]:
     """What submitting sets: durable, with a reference, before any payment."""
     return {
-        "status": "submitted",
+        "status": ApplicationStatus.SUBMITTED.value,
         "reference": reference,
         "submitted_at": now,
         "updated_at": now,
@@ -58,7 +68,7 @@ async def create_draft(
     session: AsyncSession, *, lang: str, question_set_version: str, draft_token_hash: str
 ) -> Application:
     application = Application(
-        status="draft",
+        status=ApplicationStatus.DRAFT.value,
         **_new_row(
             lang=lang,
             question_set_version=question_set_version,
@@ -77,7 +87,7 @@ async def create_submitted(
     lang: str,
     question_set_version: str,
     draft_token_hash: str,
-    answers: Mapping[str, Any],
+    answers: Answers,
     new_reference: Callable[[], str],
     contact: Mapping[str, Any],
     now: datetime,
@@ -134,7 +144,7 @@ async def by_resume_token(
 async def save_answers(
     session: AsyncSession,
     application: Application,
-    values: Mapping[str, Any],
+    values: Answers,
     *,
     expected_version: int | None,
     now: datetime,
@@ -144,7 +154,9 @@ async def save_answers(
     answers = {**application.answers, **values}
     statement = (
         update(Application)
-        .where(Application.id == application.id, Application.status == "draft")
+        .where(
+            Application.id == application.id, Application.status == ApplicationStatus.DRAFT.value
+        )
         .values(answers=answers, version=Application.version + 1, updated_at=now)
     )
     if expected_version is not None:
@@ -171,7 +183,10 @@ async def submit(
                 changed = _submitted(reference, now, contact)
                 result = await session.execute(
                     update(Application)
-                    .where(Application.id == application.id, Application.status == "draft")
+                    .where(
+                        Application.id == application.id,
+                        Application.status == ApplicationStatus.DRAFT.value,
+                    )
                     .values(version=Application.version + 1, **changed)
                     .returning(Application.version)
                 )
@@ -208,8 +223,54 @@ async def set_resume_token(
     await session.flush()
 
 
+async def set_draft_token(
+    session: AsyncSession, application: Application, draft_token_hash: str
+) -> None:
+    """Hand the application to a new browser session: the old cookie stops working."""
+    application.draft_token_hash = draft_token_hash
+    await session.flush()
+
+
+async def record_by_id(session: AsyncSession, application_id: int) -> ApplicationRecord | None:
+    application = await session.get(Application, application_id)
+    return None if application is None else record_of(application)
+
+
+async def status_of(session: AsyncSession, application_id: int) -> ApplicationStatus | None:
+    status = await session.scalar(
+        select(Application.status).where(Application.id == application_id)
+    )
+    return None if status is None else ApplicationStatus(status)
+
+
+def record_of(application: Application) -> ApplicationRecord:
+    """The row as a value that outlives its session."""
+    return ApplicationRecord(
+        id=application.id,
+        public_id=application.public_id,
+        reference=application.reference,
+        status=ApplicationStatus(application.status),
+        lang=application.lang,
+        answers=MappingProxyType(dict(application.answers)),
+        version=application.version,
+        draft_token_hash=application.draft_token_hash,
+        email=application.email,
+        correspondence_lang=application.correspondence_lang,
+        passport_number=application.passport_number,
+        date_of_birth=application.date_of_birth,
+        decision_reasons=(
+            None if application.decision_reasons is None else tuple(application.decision_reasons)
+        ),
+        submitted_at=_aware_or_none(application.submitted_at),
+        paid_at=_aware_or_none(application.paid_at),
+        decided_at=_aware_or_none(application.decided_at),
+    )
+
+
 def _aware(moment: datetime) -> datetime:
     # SQLite returns naive datetimes for timezone-aware columns; they are stored in UTC.
-    from datetime import UTC
-
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _aware_or_none(moment: datetime | None) -> datetime | None:
+    return None if moment is None else _aware(moment)

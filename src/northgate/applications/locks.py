@@ -16,11 +16,8 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from northgate.storage.db import dialect_name
 from northgate.storage.models import Application
-
-
-def dialect_name(session: AsyncSession) -> str:
-    return session.get_bind().dialect.name
 
 
 async def lock_application(session: AsyncSession, application_id: int) -> Application | None:

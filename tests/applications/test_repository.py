@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from northgate.storage import applications
+from northgate.applications import repository
 from northgate.storage.db import Database
 from northgate.storage.models import Application
 
@@ -24,7 +24,7 @@ def references(*values: str) -> Iterator[str]:
 
 async def create(database: Database, token_hash: str, draw: Iterator[str]) -> Application:
     async with database.session() as session:
-        application = await applications.create_submitted(
+        application = await repository.create_submitted(
             session,
             lang="fr",
             question_set_version="test",

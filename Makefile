@@ -22,7 +22,7 @@ test: $(STAMPS)/dev $(STAMPS)/assets $(STAMPS)/test-system
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest --cov --cov-report=term
 
 # On every release, after updating the checkout (docs/operations.md).
 static: $(STAMPS)/runtime $(STAMPS)/assets
@@ -57,8 +57,9 @@ $(STAMPS)/runtime: $(BUILT_FROM) | $(BIN)/python $(STAMPS)/build-system
 	$(BIN)/pip install -q -c constraints.txt -e .
 	@mkdir -p $(STAMPS) && touch $@
 
+# The development install builds the C counter strictly (setup.py): warnings are errors.
 $(STAMPS)/dev: $(BUILT_FROM) | $(BIN)/python $(STAMPS)/build-system
-	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	NORTHGATE_STRICT_BUILD=1 $(BIN)/pip install -q -c constraints.txt -e '.[dev]'
 	@mkdir -p $(STAMPS) && touch $@ $(STAMPS)/runtime
 
 # GC Design System tokens and fonts from npm, exactly as locked (and axe-core, which the

@@ -12,7 +12,7 @@ SYSTEM_DEPS := scripts/system-deps.sh
 # is /srv/northgate/static in production.
 STATIC_DIR := $(CURDIR)/static
 
-.PHONY: run test lint typecheck bench lock clean messages static verify-units
+.PHONY: run test lint typecheck bench bench-quick lock clean messages static verify-units
 
 run: $(STAMPS)/runtime $(STAMPS)/assets
 	$(BIN)/northgate migrate
@@ -39,12 +39,14 @@ lint: $(STAMPS)/dev
 typecheck: $(STAMPS)/dev
 	$(BIN)/mypy
 
+BENCHMARKS := pages gate overload analytics submit
+
 bench: $(STAMPS)/dev $(STAMPS)/assets $(STAMPS)/bench-system $(STAMPS)/test-system
-	$(BIN)/python bench/pages.py
-	$(BIN)/python bench/gate.py
-	$(BIN)/python bench/overload.py
-	$(BIN)/python bench/analytics.py
-	$(BIN)/python bench/submit.py
+	for name in $(BENCHMARKS); do $(BIN)/python -m bench.$$name || exit 1; done
+
+# Every benchmark once in its shortest run: proves they work, writes no results.
+bench-quick: $(STAMPS)/dev $(STAMPS)/assets $(STAMPS)/bench-system $(STAMPS)/test-system
+	for name in $(BENCHMARKS); do $(BIN)/python -m bench.$$name --quick || exit 1; done
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

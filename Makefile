@@ -90,7 +90,7 @@ lock: $(STAMPS)/dev
 	  $(BIN)/pip freeze --exclude-editable | grep -v '^-e'; } > constraints.txt
 
 clean:
-	rm -rf $(VENV) $(STAMPS) node_modules .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(STAMPS) node_modules .mypy_cache .ruff_cache .pytest_cache .coverage
 
 # Re-extract interface strings after changing templates; then translate the new msgids.
 messages: $(STAMPS)/dev

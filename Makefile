@@ -12,7 +12,7 @@ SYSTEM_DEPS := scripts/system-deps.sh
 # is /srv/northgate/static in production.
 STATIC_DIR := $(CURDIR)/static
 
-.PHONY: run test lint typecheck bench lock clean messages static verify-units
+.PHONY: run test lint typecheck bench bench-quick lock clean messages static verify-units
 
 run: $(STAMPS)/runtime $(STAMPS)/assets
 	$(BIN)/northgate migrate
@@ -22,7 +22,7 @@ test: $(STAMPS)/dev $(STAMPS)/assets $(STAMPS)/test-system
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest --cov --cov-report=term
 
 # On every release, after updating the checkout (docs/operations.md).
 static: $(STAMPS)/runtime $(STAMPS)/assets
@@ -39,12 +39,14 @@ lint: $(STAMPS)/dev
 typecheck: $(STAMPS)/dev
 	$(BIN)/mypy
 
+BENCHMARKS := pages gate overload analytics submit
+
 bench: $(STAMPS)/dev $(STAMPS)/assets $(STAMPS)/bench-system $(STAMPS)/test-system
-	$(BIN)/python bench/pages.py
-	$(BIN)/python bench/gate.py
-	$(BIN)/python bench/overload.py
-	$(BIN)/python bench/analytics.py
-	$(BIN)/python bench/submit.py
+	for name in $(BENCHMARKS); do $(BIN)/python -m bench.$$name || exit 1; done
+
+# Every benchmark once in its shortest run: proves they work, writes no results.
+bench-quick: $(STAMPS)/dev $(STAMPS)/assets $(STAMPS)/bench-system $(STAMPS)/test-system
+	for name in $(BENCHMARKS); do $(BIN)/python -m bench.$$name --quick || exit 1; done
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,8 +59,9 @@ $(STAMPS)/runtime: $(BUILT_FROM) | $(BIN)/python $(STAMPS)/build-system
 	$(BIN)/pip install -q -c constraints.txt -e .
 	@mkdir -p $(STAMPS) && touch $@
 
+# The development install builds the C counter strictly (setup.py): warnings are errors.
 $(STAMPS)/dev: $(BUILT_FROM) | $(BIN)/python $(STAMPS)/build-system
-	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	NORTHGATE_STRICT_BUILD=1 $(BIN)/pip install -q -c constraints.txt -e '.[dev]'
 	@mkdir -p $(STAMPS) && touch $@ $(STAMPS)/runtime
 
 # GC Design System tokens and fonts from npm, exactly as locked (and axe-core, which the
@@ -87,7 +90,7 @@ lock: $(STAMPS)/dev
 	  $(BIN)/pip freeze --exclude-editable | grep -v '^-e'; } > constraints.txt
 
 clean:
-	rm -rf $(VENV) $(STAMPS) node_modules .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(STAMPS) node_modules .mypy_cache .ruff_cache .pytest_cache .coverage
 
 # Re-extract interface strings after changing templates; then translate the new msgids.
 messages: $(STAMPS)/dev

@@ -1,13 +1,14 @@
 """The floor under Northgate: a bare ASGI function answering every request with one page.
 
 It sends the same status, headers and body bytes that Northgate sent for the page (captured
-at run time by bench/pages.py into a JSON file named by ``BENCH_BARE_PAGE``), with none of
+at run time by ``bench.pages`` into a JSON file named by ``BENCH_BARE_PAGE``), with none of
 Northgate's work: no middleware, no routing, no header scan. Whatever Northgate costs above
 this is the cost of its own code, since the server and its options are the same.
 
-Run it the way bench/pages.py does::
+Run it the way ``bench.pages`` does, from the project directory (the server's workers
+import this module by name, so the project directory is on ``PYTHONPATH``)::
 
-    BENCH_BARE_PAGE=page.json python bench/bare_app.py --server granian --port 8001
+    BENCH_BARE_PAGE=page.json PYTHONPATH=. python -m bench.bare_app --server granian --port 8001
 
 which starts the server through ``northgate.cli.run_server`` itself, pointed at this
 module's ``create_app`` factory: same server, same options as ``northgate serve``.
@@ -19,18 +20,17 @@ import argparse
 import base64
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any, Literal
 
 from northgate.core.asgi import ASGIApp, Message, Receive, Scope, Send
 
 PAGE_ENV = "BENCH_BARE_PAGE"
-FACTORY = "bare_app:create_app"
+FACTORY = "bench.bare_app:create_app"
 
 
 def write_page(path: Path, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
-    """Store a captured response for :func:`create_app` (used by bench/pages.py)."""
+    """Store a captured response for :func:`create_app` (used by ``bench.pages``)."""
     data = {
         "status": status,
         "headers": [[name, value] for name, value in headers],
@@ -80,13 +80,6 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     server: Literal["granian", "uvicorn"] = args.server
 
-    # Worker processes import this module by name: make sure they can find it.
-    here = str(Path(__file__).resolve().parent)
-    if here not in sys.path:
-        sys.path.insert(0, here)
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        p for p in (here, os.environ.get("PYTHONPATH", "")) if p
-    )
     create_app()  # fail here, with a clear message, rather than in a worker
 
     # Same server, same options as `northgate serve`: reuse its launcher, pointed at us.

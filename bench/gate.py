@@ -8,7 +8,8 @@
    1 live bit per ticket), then INFO used_memory and MEMORY USAGE per key; for comparison,
    a sorted set of 1,000,000 8-byte members (the obvious design).
 
-Usage: .venv/bin/python bench/gate.py [--waiters N] ; writes bench/results/gate.json
+Usage: .venv/bin/python -m bench.gate [--waiters N] [--count N] ; writes bench/results/gate.json
+       .venv/bin/python -m bench.gate --quick     ; smoke test, nothing written
 """
 
 from __future__ import annotations
@@ -18,20 +19,20 @@ import asyncio
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from common import PROJECT_DIR, BenchError, free_port, machine_info, write_results
-
-sys.path.insert(0, str(PROJECT_DIR / "src"))
-
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from bench.harness.entry import QUICK_HELP, run_main
+from bench.harness.errors import BenchError
+from bench.harness.net import free_port
+from bench.harness.paths import PROJECT_DIR
+from bench.harness.records import machine_info, write_results
 from northgate.edge.gate import lua
 from northgate.edge.gate.backend import Backend
 from northgate.edge.gate.config import GateLimits
@@ -103,7 +104,7 @@ async def redis_memory(redis: Redis, waiters: int) -> dict[str, Any]:
     base = int((await redis.info("memory"))["used_memory"])
     backend = RedisBackend(redis, "mem")
     poll = redis.register_script(lua.POLL)
-    keys = [backend.keys[name] for name in ("q", "seen", "alive", "active")]
+    keys = [backend.keys[name] for name in ("q", "seen", "alive", "active", "requests")]
     now_ms = int(time.time() * 1000)
     scripted = min(100_000, waiters)
     started = time.perf_counter()
@@ -111,7 +112,7 @@ async def redis_memory(redis: Redis, waiters: int) -> dict[str, Any]:
         async with redis.pipeline(transaction=False) as pipe:
             for _ in range(1000):
                 await poll(keys=keys, args=[now_ms, 0, "", "0", 3600, 1, "0.0", "1.0", "0", "j",
-                                            now_ms, 0, 64, "rbench"], client=pipe)  # fmt: skip
+                                            now_ms, 0, 64, "rbench", "0"], client=pipe)  # fmt: skip
             await pipe.execute()
     scripted_s = time.perf_counter() - started
     # Bulk-load the rest exactly as the script lays it out: a u32 stamp and a live bit each.
@@ -138,7 +139,7 @@ async def redis_memory(redis: Redis, waiters: int) -> dict[str, Any]:
         ("q", "seen", "alive"), keys[:3], strict=True)}  # fmt: skip
     started = time.perf_counter()
     reply = await poll(keys=keys, args=[now_ms + 1000, last, "rbench", "0", 3600, 1, "0.0",
-                                        "1.0", "0", "j", now_ms, 0, 64, "rbench"])  # fmt: skip
+                                        "1.0", "0", "j", now_ms, 0, 64, "rbench", "0"])  # fmt: skip
     last_poll_us = (time.perf_counter() - started) * 1e6
     # The obvious alternative: a sorted set of 8-byte ids scored by arrival.
     await redis.flushall()
@@ -161,7 +162,7 @@ async def redis_memory(redis: Redis, waiters: int) -> dict[str, Any]:
     }
 
 
-async def main(waiters: int, count: int) -> dict[str, Any]:
+async def measure(waiters: int, count: int) -> dict[str, Any]:
     print("decision cost, memory backend")
     memory = await decision_costs(MemoryBackend(), count)
     process, port, base = start_redis()
@@ -187,12 +188,24 @@ async def main(waiters: int, count: int) -> dict[str, Any]:
     return {"decision_us": {"memory": memory, "redis": on_redis}, "redis_memory": memory_use}
 
 
-if __name__ == "__main__":
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--waiters", type=int, default=1_000_000)
     parser.add_argument("--count", type=int, default=5000)
+    parser.add_argument(
+        "--quick", action="store_true", help=QUICK_HELP + " (20,000 waiters, --count 500)"
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.waiters, args.count = 20_000, 500
     os.chdir(PROJECT_DIR)
-    results = asyncio.run(main(args.waiters, args.count))
+    results = asyncio.run(measure(args.waiters, args.count))
+    if args.quick:
+        print("quick smoke run: nothing written")
+        return
     path = write_results("gate", {"machine": machine_info(packages=("redis",)), **results})
     print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    run_main(main)

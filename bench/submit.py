@@ -2,9 +2,9 @@
 PostgreSQL (validate, persist, schedule the follow-up job), beside pgbench inserting one
 1 KB row per transaction into the same server, in one run.
 
-    .venv/bin/python bench/submit.py            # 3 interleaved runs of 8 s each
-    BENCH_RUNS=1 BENCH_DURATION=3 .venv/bin/python bench/submit.py
-    .venv/bin/python bench/submit.py --quick    # smoke test: 1 s runs, no results written
+    .venv/bin/python -m bench.submit            # 3 interleaved runs of 8 s each
+    BENCH_RUNS=1 BENCH_DURATION=3 .venv/bin/python -m bench.submit
+    .venv/bin/python -m bench.submit --quick    # smoke test: 1 s runs, no results written
 
 Like for like: the database's client is pinned to core 1 with one thread in both cases
 (the one-worker server there, pgbench ``-j 1`` here), with the same 16 connections; wrk
@@ -22,41 +22,34 @@ import argparse
 import json
 import os
 import re
-import resource
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from tests.journey.test_api import ANSWERS
-from tests.support.servers import PostgresServer
-
-from common import (
+from bench.harness.entry import QUICK_HELP, run_main
+from bench.harness.errors import BenchError
+from bench.harness.net import free_port
+from bench.harness.noise import children_cpu, core_times, wait_for_quiet
+from bench.harness.northgate import northgate
+from bench.harness.paths import PROJECT_DIR, VENV_BIN
+from bench.harness.processes import (
     LOAD_CPU,
     SERVER_CPU,
-    VENV_BIN,
-    BenchError,
-    core_times,
     cpu_seconds,
-    env_number,
-    free_port,
-    machine_info,
-    median,
-    parse_wrk,
     process_tree,
-    ratio,
     require_tools,
     start_server,
     terminate_raises,
-    wait_for_quiet,
     wait_ready,
-    write_results,
 )
+from bench.harness.records import machine_info, write_results
+from bench.harness.stats import env_number, median, ratio
+from bench.harness.wrk import check_wrk, run_wrk
+from northgate.testing.postgres import PostgresServer
+from northgate.testing.samples import COMPLETE_ANSWERS
 
 T = TypeVar("T")
 
@@ -73,20 +66,20 @@ NOISE_LIMIT = 0.05  # as pages.py: a run in which others took more of the cores 
 def measured(run: Callable[[], T], ours: Sequence[int]) -> tuple[T, dict[str, float]]:
     """Run ``run()`` (a wrk or pgbench run) and account for both cores meanwhile.
 
-    PostgreSQL moves between the two cores, so the foreign time (common.Window's noise)
-    is taken over both: their busy time (common.CoreTimes.busy, interrupts included)
+    PostgreSQL moves between the two cores, so the foreign time (bench.harness.noise.Window)
+    is taken over both: their busy time (bench.harness.noise.CoreTimes.busy, interrupts included)
     less the CPU of the process trees in ``ours`` and of the load generator (our child,
     counted when it exits).
     """
     cpus = (SERVER_CPU, LOAD_CPU)
     ours_before = sum(cpu_seconds(pid) for pid in ours)
-    children_before = _children_cpu()
+    children_before = children_cpu()
     cores_before = core_times()
     started = time.monotonic()
     result = run()
     seconds = time.monotonic() - started
     cores = {cpu: core_times()[cpu] - cores_before[cpu] for cpu in cpus}
-    children_s = _children_cpu() - children_before
+    children_s = children_cpu() - children_before
     ours_s = sum(cpu_seconds(pid) for pid in ours) - ours_before
     busy = sum(cores[cpu].busy for cpu in cpus)
     foreign = max(0.0, busy - ours_s - children_s)
@@ -100,11 +93,6 @@ def measured(run: Callable[[], T], ours: Sequence[int]) -> tuple[T, dict[str, fl
         "steal_s": round(steal, 3),
         "noise": round(max(foreign, steal) / seconds, 3) if seconds > 0 else 0.0,
     }
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def keep_to_bench_cores(pid: int) -> None:
@@ -141,16 +129,8 @@ def run_pgbench(server: PostgresServer, database: str, seconds: int, script: Pat
 
 
 def run_wrk_post(url: str, seconds: int, script: Path) -> dict[str, Any]:
-    done = subprocess.run(
-        ["taskset", "-c", str(LOAD_CPU), "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s",
-         "--timeout=5s", "--latency", "-s", str(script), url],
-        capture_output=True, text=True, timeout=seconds + 60, check=False,
-    )  # fmt: skip
-    if done.returncode != 0:
-        raise BenchError(f"wrk failed: {done.stderr}")
-    result = parse_wrk(done.stdout)
-    if result.non_2xx_3xx or any(result.socket_errors.values()):
-        raise BenchError(f"submission errors during the run:\n{result.raw}")
+    result = run_wrk(url, duration=seconds, connections=CONNECTIONS, timeout_s=5, script=script)
+    check_wrk(result, "submissions")
     return {
         "applications_per_s": result.requests_per_s,
         "requests": result.requests,
@@ -170,9 +150,7 @@ def count_applications(server: PostgresServer, database: str) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--quick", action="store_true", help="smoke test: one 1 s run, no results written"
-    )
+    parser.add_argument("--quick", action="store_true", help=QUICK_HELP + " (one 1 s run)")
     args = parser.parse_args()
     require_tools("wrk", "taskset", "psql")
     runs = 1 if args.quick else int(env_number("BENCH_RUNS", 3))
@@ -202,22 +180,21 @@ def main() -> None:
             pgbench_script.write_text(PGBENCH_SCRIPT)
             wrk_script = work / "submit.lua"
             wrk_script.write_text(
-                WRK_SCRIPT.format(body=json.dumps(json.dumps({"answers": ANSWERS})))
+                WRK_SCRIPT.format(body=json.dumps(json.dumps({"answers": COMPLETE_ANSWERS})))
             )
 
             port = free_port()
             env = {
                 "NORTHGATE_DATABASE_URL": app_db,
                 "NORTHGATE_VAR_DIR": str(work / "var"),
-                "NORTHGATE_NODE_MODULES": str(Path(__file__).resolve().parents[1] / "node_modules"),
+                "NORTHGATE_NODE_MODULES": str(PROJECT_DIR / "node_modules"),
                 "NORTHGATE_PORT": str(port),
                 "NORTHGATE_GATE_ENABLED": "false",
                 "NORTHGATE_ANALYTICS_ENABLED": "false",
                 "NORTHGATE_EMBEDDED_WORKER": "false",
                 "PATH": str(VENV_BIN) + ":/usr/bin:/bin",
             }
-            subprocess.run([str(VENV_BIN / "northgate"), "migrate"], env=env, check=True,
-                           capture_output=True)  # fmt: skip
+            northgate(env, "migrate")
             server = start_server("northgate", [str(VENV_BIN / "northgate"), "serve"],
                                   log_dir=work, env=env)  # fmt: skip
             wait_ready(server, f"http://127.0.0.1:{port}/readyz")
@@ -289,7 +266,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except BenchError as error:
-        raise SystemExit(f"submit: {error}") from error
+    run_main(main)

@@ -3,45 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from datetime import date, timedelta
-from typing import Any
 
 import httpx
 import pytest
 
 from northgate.app import create_app
 from northgate.settings import Settings
-
-TODAY = date.today()
-ANSWERS: dict[str, Any] = {
-    "applying_for": "myself",
-    "document_type": "ordinary",
-    "passport_number": "FR-12 34567",
-    "passport_country": "FR",
-    "passport_issue_date": (TODAY - timedelta(days=300)).isoformat(),
-    "passport_expiry_date": TODAY.replace(year=TODAY.year + 9).isoformat(),
-    "surname": "Lefèvre",
-    "given_names": "Éloïse",
-    "date_of_birth": TODAY.replace(year=TODAY.year - 40).isoformat(),
-    "sex": "F",
-    "birth_country": "FR",
-    "birth_city": "Lyon",
-    "has_other_citizenship": "no",
-    "marital_status": "never_married",
-    "occupation": "retired",
-    "correspondence_language": "fr",
-    "email": "eloise@example.fr",
-    "address_street": "3 rue de la Paix",
-    "address_city": "Lyon",
-    "address_country": "FR",
-    "travel_date_known": "no",
-    "previous_refusal": "no",
-    "criminal_offence": "no",
-    "tuberculosis": "no",
-    "medical_condition": "no",
-    "consent": True,
-    "signature": "Eloise Lefevre",
-}
+from northgate.testing.samples import COMPLETE_ANSWERS as ANSWERS
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from northgate.settings import Settings
-from tests.journey.test_api import ANSWERS
+from northgate.testing.samples import COMPLETE_ANSWERS as ANSWERS
 from tests.support.clocked import ClockedApp, clocked_app
 
 

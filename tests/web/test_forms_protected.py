@@ -20,9 +20,9 @@ from northgate.app import create_app
 from northgate.settings import Settings
 from northgate.storage.db import Database
 from northgate.storage.models import Application, OutboxJob
+from northgate.testing.samples import COMPLETE_ANSWERS as ANSWERS
 from northgate.web.eta.triage import YES_NO_QUESTIONS
 from tests.analytics.support import web_app_of
-from tests.journey.test_api import ANSWERS
 from tests.support.journey import START, csrf_of, start_application
 
 FOREIGN = {"sec-fetch-site": "cross-site", "origin": "https://evil.example"}

@@ -18,8 +18,8 @@ import pytest
 
 from northgate.app import create_app
 from northgate.settings import Settings
+from northgate.testing.samples import COMPLETE_ANSWERS as ANSWERS
 from tests.analytics.support import analytics_of, cells, window
-from tests.journey.test_api import ANSWERS
 from tests.support.servers import RedisServer
 
 BORN = date.fromisoformat(ANSWERS["date_of_birth"])

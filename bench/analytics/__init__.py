@@ -1,0 +1,1 @@
+"""What the analytics tap costs: ``python -m bench.analytics``."""

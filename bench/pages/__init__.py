@@ -1,0 +1,1 @@
+"""How fast is one information page served, five ways: ``python -m bench.pages``."""

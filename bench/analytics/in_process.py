@@ -33,11 +33,12 @@ class EdgeUnderTest:
         from northgate.analytics.recorder import Recorder
         from northgate.analytics.salts import DailySalts, MemorySaltStore
         from northgate.analytics.sections import SectionClassifier
+        from northgate.edge.errors import ErrorPages
         from northgate.edge.limits import RequestLimits
         from northgate.edge.shield import ErrorShield
         from northgate.edge.tap import Tap
         from northgate.site.render import build_site
-        from northgate.site.server import ErrorPages, SiteServer
+        from northgate.site.server import SiteServer
 
         self.addresses = [address.encode() for address in client_addresses()]
 
@@ -45,7 +46,7 @@ class EdgeUnderTest:
             raise AssertionError(f"{scope['path']} is not a cached page")
 
         site = build_site(node_modules=PROJECT_DIR / "node_modules", public_origin=ORIGIN)
-        errors = ErrorPages(site)
+        errors = ErrorPages(site.errors)
         edge = RequestLimits(
             SiteServer(site, not_found, errors),
             errors,

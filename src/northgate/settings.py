@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
-    # Chosen by `make bench` (bench/pages.py): granian served cached pages faster than uvicorn.
+    # Why granian: docs/decisions/0001-granian-as-the-default-server.md.
     server: ServerName = "granian"
 
     var_dir: Path = Path("var")

@@ -39,10 +39,9 @@ def make_engine(url: str) -> AsyncEngine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # One connection per process: SQLite has one writer at a time, and a second
-        # connection waiting for the lock polls with sleeps of 1, 2, 5, 10... ms, while
-        # whoever holds it commits and takes it again. Two submissions at once then had
-        # a p99 of 59 ms (12 ms with one connection; `bench/overload.py` capacity runs).
-        # The pool's queue is fair and wakes the next session at once. Sessions must
+        # connection waiting for the lock polls with growing sleeps while whoever holds it
+        # commits and takes it again; the pool's queue is fair and wakes the next session
+        # at once (docs/decisions/0003-one-sqlite-connection-per-process.md). Sessions must
         # therefore never nest, nor hold a connection across outside I/O (jobs/worker.py).
         engine = create_async_engine(parsed, pool_size=1, max_overflow=0)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

@@ -18,10 +18,7 @@ run: $(STAMPS)/runtime $(STAMPS)/assets
 	$(BIN)/northgate migrate
 	$(BIN)/northgate serve
 
-test: $(STAMPS)/dev $(STAMPS)/assets $(STAMPS)/test-system
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
-	$(BIN)/mypy
+test: $(STAMPS)/dev $(STAMPS)/assets $(STAMPS)/test-system lint typecheck
 	$(BIN)/pytest --cov --cov-report=term
 
 # On every release, after updating the checkout (docs/operations.md).
@@ -32,9 +29,11 @@ static: $(STAMPS)/runtime $(STAMPS)/assets
 verify-units: $(STAMPS)/dev $(STAMPS)/test-system
 	$(BIN)/pytest -q tests/deploy/test_systemd.py
 
+# The layers are import-linter contracts in pyproject.toml (docs/architecture.md).
 lint: $(STAMPS)/dev
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
 
 typecheck: $(STAMPS)/dev
 	$(BIN)/mypy

@@ -9,7 +9,7 @@ import pytest
 
 from northgate.core.lang import Lang
 from northgate.eta.questions import QUESTION_SET
-from northgate.web.eta.urls import step_url
+from northgate.ui.journey_urls import step_url
 from tests.support.html import parse_html
 from tests.support.journey import start_application
 

@@ -7,8 +7,8 @@ import httpx
 import pytest
 
 from northgate.eta.fee import ETA_FEE
+from northgate.ui.journey_urls import url
 from northgate.ui.pages import PAGES_BY_KEY
-from northgate.web.eta.urls import url
 from tests.support.html import parse_html
 
 NEEDS = {

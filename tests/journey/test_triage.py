@@ -9,9 +9,9 @@ import pytest
 
 from northgate.core.lang import Lang
 from northgate.eta.fee import ETA_FEE
+from northgate.ui.journey_urls import url
 from northgate.ui.pages import PAGES_BY_KEY
 from northgate.web.eta.triage import YES_NO_QUESTIONS
-from northgate.web.eta.urls import url
 from tests.support.html import parse_html
 
 LANGS = pytest.mark.parametrize("lang", ["en", "fr"])

@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from northgate.core.lang import LANGUAGES, Lang
+from northgate.ui.journey_urls import ENTRY_POINTS, LANDING_PAGES, PATHS, url
 from northgate.ui.pages import all_page_paths
-from northgate.web.eta.urls import ENTRY_POINTS, LANDING_PAGES, PATHS, url
 from tests.support.html import Document, parse_html
 from tests.support.live import LiveServer
 

@@ -12,8 +12,8 @@ from northgate.core.dates import long_date
 from northgate.core.lang import LANGUAGES, Lang, other_language
 from northgate.site.feedback import FEEDBACK_PATHS
 from northgate.site.render import Site, build_site
+from northgate.ui.journey_urls import ENTRY_POINTS, url
 from northgate.ui.pages import PAGES, PAGES_BY_KEY, Page, all_page_paths, breadcrumbs, children
-from northgate.web.eta.urls import ENTRY_POINTS, url
 from tests.support.html import Document, parse_html
 
 NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"

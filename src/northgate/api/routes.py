@@ -31,8 +31,8 @@ from northgate.eta.entry_rules import RULES_VERSION
 from northgate.eta.questions import QUESTION_SET
 from northgate.eta.references import normalize_reference
 from northgate.payments.service import PaymentService
+from northgate.ui.journey_urls import url
 from northgate.web.dependencies import applications_of
-from northgate.web.eta.urls import url
 from northgate.web.guards import guards_of
 
 router = APIRouter(tags=["eTA"])

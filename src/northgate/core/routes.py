@@ -85,7 +85,7 @@ _SITE: Final = (
     Route("site.assets", _both("/assets"), "assets", BYPASS, "below"),
 )
 
-# The eTA journey. Its names are the web layer's page names (northgate.web.eta.urls).
+# The eTA journey. Its names are the web layer's page names (northgate.ui.journey_urls).
 _JOURNEY: Final = (
     # Anything else under the eTA page: a mistyped journey address, still the journey.
     Route("eta.other", ETA, "eta", BYPASS, "below"),

@@ -21,7 +21,7 @@ from northgate.eta.fee import Money
 from northgate.payments.cards import TEST_CARDS, CardErrors, validate_card
 from northgate.payments.sandbox import SandboxGateway
 from northgate.ui.assets import AssetBundle
-from northgate.ui.origin import cross_site
+from northgate.ui.cross_site import cross_site
 
 _environment = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),

@@ -17,8 +17,8 @@ from northgate.site.feedback import (
 )
 from northgate.storage.models import PageFeedback
 from northgate.ui.chrome import chrome_context
+from northgate.ui.cross_site import cross_site
 from northgate.ui.i18n import gettext
-from northgate.ui.origin import cross_site
 from northgate.ui.pages import PAGES_BY_KEY
 from northgate.ui.templating import environment
 

@@ -30,8 +30,8 @@ from northgate.edge.gate.core import Admission
 from northgate.ui.assets import AssetBundle
 from northgate.ui.chrome import chrome_context
 from northgate.ui.i18n import gettext
+from northgate.ui.journey_urls import counterpart, page_to_wait_on
 from northgate.ui.templating import environment
-from northgate.web.eta.urls import counterpart, page_to_wait_on
 
 SLOTS = ("PLACE", "WAIT", "REFRESH", "KEEP", "URL", "OPENS", "OTHER")
 _NO_STORE = (b"cache-control", b"no-store")

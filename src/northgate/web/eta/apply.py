@@ -21,6 +21,7 @@ from northgate.eta.questions import QUESTION_SET, YES_NO, Step
 from northgate.eta.results import FieldError
 from northgate.eta.validation import form_for, validate_application, validate_step
 from northgate.ui.i18n import gettext
+from northgate.ui.journey_urls import step_url, url
 from northgate.ui.pages import PAGES_BY_KEY
 from northgate.web.dependencies import applications_of
 from northgate.web.eta import session as draft_session
@@ -29,7 +30,6 @@ from northgate.web.eta.draft import OpenDraft, after_submission, open_draft, rea
 from northgate.web.eta.forms import posted_fields
 from northgate.web.eta.review import review_sections
 from northgate.web.eta.routing import add_localized, add_localized_slug
-from northgate.web.eta.urls import step_url, url
 
 router = APIRouter(include_in_schema=False)
 # Question pages match any slug: the app includes this router after every fixed route.

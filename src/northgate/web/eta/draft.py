@@ -16,10 +16,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from northgate.applications.record import ApplicationRecord
 from northgate.applications.status import IN_PROGRESS, ApplicationStatus
 from northgate.core.lang import Lang
+from northgate.ui.journey_urls import url
 from northgate.web.dependencies import applications_of
 from northgate.web.eta import session as draft_session
 from northgate.web.eta.context import NO_STORE, Journey
-from northgate.web.eta.urls import url
 
 
 def redirect(location: str) -> RedirectResponse:

@@ -16,10 +16,10 @@ from northgate.edge.gate import end_pass
 from northgate.eta.fee import ETA_FEE
 from northgate.payments.service import PaymentService
 from northgate.ui.i18n import gettext
+from northgate.ui.journey_urls import url
 from northgate.web.eta.context import Journey
 from northgate.web.eta.draft import open_draft, read_form, redirect
 from northgate.web.eta.routing import add_localized
-from northgate.web.eta.urls import url
 
 router = APIRouter(include_in_schema=False)
 PAYMENT_PROBLEMS = ("declined", "failed", "retry")

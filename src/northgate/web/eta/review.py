@@ -14,7 +14,7 @@ from northgate.eta.dates import parse_iso
 from northgate.eta.question_model import voice_of
 from northgate.eta.questions import QUESTION_SET, YES_NO, Field
 from northgate.ui.i18n import gettext
-from northgate.web.eta.urls import step_url
+from northgate.ui.journey_urls import step_url
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,12 @@ from northgate.applications.status import ApplicationStatus
 from northgate.core.lang import Lang, other_language
 from northgate.eta.questions import QUESTION_SET
 from northgate.ui.i18n import gettext
+from northgate.ui.journey_urls import step_url, url
 from northgate.web.dependencies import applications_of
 from northgate.web.eta import session as draft_session
 from northgate.web.eta.context import Journey
 from northgate.web.eta.draft import open_draft, read_form, redirect
 from northgate.web.eta.routing import add_localized, add_localized_slug
-from northgate.web.eta.urls import step_url, url
 from northgate.web.guards import guards_of, wait_minutes
 
 router = APIRouter(include_in_schema=False)

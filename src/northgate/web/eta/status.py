@@ -17,10 +17,10 @@ from northgate.eta.fee import ETA_FEE
 from northgate.eta.question_model import voice_of
 from northgate.eta.references import normalize_reference
 from northgate.ui.i18n import gettext
+from northgate.ui.journey_urls import url
 from northgate.web.dependencies import applications_of
 from northgate.web.eta.context import Journey
 from northgate.web.eta.routing import add_localized
-from northgate.web.eta.urls import url
 from northgate.web.guards import guards_of, wait_minutes
 
 router = APIRouter(include_in_schema=False)

@@ -13,10 +13,10 @@ from northgate.eta.countries import countries_for, country
 from northgate.eta.eligibility import TriageAnswers, assess, explain
 from northgate.eta.fee import ETA_FEE
 from northgate.ui.i18n import gettext
+from northgate.ui.journey_urls import url
 from northgate.ui.pages import PAGES_BY_KEY
 from northgate.web.eta.context import Journey
 from northgate.web.eta.routing import add_localized
-from northgate.web.eta.urls import url
 
 router = APIRouter(include_in_schema=False)
 # The part of "Who needs an eTA" about visitor visas: the next step for those who need one.

@@ -74,13 +74,22 @@ $(STAMPS)/build-system: $(SYSTEM_DEPS)
 	@mkdir -p $(STAMPS) && touch $@
 
 # Real servers the integration tests start for themselves (PostgreSQL ships on the machine).
-$(STAMPS)/test-system: $(SYSTEM_DEPS)
+# nginx runs the waiting room in Lua (deploy/nginx/lua, decision 0005): Debian's Lua module
+# (it brings LuaJIT and the NDK module), OpenResty's core library (ngx.base64, ...) and
+# lua-cjson. Not lua-nginx-redis: Debian makes it depend on nginx-extras, which replaces
+# nginx-light's set of modules with twenty others; the edge speaks the few Redis commands
+# it needs itself (deploy/nginx/lua/northgate/redis.lua).
+LUA_EDGE_DEPS := /usr/share/nginx/modules/ngx_http_lua_module.so=libnginx-mod-http-lua \
+  /usr/share/lua/5.1/resty/core.lua=lua-resty-core /usr/share/lua/5.1/cjson/util.lua=lua-cjson
+
+# Depends on the Makefile too: a checkout whose list grew installs the new packages.
+$(STAMPS)/test-system: $(SYSTEM_DEPS) Makefile
 	$(SYSTEM_DEPS) redis-server=redis-server nginx=nginx-light pg_ctl=postgresql chromium=chromium \
-	  systemd-analyze=systemd
+	  systemd-analyze=systemd $(LUA_EDGE_DEPS)
 	@mkdir -p $(STAMPS) && touch $@
 
 $(STAMPS)/bench-system: $(SYSTEM_DEPS)
-	$(SYSTEM_DEPS) wrk=wrk nginx=nginx-light taskset=util-linux valgrind=valgrind
+	$(SYSTEM_DEPS) wrk=wrk nginx=nginx-light taskset=util-linux valgrind=valgrind $(LUA_EDGE_DEPS)
 	@mkdir -p $(STAMPS) && touch $@
 
 lock: $(STAMPS)/dev

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Install the Debian packages that provide the given commands, if any is missing.
 # Usage: scripts/system-deps.sh COMMAND=PACKAGE ...   (e.g. redis-server=redis-server)
+# A COMMAND that starts with "/" is a file the package installs (for packages that install
+# no command, such as nginx modules and Lua libraries):
+#   /usr/share/nginx/modules/ngx_http_lua_module.so=libnginx-mod-http-lua
 # Idempotent and quiet when everything is present, so every `make` target can call it.
 set -euo pipefail
 
@@ -8,7 +11,9 @@ missing=()
 for pair in "$@"; do
   command_name=${pair%%=*}
   package=${pair#*=}
-  if ! command -v "$command_name" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$command_name" ]; then
+  if [[ $command_name == /* ]]; then
+    [ -e "$command_name" ] || missing+=("$package")
+  elif ! command -v "$command_name" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$command_name" ]; then
     missing+=("$package")
   fi
 done

@@ -257,6 +257,19 @@ def edge_log_dropped(error_logs: tuple[Path, ...]) -> None:
     click.echo(describe(dropped, ", ".join(str(path) for path in error_logs)))
 
 
+@main.command("edge-keys")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+def edge_keys(target: Path) -> None:
+    """Write what the nginx edge needs to keep the line (deploy/nginx/): the derived keys of
+    passes and places (never the secret), the event, Redis and the route map, as JSON
+    readable by its owner only (nginx's master reads it as root). Re-run after changing
+    the secret, the event, Redis or the routes, then reload nginx."""
+    from northgate.edge.gate.edge_config import write_edge_config
+
+    write_edge_config(Settings(), target)
+    click.echo(f"wrote the edge's keys and route map to {target}")
+
+
 @main.command("export-static")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--public-origin", help="Origin for canonical links [NORTHGATE_PUBLIC_ORIGIN]")

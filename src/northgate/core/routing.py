@@ -136,6 +136,25 @@ class RouteTable:
     def __iter__(self) -> Iterator[Route]:
         return iter(self.routes)
 
+    def index(self) -> TableIndex:
+        """The lookup structures ``find`` reads, in its order, for a reader in another
+        language that must find the same route (the nginx edge's route map)."""
+        return TableIndex(
+            dict(self._exact),
+            [(template, route) for route in self.routes if route.templated
+             for template in sorted(set(route.paths.values()))],
+            dict(self._trees),
+            dict(self._areas),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TableIndex:
+    exact: Mapping[str, Route]
+    templated: list[tuple[str, Route]]  # (path template, route), in ``find``'s order
+    trees: Mapping[str, Route]
+    areas: Mapping[str, Route]
+
 
 def _prefixes(path: str) -> Iterator[str]:
     """The proper prefixes of ``path`` that end before a slash, longest first:

@@ -36,6 +36,7 @@ class Purpose(enum.StrEnum):
     SESSION = "session"  # the draft session cookie (web/eta/session.py)
     FORM = "form"  # CSRF tokens of forms, with or without a draft (web/eta)
     THROTTLE = "throttle"  # keyed hashes of throttled subjects (throttle/throttle.py)
+    PLACE = "place"  # a place in the line handed out by the nginx edge (edge/gate/places.py)
 
 
 def label(purpose: Purpose) -> bytes:

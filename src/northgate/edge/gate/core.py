@@ -12,22 +12,28 @@ import secrets
 from collections.abc import Callable
 from typing import NamedTuple
 
+from redis.exceptions import RedisError
+
 from northgate.core.clock import UnixClock, unix_now
 from northgate.core.signing import Purpose, derive_key, hmac_sha256
 from northgate.edge.gate.backend import Backend, Outcome, PollRequest, Snapshot
 from northgate.edge.gate.concurrency import ConcurrencyGuard
 from northgate.edge.gate.config import GateLimits, InvalidLimits, stored
+from northgate.edge.gate.edge_state import EdgeLine
 from northgate.edge.gate.estimate import Outflow, estimated_wait, poll_interval, promised_time
 from northgate.edge.gate.fallback import FallbackBackend
 from northgate.edge.gate.limiter import GradientLimit
 from northgate.edge.gate.metrics import GateMetrics
 from northgate.edge.gate.passes import Pass, PassProblem, PassRefused, PassSigner, new_jti
+from northgate.edge.gate.places import Place, PlaceRefused, PlaceSigner
 from northgate.edge.gate.rate import RateGovernor, bucket_capacity
+from northgate.edge.gate.redis_backend import RedisBackend
 from northgate.edge.gate.routes import RequestClass
 from northgate.edge.gate.shuffle import permute
 from northgate.edge.gate.visitor import Visitor, VisitorCodec, new_visitor
 
 log = logging.getLogger(__name__)
+_REDIS_ERRORS = (RedisError, OSError, TimeoutError)
 TICK_SECONDS = 1.0
 PRE = "p"  # suffix of the generation of a pre-queue ticket
 # Longest a request may hold the place of an unheld pass (its end releases it sooner): the
@@ -72,6 +78,9 @@ class GateCore:
         self.backend = backend
         self.signer = PassSigner(key, event, ttl=pass_ttl, cap=pass_cap)
         self.visitors = VisitorCodec(key, event)
+        self.places = PlaceSigner(key, event)
+        # The line kept at the nginx edge, when the state is shared through Redis.
+        self.edge: EdgeLine | None = _edge_line(backend)
         # One permutation per event, unknowable without the secret.
         self.shuffle_key = hmac_sha256(derive_key(key, Purpose.SHUFFLE), event.encode())
         self._fixed_fallback_share = fallback_share
@@ -271,6 +280,42 @@ class GateCore:
             retry=poll_interval(limits.poll_seconds, self.rng, wait),
         )  # fmt: skip
 
+    def check_place(self, token: str, now: float) -> Place | None:
+        try:
+            return self.places.verify(token, int(now))
+        except PlaceRefused as refused:
+            self.metrics.count(f"place_refused.{refused.problem.value}")
+            return None
+
+    async def admit_place(
+        self, place: Place, visitor: Visitor | None, now: float
+    ) -> Admission | None:
+        """Admit the holder of a place the nginx edge handed out, if its turn has come by
+        the state Python published (the edge forwards it only then; this is the check).
+        None: not its turn, a place already used, or Redis unreachable; the caller then
+        treats the visitor as one without a place (with Redis down: the in-process
+        fallback's limits, this node's share of the rate, the conservative choice)."""
+        if self.edge is None or self.paused():
+            return None
+        jti = new_jti()
+        issued_at = int(now)
+        try:
+            admitted = await self.edge.admit(
+                place.gen, place.ticket, jti, float(self.signer.expires_at(issued_at))
+            )
+        except _REDIS_ERRORS:
+            self.metrics.count("place_unchecked_redis_down")
+            return None
+        if admitted != 1:
+            self.metrics.count("place_reused" if admitted < 0 else "place_early")
+            return None
+        visitor = visitor or new_visitor()
+        issued = self.signer.issue(visitor.id, issued_at, jti)
+        self.metrics.count("admitted")
+        self.metrics.count("admitted_from_edge")
+        self.metrics.wait_seconds.observe(max(0.0, now - place.issued_at))
+        return Admission(True, visitor.unplaced(), self.signer.sign(issued), issued)
+
     def count_shed(self, klass_name: str) -> None:
         self._shed_in_tick += 1
         self.metrics.count(f"shed.{klass_name}")
@@ -328,6 +373,17 @@ class GateCore:
                 log.warning("gate: ignoring stored limits: %s", error)
         self.limiter.bounds(self.limits.limit_floor, self.limits.limit_ceiling)
         self.outflow.observe(snapshot.admitted_total, now, line=snapshot.waiting > 0)
+        if self.edge is not None and not self.degraded:
+            limits = self.limits
+            rate = self.rate() if limits.enabled else 1e9
+            try:
+                await self.edge.publish(
+                    now, rate=rate, cap=bucket_capacity(rate, limits.poll_seconds),
+                    max_active=limits.max_active if limits.enabled else 1 << 30,
+                    poll=limits.poll_seconds,
+                )  # fmt: skip
+            except _REDIS_ERRORS:
+                log.warning("gate: could not publish the edge line's state", exc_info=True)
         self.metrics.gauges.update(
             {
                 "waiting": snapshot.waiting,
@@ -359,3 +415,11 @@ class GateCore:
         self.limits = updated
         self.limiter.bounds(updated.limit_floor, updated.limit_ceiling)
         return updated
+
+
+def _edge_line(backend: Backend) -> EdgeLine | None:
+    """The edge line over the Redis the backend uses, or None on the embedded default."""
+    primary = backend.primary if isinstance(backend, FallbackBackend) else backend
+    if isinstance(primary, RedisBackend):
+        return EdgeLine(primary.redis, primary.event, primary.keys)
+    return None

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from typing import NamedTuple
 
 from northgate.core.asgi import ASGIApp, Message, Receive, Scope, Send
 from northgate.core.clock import UnixClock, unix_now
@@ -27,15 +28,26 @@ from northgate.edge.gate.routes import RequestClass, RouteCache
 
 PASS_COOKIE = "ng_pass"  # noqa: S105 (a cookie name)
 VISITOR_COOKIE = "ng_visitor"
+# A place in the line handed out by the nginx edge (decision 0005, :mod:`.places`).
+PLACE_COOKIE = "ng_place"
 PASS_HEADER = b"x-northgate-pass"
 VISITOR_HEADER = b"x-northgate-visitor"
+PLACE_HEADER = b"x-northgate-place"
 GATE_HEADER = b"x-northgate-gate"
 VISITOR_MAX_AGE = 7 * 24 * 3600
 
 
-def _cookies(scope: Scope) -> tuple[str | None, str | None, str | None, str | None]:
-    """(pass cookie, visitor cookie, pass header, visitor header) of a request."""
-    pass_cookie = visitor_cookie = pass_header = visitor_header = None
+class _Presented(NamedTuple):
+    pass_cookie: str | None = None
+    visitor_cookie: str | None = None
+    pass_header: str | None = None
+    visitor_header: str | None = None
+    place: str | None = None  # cookie or header
+
+
+def _cookies(scope: Scope) -> _Presented:
+    """The tokens a request presents, from its cookies and headers."""
+    pass_cookie = visitor_cookie = pass_header = visitor_header = place = None
     for name, value in scope["headers"]:
         if name == b"cookie":
             text = value.decode("latin-1")
@@ -43,11 +55,15 @@ def _cookies(scope: Scope) -> tuple[str | None, str | None, str | None, str | No
                 found_pass, found_visitor = _our_cookies(text)
                 pass_cookie = found_pass or pass_cookie
                 visitor_cookie = found_visitor or visitor_cookie
+            if PLACE_COOKIE in text:
+                place = _cookie_value(text, PLACE_COOKIE) or place
         elif name == PASS_HEADER:
             pass_header = value.decode("latin-1")
         elif name == VISITOR_HEADER:
             visitor_header = value.decode("latin-1")
-    return pass_cookie, visitor_cookie, pass_header, visitor_header
+        elif name == PLACE_HEADER:
+            place = value.decode("latin-1")
+    return _Presented(pass_cookie, visitor_cookie, pass_header, visitor_header, place)
 
 
 def _our_cookies(text: str) -> tuple[str | None, str | None]:
@@ -69,6 +85,15 @@ def _our_cookies(text: str) -> tuple[str | None, str | None]:
         elif name == VISITOR_COOKIE:
             visitor_cookie = value.strip().strip('"') or None
     return pass_cookie, visitor_cookie
+
+
+def _cookie_value(text: str, wanted: str) -> str | None:
+    """One cookie of a Cookie header, split as :func:`_our_cookies` does."""
+    for part in text.split(";"):
+        name, sep, value = part.partition("=")
+        if sep and name.strip() == wanted:
+            return value.strip().strip('"') or None
+    return None
 
 
 class Gate:
@@ -112,7 +137,7 @@ class Gate:
             return
         core.ensure_started()
         now = self.clock()
-        pass_cookie, visitor_cookie, pass_header, visitor_header = _cookies(scope)
+        pass_cookie, visitor_cookie, pass_header, visitor_header, place_token = _cookies(scope)
         admitted: Pass | None = None
         token = pass_header or pass_cookie
         if token:
@@ -136,7 +161,14 @@ class Gate:
         if admitted is None and route.needs_pass:
             presented = visitor_header or visitor_cookie
             visitor = core.visitors.decode(presented)
-            admission = await core.admit(visitor, now)
+            place = core.check_place(place_token, now) if place_token else None
+            # A place from the nginx edge whose turn has come (the edge forwards it only
+            # then); anything else goes through the in-process line as before.
+            admission = None if place is None else await core.admit_place(place, visitor, now)
+            if admission is None:
+                admission = await core.admit(visitor, now)
+            elif place_token:
+                extra.append(self._cookie(PLACE_COOKIE, "", 0))
             if not admission.admitted:
                 # A poll that changed nothing sends the same signed value back: no new HMAC.
                 same = presented if visitor is not None and admission.visitor == visitor else None

@@ -28,6 +28,7 @@ class RedisBackend:
 
     def __init__(self, redis: Redis, event: str, *, keep_revoked: float = 8 * 3600) -> None:
         self.redis = redis
+        self.event = event
         self.keep_revoked = keep_revoked
         prefix = f"ng:gate:{{{event}}}:"
         self.keys = {

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,6 +34,7 @@ from northgate.edge.security import CONTENT_SECURITY_POLICY, HSTS
 from northgate.site.export import file_path_for
 from northgate.storage.db import Database
 from northgate.ui.i18n import negotiate_language
+from tests.support.live import northgate_env
 from tests.support.servers import free_port, stop, wait_for_port
 
 if TYPE_CHECKING:
@@ -58,6 +59,15 @@ EXAMPLE_REQUEST_LOG = (
     "northgate-requests.log",
 )
 EXAMPLE_ERROR_LOG = ("error_log /var/log/nginx/northgate-error.log warn;", "northgate-error.log")
+# The edge's Lua: the checkout's modules, and the keys file with the export directory.
+EXAMPLE_LUA_PATH = 'lua_package_path "/srv/northgate/deploy/nginx/lua/?.lua;;";'
+EXAMPLE_LUA_INIT = (
+    'init_by_lua_block { require("northgate.edge").init("/etc/northgate/edge-keys.json",'
+    ' "/srv/northgate/static") }'
+)
+LUA_DIR = REPO / "deploy" / "nginx" / "lua"
+# The stock nginx.conf loads them from /etc/nginx/modules-enabled/ (Debian's packages).
+LUA_MODULES = ("ndk_http_module.so", "ngx_http_lua_module.so")
 
 PAGE_CACHE_CONTROL = "public, max-age=300, stale-while-revalidate=60, stale-if-error=86400"
 ASSET_CACHE_CONTROL = "public, max-age=31536000, immutable"
@@ -92,6 +102,7 @@ def configure(
     upstreams: Sequence[int],
     edge_log: Path,
     logs: Path,
+    keys: Path,
 ) -> str:
     """The example with its deployment-specific lines replaced, each found exactly once."""
     servers = [f"server 127.0.0.1:{p};" for p in upstreams]
@@ -105,6 +116,16 @@ def configure(
         *(
             (line, line.replace(f"/var/log/nginx/{name}", str(logs / name)))
             for line, name in (EXAMPLE_REQUEST_LOG, EXAMPLE_ERROR_LOG)
+        ),
+        (
+            EXAMPLE_LUA_PATH,
+            EXAMPLE_LUA_PATH.replace("/srv/northgate/deploy/nginx/lua", str(LUA_DIR)),
+        ),
+        (
+            EXAMPLE_LUA_INIT,
+            EXAMPLE_LUA_INIT.replace("/etc/northgate/edge-keys.json", str(keys)).replace(
+                "/srv/northgate/static", str(root)
+            ),
         ),
     ]
     lines = example.splitlines(keepends=True)
@@ -124,15 +145,56 @@ class Nginx:
         return httpx.Client(base_url=self.url, timeout=TIMEOUT, follow_redirects=False)
 
 
+def lua_modules(binary: str) -> str:
+    """The load_module lines of Debian's Lua module (and the NDK it needs)."""
+    version = subprocess.run([binary, "-V"], capture_output=True, text=True, check=True, timeout=10)
+    match = re.search(r"--modules-path=(\S+)", version.stderr)
+    directory = Path(match.group(1) if match else "/usr/lib/nginx/modules")
+    missing = [name for name in LUA_MODULES if not (directory / name).is_file()]
+    if missing:
+        pytest.fail(
+            f"{missing} not in {directory}: run `apt-get install libnginx-mod-http-lua"
+            " lua-resty-core lua-cjson` (make test does this)",
+            pytrace=False,
+        )
+    return "".join(f"load_module {directory / name};\n" for name in LUA_MODULES)
+
+
+def edge_keys(target: Path, env: Mapping[str, str] | None = None) -> Path:
+    """`northgate edge-keys` with the given settings (by default a throwaway secret and
+    no Redis: the edge then checks passes and leaves the line to the nodes)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    settings = dict(env) if env is not None else northgate_env(target.parent / "keys")
+    result = subprocess.run(
+        [sys.executable, "-m", "northgate", "edge-keys", str(target)],
+        env=settings,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return target
+
+
 @contextmanager
 def running_nginx(
-    base: Path, site: Path, upstreams: Sequence[int], edge_log: Path | None = None
+    base: Path,
+    site: Path,
+    upstreams: Sequence[int],
+    edge_log: Path | None = None,
+    keys: Path | None = None,
+    extra_http: str = "",
+    workers: int = 1,
 ) -> Iterator[Nginx]:
     """nginx with the example configuration. Its edge log goes to ``edge_log`` (by default
     a socket nobody listens on: nginx then notes each line it could not send in its error
-    log, and answers as usual)."""
+    log, and answers as usual). ``keys``: what `northgate edge-keys` wrote for the nodes
+    behind it (by default, keys of a throwaway secret and no Redis). ``extra_http``: more
+    of the http block (a test's own server); ``workers``: nginx worker processes."""
     binary = nginx_binary()
     base.mkdir(parents=True, exist_ok=True)
+    keys = keys or edge_keys(base / "edge-keys.json")
     port = free_port()
     (base / "northgate.conf").write_text(
         configure(
@@ -142,6 +204,7 @@ def running_nginx(
             upstreams=upstreams,
             edge_log=edge_log or base / "edge-log.sock",
             logs=base,
+            keys=keys,
         )
     )
     temp_paths = "\n".join(
@@ -151,7 +214,7 @@ def running_nginx(
     # As root the workers would run as `nobody`, who cannot read pytest's 0700 directories.
     user = "user root;\n" if os.geteuid() == 0 else ""
     (base / "nginx.conf").write_text(
-        f"{user}worker_processes 1;\n"
+        f"{lua_modules(binary)}{user}worker_processes {workers};\n"
         f"error_log {base / 'error.log'} info;\n"
         "events { worker_connections 256; }\n"
         "http {\n"
@@ -160,6 +223,7 @@ def running_nginx(
         f"    access_log {base / 'access.log'};\n"
         f"{temp_paths}\n"
         f"    include {base / 'northgate.conf'};\n"
+        f"{extra_http}\n"
         "}\n"
     )
     args = [
@@ -220,8 +284,11 @@ def manifest(site: Path) -> dict[str, dict[str, str]]:
 def nginx(
     tmp_path_factory: pytest.TempPathFactory, site: Path, live_server: LiveServer
 ) -> Iterator[Nginx]:
-    """nginx in front of the live application (both upstream lines point at it)."""
-    with running_nginx(tmp_path_factory.mktemp("nginx"), site, [live_server.port]) as server:
+    """nginx in front of the live application (both upstream lines point at it), with the
+    edge keys of its secret."""
+    base = tmp_path_factory.mktemp("nginx")
+    keys = edge_keys(base / "edge-keys.json", live_server.env)
+    with running_nginx(base, site, [live_server.port], keys=keys) as server:
         yield server
 
 
@@ -375,6 +442,9 @@ def test_redirects_work_with_the_app_down(nginx_app_down: Nginx) -> None:
         "/assets/",
         "/en/no-such-page/",
         "/en/no-such-page",
+        # The waiting room's pre-rendered pages are read by the edge's Lua, not served.
+        "/_edge/waiting.en.html",
+        "/_edge/",
     ],
 )
 def test_files_that_are_not_addresses_of_the_site_are_404(

@@ -12,10 +12,12 @@ import os
 from pathlib import Path
 
 from northgate.core import routes
+from northgate.edge.gate.room import render_html
 from northgate.site.render import Site
 from northgate.ui.cached import CachedResponse, http_date
 
 INDEX = "index.html"
+EDGE_DIR = "_edge"
 _ASSETS = routes.path("site.assets") + "/"
 
 
@@ -38,6 +40,13 @@ def export_site(site: Site, target: Path) -> list[Path]:
     # Error pages for nginx's error_page: shown even when every application node is down.
     for (status, lang), cached in site.errors.items():
         written.extend(_write(target / "errors" / f"{status}.{lang}.html", cached))
+    # The waiting room for the nginx edge (deploy/nginx/lua), slots left to fill per poll.
+    # Not an address of the site: nginx reads the files, it does not serve them.
+    for (lang, prequeue), html in render_html(site.assets).items():
+        if not prequeue:
+            path = target / EDGE_DIR / f"waiting.{lang}.html"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            written.append(_replace(path, html.encode(), site.last_modified.timestamp()))
     (target / "headers.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
     (target / "_headers").write_text(_netlify_style_headers(manifest))
     written += [target / "headers.json", target / "_headers"]

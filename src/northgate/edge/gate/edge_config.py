@@ -17,12 +17,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from northgate.core import routes
+from northgate.core.lang import DEFAULT_LANGUAGE, LANGUAGES, other_language
 from northgate.core.routes import TABLE
 from northgate.core.routing import GateClass, Route, RouteTable
 from northgate.core.signing import Purpose, derive_key
 from northgate.edge.gate import edge_state, places
 from northgate.edge.gate.routes import ANY
+from northgate.eta.questions import QUESTION_SET
 from northgate.settings import Settings
+from northgate.ui.i18n import gettext
+from northgate.ui.journey_urls import counterpart, page_to_wait_on, step_url
 
 # What the edge does with a request, per route and kind of method.
 BYPASS, OPEN, NEEDS_PASS = 0, 1, 2
@@ -69,6 +74,39 @@ def route_map(table: RouteTable = TABLE) -> dict[str, Any]:
     }
 
 
+def room_texts() -> dict[str, Any]:
+    """What the edge writes into the waiting room's slots, in both languages: the wait as
+    :func:`northgate.edge.gate.room.format_wait` words it, and where the language toggle
+    leads (:func:`northgate.ui.journey_urls.counterpart`, for every journey address)."""
+    texts = {
+        lang: {
+            "unknown": gettext(lang, "not known yet"),
+            "soon": gettext(lang, "less than a minute"),
+            "minutes": gettext(lang, "about %(minutes)s min"),
+            "hours": gettext(lang, "about %(hours)s h %(minutes)s min"),
+            "home_other": routes.path("page.home", other_language(lang)),
+        }
+        for lang in LANGUAGES
+    }
+    paths = {p for route in TABLE for p in route.paths.values() if not route.templated}
+    paths |= {step_url(step, lang) for step in QUESTION_SET.steps for lang in LANGUAGES}
+    counterparts = {path: other for path in sorted(paths) if (other := counterpart(path))}
+    # A form posted while its sender must wait is sent to a page to wait on (303), as the
+    # Python room does; only the forms without a page of their own differ from their path.
+    wait_on = {path: page for path in sorted(paths) if (page := page_to_wait_on(path)) != path}
+    api_prefix = routes.BY_NAME["api.other"].paths["en"] + "/"  # as routes.is_api_path
+    return {
+        # The language of a path, as northgate.core.lang.language_of_path decides it.
+        "languages": {lang: f"/{lang}" for lang in LANGUAGES if lang != DEFAULT_LANGUAGE},
+        "default_language": DEFAULT_LANGUAGE,
+        "all_languages": list(LANGUAGES),
+        "texts": texts,
+        "counterparts": counterparts,
+        "wait_on": wait_on,
+        "api_prefix": api_prefix,
+    }
+
+
 def _redis(url: str) -> dict[str, Any]:
     if not url:
         return {}
@@ -96,11 +134,14 @@ def edge_config(settings: Settings) -> dict[str, Any]:
             "place": derive_key(secret, Purpose.PLACE).hex(),
         },
         "pass_cap": settings.gate_pass_cap_seconds,
+        "secure_cookies": settings.behind_tls,
         "place_max_age": places.MAX_AGE,
         "poll_seconds": settings.gate_poll_seconds,
         "redis": _redis(settings.redis_url),
         "keys_in_redis": edge_state.redis_keys(event),
         "routes": route_map(),
+        "room": room_texts()
+        | {"keep_minutes": max(1, round(settings.gate_abandon_after_seconds / 60))},
     }
 
 

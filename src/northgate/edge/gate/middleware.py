@@ -88,12 +88,13 @@ def _our_cookies(text: str) -> tuple[str | None, str | None]:
 
 
 def _cookie_value(text: str, wanted: str) -> str | None:
-    """One cookie of a Cookie header, split as :func:`_our_cookies` does."""
+    """One cookie of a Cookie header, split as :func:`_our_cookies` does (the last wins)."""
+    found = None
     for part in text.split(";"):
         name, sep, value = part.partition("=")
         if sep and name.strip() == wanted:
-            return value.strip().strip('"') or None
-    return None
+            found = value.strip().strip('"') or None
+    return found
 
 
 class Gate:

@@ -69,6 +69,12 @@ def _escape(text: str) -> str:
 
 
 def render_pages(assets: AssetBundle) -> dict[tuple[Lang, bool], _Prepared]:
+    return {key: _Prepared(html) for key, html in render_html(assets).items()}
+
+
+def render_html(assets: AssetBundle) -> dict[tuple[Lang, bool], str]:
+    """The waiting room per language and state, with its ``@@SLOT@@`` markers: filled here
+    per request, and by the nginx edge from the copy `northgate export-static` writes."""
     pages = {}
     for lang in LANGUAGES:
         template = environment(lang).get_template("gate/waiting.html")
@@ -82,7 +88,7 @@ def render_pages(assets: AssetBundle) -> dict[tuple[Lang, bool], _Prepared]:
                 chrome_context(lang, assets)
                 | {"title": title, "other_url": _marker("OTHER"), "prequeue": prequeue}
             )
-            pages[(lang, prequeue)] = _Prepared(html)
+            pages[(lang, prequeue)] = html
     return pages
 
 

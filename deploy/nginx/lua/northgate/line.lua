@@ -1,0 +1,176 @@
+-- The line's state at this edge: what the Python gate publishes in Redis, copied into the
+-- `northgate_line` shared dict once a second by every worker (one pipelined round trip
+-- that also reports the tickets handed out and claims the next block of numbers), so a
+-- poll is answered from memory: no Redis and no Python per waiting request.
+--
+-- Ticket numbers are unique across edges: each worker claims blocks of them from Redis
+-- (INCRBY), hands them out from memory, and reports once a second the range it handed out
+-- (northgate.edge.gate.edge_state moves the line over those only). Keys: edge_state.py.
+local redis = require "northgate.redis"
+
+local now = ngx.now
+local log, WARN, ERR = ngx.log, ngx.WARN, ngx.ERR
+
+-- Published state older than this is stale (Redis or every node unreachable): the edge
+-- then moves the line by itself, conservatively (see M.state).
+local STALE_SECONDS = 3
+-- While stale, the line moves at this share of the last measured outflow, divided among
+-- the edge workers seen lately: the nodes' own fallback limits stay the authority.
+local STALE_SHARE = 0.5
+-- Reports kept while Redis is unreachable (one a second per worker): an hour's worth.
+local MAX_PENDING = 3600
+local MIN_BLOCK, MAX_BLOCK = 8, 5000
+
+local M = {}
+
+local conf, keys, dict
+local worker_id
+-- This worker's numbers: the block being handed out, a spare one, what is not reported.
+local next_ticket, last_ticket, spare_first, spare_last, reported = 1, 0, nil, nil, nil
+local handed_this_second, handed_last_second = 0, 0
+local pending = {}
+local last_error_logged = 0
+
+local STATE_FIELDS = {
+  gen = "string", free = "number", below = "number", outflow = "number",
+  density = "number", poll = "number", at = "number", edges = "number", waiting = "number",
+}
+
+function M.configure(config)
+  conf = config
+  keys = config.keys_in_redis
+  dict = ngx.shared.northgate_line
+end
+
+-- Report what was handed out of the current block since the last report.
+local function close_range()
+  if reported and next_ticket > reported then
+    if #pending >= MAX_PENDING then
+      table.remove(pending, 1)
+    end
+    pending[#pending + 1] = reported .. ":" .. (next_ticket - 1)
+    reported = next_ticket
+  end
+end
+
+-- The next ticket number, or nil while this worker holds no block yet (Redis never
+-- reached since it started).
+function M.take_ticket()
+  if next_ticket > last_ticket then
+    if not spare_first then
+      return nil
+    end
+    close_range()
+    next_ticket, last_ticket, reported = spare_first, spare_last, spare_first
+    spare_first, spare_last = nil, nil
+  end
+  local ticket = next_ticket
+  next_ticket = next_ticket + 1
+  handed_this_second = handed_this_second + 1
+  return ticket
+end
+
+local function store(fields)
+  for i = 1, #fields, 2 do
+    local name, value = fields[i], fields[i + 1]
+    local kind = STATE_FIELDS[name]
+    if kind == "number" then
+      dict:set(name, tonumber(value) or 0)
+    elseif kind == "string" then
+      dict:set(name, value)
+    end
+  end
+end
+
+local function refresh(premature)
+  if premature then
+    return
+  end
+  close_range()
+  handed_last_second, handed_this_second = handed_this_second, 0
+  local commands = {
+    { "HGETALL", keys.state },
+    { "HSET", keys.seen, worker_id, math.floor(now() * 1000) },
+  }
+  local block
+  if not spare_first then
+    block = math.min(MAX_BLOCK, math.max(MIN_BLOCK, 2 * handed_last_second))
+    commands[#commands + 1] = { "INCRBY", keys.tail, block }
+  end
+  local reporting = #pending
+  if reporting > 0 then
+    local push = { "RPUSH", keys.blocks }
+    for i = 1, reporting do
+      push[#push + 1] = pending[i]
+    end
+    commands[#commands + 1] = push
+  end
+  local replies, err = redis.pipeline(conf.redis, commands)
+  if not replies then
+    if now() - last_error_logged > 10 then
+      last_error_logged = now()
+      log(WARN, "northgate: Redis unreachable, the line keeps its last state: ", err)
+    end
+    return
+  end
+  if type(replies[1]) == "table" then
+    store(replies[1])
+    dict:set("fetched", now())
+  end
+  local at = 3
+  if block then
+    local last = replies[at]
+    if type(last) == "number" then
+      spare_first, spare_last = last - block + 1, last
+      if next_ticket > last_ticket then -- nothing in hand: start on it at once
+        next_ticket, last_ticket, reported = spare_first, spare_last, spare_first
+        spare_first, spare_last = nil, nil
+      end
+    end
+    at = at + 1
+  end
+  if reporting > 0 and replies[at] then
+    local rest = {}
+    for i = reporting + 1, #pending do
+      rest[#rest + 1] = pending[i]
+    end
+    pending = rest
+  end
+end
+
+function M.start()
+  if not conf.redis or not conf.redis.host then
+    return
+  end
+  worker_id = ngx.worker.pid() .. "@" .. (conf.edge_name or "edge")
+  local ok, err = ngx.timer.at(0, refresh)
+  if ok then
+    ok, err = ngx.timer.every(1, refresh)
+  end
+  if not ok then
+    log(ERR, "northgate: cannot start the line's timer: ", err)
+  end
+end
+
+-- The state to answer from, or nil when this edge has never read it: then every request
+-- goes to the nodes, whose gate decides (as without the edge).
+function M.state()
+  local gen = dict:get("gen")
+  if not gen then
+    return nil
+  end
+  local s = {
+    gen = gen, free = dict:get("free") == 1, below = dict:get("below") or 1,
+    outflow = dict:get("outflow") or 0, density = dict:get("density") or 1,
+    poll = dict:get("poll") or conf.poll_seconds, waiting = dict:get("waiting") or 0,
+  }
+  local age = now() - (dict:get("at") or 0) / 1000
+  s.stale = age > STALE_SECONDS
+  if s.stale then
+    local edges = math.max(1, dict:get("edges") or 1)
+    s.below = s.below + math.floor((age - STALE_SECONDS) * s.outflow * STALE_SHARE / edges)
+  end
+  return s
+end
+
+return M

@@ -19,7 +19,10 @@ local STALE_SECONDS = 3
 local STALE_SHARE = 0.5
 -- Reports kept while Redis is unreachable (one a second per worker): an hour's worth.
 local MAX_PENDING = 3600
-local MIN_BLOCK, MAX_BLOCK = 8, 5000
+-- Numbers claimed at once: a few seconds of this worker's arrivals. Numbers never handed
+-- out cost nothing (the line skips them); a bigger block only blurs the order between
+-- workers that arrived within the same few seconds.
+local MIN_BLOCK, MAX_BLOCK = 32, 5000
 
 local M = {}
 
@@ -53,10 +56,44 @@ local function close_range()
   end
 end
 
--- The next ticket number, or nil while this worker holds no block yet (Redis never
--- reached since it started).
+local function block_size()
+  return math.min(MAX_BLOCK, math.max(MIN_BLOCK, 4 * math.max(handed_last_second,
+                                                              handed_this_second)))
+end
+
+-- A block of numbers claimed now, in the request, when a burst used up the spare before
+-- the timer could claim the next: one INCRBY per block, never one per visitor. Requests
+-- of this worker arriving meanwhile wait for it (briefly) rather than claim their own.
+local claiming = false
+local function claim_now()
+  if claiming then
+    for _ = 1, 20 do
+      ngx.sleep(0.005)
+      if not claiming then
+        return
+      end
+    end
+    return
+  end
+  claiming = true
+  local size = block_size()
+  local replies = redis.pipeline(conf.redis, { { "INCRBY", keys.tail, size } })
+  claiming = false
+  if replies and type(replies[1]) == "number" and not spare_first then
+    spare_first, spare_last = replies[1] - size + 1, replies[1]
+  end
+end
+
+-- The next ticket number, or nil when this worker holds none and Redis cannot give it
+-- a block (the visitor then waits without a number until the next poll).
 function M.take_ticket()
   if next_ticket > last_ticket then
+    if not spare_first and conf.redis and conf.redis.host then
+      claim_now()
+    end
+    if next_ticket <= last_ticket then -- another request of this worker switched already
+      return M.take_ticket()
+    end
     if not spare_first then
       return nil
     end
@@ -94,7 +131,7 @@ local function refresh(premature)
   }
   local block
   if not spare_first then
-    block = math.min(MAX_BLOCK, math.max(MIN_BLOCK, 2 * handed_last_second))
+    block = block_size()
     commands[#commands + 1] = { "INCRBY", keys.tail, block }
   end
   local reporting = #pending
@@ -120,9 +157,12 @@ local function refresh(premature)
   local at = 3
   if block then
     local last = replies[at]
-    if type(last) == "number" then
+    -- (A request may have claimed a spare meanwhile: this block is then simply never
+    -- handed out, and the line skips its numbers.)
+    if type(last) == "number" and not spare_first then
       spare_first, spare_last = last - block + 1, last
       if next_ticket > last_ticket then -- nothing in hand: start on it at once
+        close_range()
         next_ticket, last_ticket, reported = spare_first, spare_last, spare_first
         spare_first, spare_last = nil, nil
       end

@@ -9,11 +9,12 @@ the script refuses to run twice within 900 ms) :data:`TICK` takes the reported r
 moves ``below`` (a place whose ticket is below it may go to a node) over as many handed-out
 tickets as the admission budget allows, and publishes the state every edge copies into its
 shared dict. The budget is the gate's own: its token bucket at the gate's rate, and room
-among ``max_active``, less the visitors already let through who have not arrived yet.
+among ``max_active`` less the visitors already let through who have not arrived yet.
 
 So the line advances by visitors actually let in, not by places handed out: numbers never
 handed out (the unused end of a block) are skipped, and a visitor whose turn came but who
-did not show up within ``grace`` is written off, so abandoned places never stall it.
+did not show up within ``grace`` is written off and its token given back, so abandoned
+places never stall it nor slow it beyond that grace.
 
 Keys (one hash tag per event, as the gate's own keys)::
 
@@ -91,20 +92,25 @@ for _, r in ipairs(reports) do
   end
 end
 
--- Written off: let through more than `grace` ago and still not admitted.
+-- Written off: let through more than `grace` ago and still not admitted. Their tokens
+-- come back, so no-shows delay the line by the grace at most and cost it no throughput.
 local entries = redis.call('LRANGE', ring, 0, -1)
+local newly = written_off
 for _, e in ipairs(entries) do
   local ms, o = string.match(e, '^(%d+):(%d+)$')
   if ms and now - tonumber(ms) >= grace then
-    written_off = math.max(written_off, tonumber(o) - admitted)
+    newly = math.max(newly, tonumber(o) - admitted)
   end
 end
+tokens = tokens + (newly - written_off)
+written_off = newly
+-- Let through and expected any moment: they will hold places among the active.
 local outstanding = math.max(0, opened - admitted - written_off)
 
 redis.call('ZREMRANGEBYSCORE', active, '-inf', now)
 redis.call('ZREMRANGEBYSCORE', requests, '-inf', now)
 local room = max_active - redis.call('ZCARD', active) - redis.call('ZCARD', requests)
-local budget = math.floor(math.min(tokens, room) - outstanding)
+local budget = math.floor(math.min(tokens, room - outstanding))
 
 while budget > 0 do
   local head = redis.call('ZRANGE', issued, 0, 0)[1]

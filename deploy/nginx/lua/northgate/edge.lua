@@ -128,7 +128,7 @@ function M.access()
   local pass_token
   if presented then
     local checked = passes.verify(presented, pass_conf, now)
-    if checked then
+    if checked and not line.revoked(checked.jti) then
       pass_token = presented
     end
   end

@@ -32,6 +32,9 @@ local worker_id
 local next_ticket, last_ticket, spare_first, spare_last, reported = 1, 0, nil, nil, nil
 local handed_this_second, handed_last_second = 0, 0
 local pending = {}
+local revoked, revoked_since = nil, 0
+-- Passes ended early, read at most this many a second (a surge of submissions).
+local MAX_REVOKED_PER_READ = 10000
 local last_error_logged = 0
 
 local STATE_FIELDS = {
@@ -43,6 +46,13 @@ function M.configure(config)
   conf = config
   keys = config.keys_in_redis
   dict = ngx.shared.northgate_line
+  revoked = ngx.shared.northgate_revoked
+end
+
+-- True when the pass `jti` was ended early (the application was submitted): a copy of it
+-- is refused here, not only by the nodes.
+function M.revoked(jti)
+  return revoked:get(jti) ~= nil
 end
 
 -- Report what was handed out of the current block since the last report.
@@ -129,11 +139,16 @@ local function refresh(premature)
     { "HGETALL", keys.state },
     { "HSET", keys.seen, worker_id, math.floor(now() * 1000) },
   }
-  local block
+  local block, block_at
   if not spare_first then
     block = block_size()
     commands[#commands + 1] = { "INCRBY", keys.tail, block }
+    block_at = #commands
   end
+  -- Passes ended since the last read (a little overlap: clocks of nodes differ).
+  commands[#commands + 1] = { "ZRANGEBYSCORE", keys.revoked, revoked_since, "+inf",
+                              "WITHSCORES", "LIMIT", 0, MAX_REVOKED_PER_READ }
+  local revoked_at = #commands
   local reporting = #pending
   if reporting > 0 then
     local push = { "RPUSH", keys.blocks }
@@ -142,6 +157,7 @@ local function refresh(premature)
     end
     commands[#commands + 1] = push
   end
+  local push_at = #commands
   local replies, err = redis.pipeline(conf.redis, commands)
   if not replies then
     if now() - last_error_logged > 10 then
@@ -154,9 +170,17 @@ local function refresh(premature)
     store(replies[1])
     dict:set("fetched", now())
   end
-  local at = 3
+  local ended = replies[revoked_at]
+  if type(ended) == "table" then
+    for i = 1, #ended, 2 do
+      -- Kept for the passes' cap: no pass outlives it. The dict is bounded; should it
+      -- ever fill, its oldest entries go, and the nodes still refuse those passes.
+      revoked:set(ended[i], true, conf.pass_cap)
+      revoked_since = math.max(revoked_since, (tonumber(ended[i + 1]) or 0) - 2000)
+    end
+  end
   if block then
-    local last = replies[at]
+    local last = replies[block_at]
     -- (A request may have claimed a spare meanwhile: this block is then simply never
     -- handed out, and the line skips its numbers.)
     if type(last) == "number" and not spare_first then
@@ -167,9 +191,8 @@ local function refresh(premature)
         spare_first, spare_last = nil, nil
       end
     end
-    at = at + 1
   end
-  if reporting > 0 and replies[at] then
+  if reporting > 0 and replies[push_at] then
     local rest = {}
     for i = reporting + 1, #pending do
       rest[#rest + 1] = pending[i]

@@ -138,7 +138,9 @@ def edge_config(settings: Settings) -> dict[str, Any]:
         "place_max_age": places.MAX_AGE,
         "poll_seconds": settings.gate_poll_seconds,
         "redis": _redis(settings.redis_url),
-        "keys_in_redis": edge_state.redis_keys(event),
+        # The gate's own sorted set of passes ended early (jti -> when, ms): the edge copies
+        # it so that a replayed pass is refused there too (the nodes refuse it anyway).
+        "keys_in_redis": edge_state.redis_keys(event) | {"revoked": f"ng:gate:{{{event}}}:revoked"},
         "routes": route_map(),
         "room": room_texts()
         | {"keep_minutes": max(1, round(settings.gate_abandon_after_seconds / 60))},

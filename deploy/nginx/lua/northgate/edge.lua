@@ -55,16 +55,14 @@ function M.init_worker()
   line.start()
 end
 
--- The cookies of the request, every Cookie header, split as the gate does
--- (northgate.edge.gate.middleware._our_cookies): the last of a name wins.
+-- The cookies of the request (nginx joins several Cookie headers with "; "), split as the
+-- gate does (northgate.edge.gate.middleware._our_cookies): the last of a name wins.
+-- Returns ours, and the others as they were (nil when the header holds none of ours).
 local function cookies()
-  local raw = ngx.req.get_headers(100)["cookie"]
-  if type(raw) == "table" then
-    raw = table.concat(raw, "; ")
-  end
+  local raw = ngx.var.http_cookie
   local found, others = {}, {}
-  if not raw then
-    return found, others
+  if not raw or (not raw:find(PASS_COOKIE, 1, true) and not raw:find(PLACE_COOKIE, 1, true)) then
+    return found, nil
   end
   for part in raw:gmatch("[^;]+") do
     local name, value = part:match("^%s*([^=]-)%s*=(.*)$")
@@ -78,20 +76,19 @@ local function cookies()
   return found, others
 end
 
-local function last_header(name)
-  local value = ngx.req.get_headers(100)[name]
-  if type(value) == "table" then
-    value = value[#value]
-  end
-  return value
-end
-
 -- What goes on to the node: only the tokens that verified here, in headers nginx sets,
 -- and the other cookies untouched. A client cannot slip a second, unchecked copy past.
 local function forward(others, pass_token, place_token)
-  ngx.req.set_header("Cookie", #others > 0 and table.concat(others, "; ") or nil)
-  ngx.req.set_header("X-Northgate-Pass", pass_token)
-  ngx.req.set_header("X-Northgate-Place", place_token)
+  if others then -- the Cookie header held ours: forward the rest only
+    ngx.req.set_header("Cookie", #others > 0 and table.concat(others, "; ") or nil)
+  end
+  local var = ngx.var
+  if pass_token or var.http_x_northgate_pass then
+    ngx.req.set_header("X-Northgate-Pass", pass_token)
+  end
+  if place_token or var.http_x_northgate_place then
+    ngx.req.set_header("X-Northgate-Place", place_token)
+  end
 end
 
 local function place_cookie(value)
@@ -124,7 +121,7 @@ function M.access()
   ngx.var.northgate_gated = kind == routes.NEEDS_PASS and "1" or ""
   local now = ngx.time()
   local found, others = cookies()
-  local presented = last_header("x-northgate-pass") or found[PASS_COOKIE]
+  local presented = ngx.var.http_x_northgate_pass or found[PASS_COOKIE]
   local pass_token
   if presented then
     local checked = passes.verify(presented, pass_conf, now)
@@ -132,7 +129,7 @@ function M.access()
       pass_token = presented
     end
   end
-  local place_text = last_header("x-northgate-place") or found[PLACE_COOKIE]
+  local place_text = ngx.var.http_x_northgate_place or found[PLACE_COOKIE]
   local place = place_text and places.verify(place_text, place_conf, now) or nil
   local place_token = place and place_text or nil
   if kind == routes.OPEN or pass_token then
@@ -164,7 +161,7 @@ function M.unavailable()
   end
   local now = ngx.time()
   local found = cookies()
-  local place_text = last_header("x-northgate-place") or found[PLACE_COOKIE]
+  local place_text = ngx.var.http_x_northgate_place or found[PLACE_COOKIE]
   local place = place_text and places.verify(place_text, place_conf, now) or nil
   if place and place.gen == state.gen then
     return room.send(path, { ahead = ahead_of(place, state) }, state, nil, place_text)

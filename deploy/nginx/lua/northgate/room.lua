@@ -52,8 +52,12 @@ function M.configure(config, directory)
   load_pages()
 end
 
+local ENTITIES = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;" }
 local function escape(text)
-  return (text:gsub("&", "&amp;"):gsub("<", "&lt;"):gsub(">", "&gt;"):gsub('"', "&quot;"))
+  if not text:find('[&<>"]') then
+    return text
+  end
+  return (text:gsub('[&<>"]', ENTITIES))
 end
 
 -- As northgate.edge.gate.room.format_number: thousands separated, by U+202F in French.

@@ -13,10 +13,10 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from northgate.analytics.aggregate import SketchKey
+from northgate.analytics.capture.aggregate import SketchKey
+from northgate.analytics.capture.dimensions import ArrivalKey
+from northgate.analytics.capture.hll import Sketch
 from northgate.analytics.delta import Delta
-from northgate.analytics.dimensions import ArrivalKey
-from northgate.analytics.hll import Sketch
 from northgate.analytics.reading import Reader
 from northgate.analytics.redis_store import RedisStore
 from northgate.analytics.sql_store import SqlStore

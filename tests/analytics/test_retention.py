@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from northgate.analytics.aggregate import SketchKey
+from northgate.analytics.capture.aggregate import SketchKey
+from northgate.analytics.capture.dimensions import ArrivalKey
+from northgate.analytics.capture.hll import Sketch
 from northgate.analytics.delta import Delta
-from northgate.analytics.dimensions import ArrivalKey
-from northgate.analytics.hll import Sketch
 from northgate.analytics.runtime import DAY, Analytics
 from northgate.settings import Settings
 from northgate.storage.db import Database

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from northgate.analytics.dimensions import ArrivalKey
+from northgate.analytics.capture.dimensions import ArrivalKey
 from northgate.analytics.sql_store import SqlStore
 from northgate.edge.security import CONTENT_SECURITY_POLICY, HSTS
 from northgate.site.export import file_path_for

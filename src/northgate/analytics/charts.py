@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from html import escape
 from zoneinfo import ZoneInfo
 
-from northgate.analytics.dimensions import TURNED_AWAY
+from northgate.analytics.capture.dimensions import TURNED_AWAY
 from northgate.analytics.report import Report
 from northgate.core.lang import Lang
 from northgate.ui.i18n import gettext

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from northgate.analytics.aggregate import Batch, SketchKey
-from northgate.analytics.dimensions import ArrivalKey
-from northgate.analytics.hll import Sketch
+from northgate.analytics.capture.aggregate import Batch, SketchKey
+from northgate.analytics.capture.dimensions import ArrivalKey
+from northgate.analytics.capture.hll import Sketch
 
 
 @dataclass

@@ -31,11 +31,11 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from northgate.analytics.aggregate import Batch
-from northgate.analytics.arrivals import Taken
+from northgate.analytics.capture.aggregate import Batch
+from northgate.analytics.capture.arrivals import Taken
+from northgate.analytics.capture.dimensions import MINUTE
+from northgate.analytics.capture.salts import DailySalts
 from northgate.analytics.delta import Delta
-from northgate.analytics.dimensions import MINUTE
-from northgate.analytics.salts import DailySalts
 from northgate.core.clock import UnixClock, unix_now
 from northgate.outage.classify import dependency_of
 from northgate.outage.watch import DependencyWatch

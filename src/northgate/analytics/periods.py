@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from northgate.analytics.aggregate import Granularity
-from northgate.analytics.dimensions import HOUR, MINUTE
+from northgate.analytics.capture.aggregate import Granularity
+from northgate.analytics.capture.dimensions import HOUR, MINUTE
 
 LIVE_MINUTES: Final = 5
 # Periods up to this long are reported per minute; longer ones per hour (whole hours).

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from northgate.analytics.aggregate import Granularity, SketchKey
-from northgate.analytics.dimensions import MINUTE, ArrivalKey
-from northgate.analytics.hll import Sketch
+from northgate.analytics.capture.aggregate import Granularity, SketchKey
+from northgate.analytics.capture.dimensions import MINUTE, ArrivalKey
+from northgate.analytics.capture.hll import Sketch
 from northgate.analytics.redis_store import RedisStore
 from northgate.analytics.sql_store import SECONDS, SqlStore
 

@@ -25,10 +25,10 @@ from typing import Any, Final
 
 from redis.asyncio import Redis
 
-from northgate.analytics.aggregate import SketchKey
+from northgate.analytics.capture.aggregate import SketchKey
+from northgate.analytics.capture.dimensions import HOUR, MINUTE, ArrivalKey
+from northgate.analytics.capture.hll import M, Sketch
 from northgate.analytics.delta import Delta
-from northgate.analytics.dimensions import HOUR, MINUTE, ArrivalKey
-from northgate.analytics.hll import M, Sketch
 from northgate.analytics.sql_store import SqlStore
 
 PREFIX: Final = "ng:an:"

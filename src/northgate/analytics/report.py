@@ -17,7 +17,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from northgate.analytics.aggregate import Dimension, SketchKey
 from northgate.analytics.anomaly import (
     CountryShare,
     ShareRules,
@@ -26,14 +25,15 @@ from northgate.analytics.anomaly import (
     country_shares,
     surge,
 )
-from northgate.analytics.dimensions import (
+from northgate.analytics.capture.aggregate import Dimension, SketchKey
+from northgate.analytics.capture.dimensions import (
     OUTCOMES,
     PAGE_SECTIONS,
     SECTIONS,
     TURNED_AWAY,
     ArrivalKey,
 )
-from northgate.analytics.hll import Sketch
+from northgate.analytics.capture.hll import Sketch
 from northgate.analytics.periods import Period
 
 TOP_COUNTRIES = 6

@@ -8,14 +8,14 @@ from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
 
-from northgate.analytics.addresses import ClientAddress
-from northgate.analytics.countries import CountryResolver, IptoccResolver
+from northgate.analytics.capture.addresses import ClientAddress
+from northgate.analytics.capture.countries import CountryResolver, IptoccResolver
+from northgate.analytics.capture.recorder import Recorder
+from northgate.analytics.capture.salts import DailySalts, MemorySaltStore, RedisSaltStore, SaltStore
+from northgate.analytics.capture.sections import SectionClassifier
 from northgate.analytics.flusher import Flusher, Sink
 from northgate.analytics.reading import Reader
-from northgate.analytics.recorder import Recorder
 from northgate.analytics.redis_store import RedisStore
-from northgate.analytics.salts import DailySalts, MemorySaltStore, RedisSaltStore, SaltStore
-from northgate.analytics.sections import SectionClassifier
 from northgate.analytics.service import ReportService
 from northgate.analytics.sql_store import SqlStore
 from northgate.core.clock import UnixClock, unix_now

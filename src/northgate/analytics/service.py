@@ -7,10 +7,10 @@ import datetime as dt
 from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
-from northgate.analytics.aggregate import SketchKey
 from northgate.analytics.anomaly import ShareRules, SurgeRules
-from northgate.analytics.dimensions import HOUR, MINUTE, SECTIONS, ArrivalKey
-from northgate.analytics.hll import Sketch
+from northgate.analytics.capture.aggregate import SketchKey
+from northgate.analytics.capture.dimensions import HOUR, MINUTE, SECTIONS, ArrivalKey
+from northgate.analytics.capture.hll import Sketch
 from northgate.analytics.periods import Period, live_period, same_time_weeks_before, weeks_before
 from northgate.analytics.reading import Reader
 from northgate.analytics.report import Report, ReportInputs, build_report, visitors_by

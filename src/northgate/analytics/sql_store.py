@@ -16,10 +16,10 @@ from typing import Any, Final
 from sqlalchemy import and_, delete, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from northgate.analytics.aggregate import Granularity, SketchKey
+from northgate.analytics.capture.aggregate import Granularity, SketchKey
+from northgate.analytics.capture.dimensions import HOUR, MINUTE, ArrivalKey
+from northgate.analytics.capture.hll import Sketch
 from northgate.analytics.delta import Delta
-from northgate.analytics.dimensions import HOUR, MINUTE, ArrivalKey
-from northgate.analytics.hll import Sketch
 from northgate.analytics.models import AppliedBatch, ArrivalCount, VisitorSketch
 from northgate.storage.db import Database, upsert_insert
 

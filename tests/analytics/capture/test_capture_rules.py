@@ -7,10 +7,10 @@ import random
 
 import pytest
 
-from northgate.analytics.bots import BotRules, is_bot
-from northgate.analytics.countries import IptoccResolver, StaticResolver
-from northgate.analytics.outcomes import outcome_of
-from northgate.analytics.sections import SectionClassifier
+from northgate.analytics.capture.bots import BotRules, is_bot
+from northgate.analytics.capture.countries import IptoccResolver, StaticResolver
+from northgate.analytics.capture.outcomes import outcome_of
+from northgate.analytics.capture.sections import SectionClassifier
 
 INFORMATION = ["/en/", "/fr/", "/en/eta", "/fr/ave", "/en/eta/who-needs-an-eta"]
 

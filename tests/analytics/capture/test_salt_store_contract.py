@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from northgate.analytics.salts import (
+from northgate.analytics.capture.salts import (
     DAY,
     SALT_BYTES,
     MemorySaltStore,

@@ -7,13 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from northgate.analytics.addresses import ClientAddress
-from northgate.analytics.countries import StaticResolver
-from northgate.analytics.dimensions import ArrivalKey
-from northgate.analytics.edge_log import EdgeArrival, EdgeLogReader, bind_socket, parse, record
-from northgate.analytics.recorder import Recorder
-from northgate.analytics.salts import DailySalts, MemorySaltStore
-from northgate.analytics.sections import SectionClassifier
+from northgate.analytics.capture.addresses import ClientAddress
+from northgate.analytics.capture.countries import StaticResolver
+from northgate.analytics.capture.dimensions import ArrivalKey
+from northgate.analytics.capture.edge_log import (
+    EdgeArrival,
+    EdgeLogReader,
+    bind_socket,
+    parse,
+    record,
+)
+from northgate.analytics.capture.recorder import Recorder
+from northgate.analytics.capture.salts import DailySalts, MemorySaltStore
+from northgate.analytics.capture.sections import SectionClassifier
 
 T = 1_700_000_000.25
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"

@@ -1,4 +1,4 @@
-"""The compiled counter against its specification (northgate.analytics.arrivals).
+"""The compiled counter against its specification (northgate.analytics.capture.arrivals).
 
 The tap counts every request with ``_arrivals.Arrivals`` (C). These tests hold it to the
 Python ``Arrivals``: the same requests give the same counts per raw key, in every shape a
@@ -17,14 +17,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from northgate.analytics._arrivals import Arrivals as Compiled
-from northgate.analytics._arrivals import Round
-from northgate.analytics.arrivals import Arrivals as Specification
-from northgate.analytics.arrivals import Taken
-from northgate.analytics.countries import StaticResolver
-from northgate.analytics.outcomes import OUTCOME_HINT, SECTION_HINT
-from northgate.analytics.recorder import Recorder
-from northgate.analytics.salts import DailySalts, MemorySaltStore
+from northgate.analytics.capture._arrivals import Arrivals as Compiled
+from northgate.analytics.capture._arrivals import Round
+from northgate.analytics.capture.arrivals import Arrivals as Specification
+from northgate.analytics.capture.arrivals import Taken
+from northgate.analytics.capture.countries import StaticResolver
+from northgate.analytics.capture.outcomes import OUTCOME_HINT, SECTION_HINT
+from northgate.analytics.capture.recorder import Recorder
+from northgate.analytics.capture.salts import DailySalts, MemorySaltStore
 
 IMPLEMENTATIONS = [Specification, Compiled]
 

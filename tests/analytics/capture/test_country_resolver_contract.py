@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from northgate.analytics.countries import CountryResolver, IptoccResolver, StaticResolver
-from northgate.analytics.dimensions import UNKNOWN_COUNTRY
+from northgate.analytics.capture.countries import CountryResolver, IptoccResolver, StaticResolver
+from northgate.analytics.capture.dimensions import UNKNOWN_COUNTRY
 
 KNOWN = {"8.8.8.8": "US", "2001:4860:4860::8888": "US"}
 

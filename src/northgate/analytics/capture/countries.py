@@ -15,8 +15,8 @@ from typing import Final, Protocol
 
 import iptocc
 
-from northgate.analytics.addresses import parse_address
-from northgate.analytics.dimensions import UNKNOWN_COUNTRY
+from northgate.analytics.capture.addresses import parse_address
+from northgate.analytics.capture.dimensions import UNKNOWN_COUNTRY
 
 _CACHE_LIMIT: Final = 100_000
 

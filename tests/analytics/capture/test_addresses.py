@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from northgate.analytics.addresses import ClientAddress, parse_address
+from northgate.analytics.capture.addresses import ClientAddress, parse_address
 
 PROXIES = ClientAddress(["127.0.0.1", "10.0.0.0/8", "::1", "fd00::/8"])
 

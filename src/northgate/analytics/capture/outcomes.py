@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from northgate.analytics.dimensions import OUTCOMES, Outcome
+from northgate.analytics.capture.dimensions import OUTCOMES, Outcome
 
 # Key in ``scope["state"]`` where an inner component (the admission gate) states what it did.
 OUTCOME_HINT: Final = "northgate.outcome"

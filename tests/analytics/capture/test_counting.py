@@ -9,7 +9,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from northgate.analytics.dimensions import HOUR
+from northgate.analytics.capture.dimensions import HOUR
 from northgate.analytics.runtime import Analytics
 from northgate.app import create_app
 from northgate.settings import Settings

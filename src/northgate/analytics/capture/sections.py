@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final, TypeGuard
 
-from northgate.analytics.dimensions import SECTIONS, Section
+from northgate.analytics.capture.dimensions import SECTIONS, Section
 from northgate.core.routes import TABLE
 from northgate.core.routing import RouteTable
 

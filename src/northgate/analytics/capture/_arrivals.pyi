@@ -1,8 +1,8 @@
-# The compiled counter (_arrivals.c); northgate/analytics/arrivals.py is its specification.
+# The compiled counter (_arrivals.c); northgate/analytics/capture/arrivals.py is its specification.
 from collections.abc import Iterator
 from typing import Any, final
 
-from northgate.analytics.arrivals import RawKey
+from northgate.analytics.capture.arrivals import RawKey
 
 class Arrivals:
     def __init__(

@@ -8,7 +8,7 @@ tab-separated in a syslog datagram, to a local Unix socket (``northgate edge-log
 application process answered are not sent: its tap counted them.
 
 Nothing reaches a disk on the way: the datagram lives in memory until this process has
-recorded it in the same :class:`~northgate.analytics.recorder.Recorder` the tap uses, so
+recorded it in the same :class:`~northgate.analytics.capture.recorder.Recorder` the tap uses, so
 addresses become countries and salted visitor hashes exactly as they do there (the same
 trusted proxies, the same daily salt when the salt store is shared).
 
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Final, NamedTuple
 from urllib.parse import unquote_to_bytes
 
-from northgate.analytics.recorder import Recorder
+from northgate.analytics.capture.recorder import Recorder
 
 log = logging.getLogger(__name__)
 

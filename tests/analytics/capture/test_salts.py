@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from northgate.analytics.salts import (
+from northgate.analytics.capture.salts import (
     DAY,
     GRACE_SECONDS,
     DailySalts,

@@ -1,4 +1,4 @@
-/* Counting raw arrivals in C: the tap's per-request work (northgate/analytics/arrivals.py).
+/* Counting raw arrivals in C: the tap's per-request work (northgate/analytics/capture/arrivals.py).
  *
  * Behaviour is that of arrivals.Arrivals, the Python specification; read that first. This
  * file exists because the Python one costs ~8 % of a cached page on the embedded default
@@ -573,7 +573,7 @@ static PyMethodDef Arrivals_methods[] = {
 };
 
 static PyType_Slot Arrivals_slots[] = {
-    {Py_tp_doc, "Raw arrivals counted in memory (see northgate.analytics.arrivals)."},
+    {Py_tp_doc, "Raw arrivals counted in memory (see northgate.analytics.capture.arrivals)."},
     {Py_tp_new, PyType_GenericNew},
     {Py_tp_init, Arrivals_init},
     {Py_tp_dealloc, Arrivals_dealloc},
@@ -585,7 +585,7 @@ static PyType_Slot Arrivals_slots[] = {
 };
 
 static PyType_Spec Arrivals_spec = {
-    .name = "northgate.analytics._arrivals.Arrivals",
+    .name = "northgate.analytics.capture._arrivals.Arrivals",
     .basicsize = sizeof(Arrivals),
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .slots = Arrivals_slots,
@@ -670,7 +670,7 @@ static PyType_Slot Round_slots[] = {
 };
 
 static PyType_Spec Round_spec = {
-    .name = "northgate.analytics._arrivals.Round",
+    .name = "northgate.analytics.capture._arrivals.Round",
     .basicsize = sizeof(Round),
     /* Made only by swap(). */
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_DISALLOW_INSTANTIATION,
@@ -704,8 +704,8 @@ static PyModuleDef_Slot module_slots[] = {
 
 static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT,
-    .m_name = "northgate.analytics._arrivals",
-    .m_doc = "The tap's per-request counting, in C (specification: northgate.analytics.arrivals).",
+    .m_name = "northgate.analytics.capture._arrivals",
+    .m_doc = "The tap's per-request counting, in C (specification: northgate.analytics.capture.arrivals).",
     .m_size = 0,
     .m_methods = NULL,
     .m_slots = module_slots,

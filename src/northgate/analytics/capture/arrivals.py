@@ -9,7 +9,7 @@ Two implementations with one behaviour:
 
 - :class:`Arrivals` below, in Python: the specification, and the fallback where the compiled
   one was not built.
-- ``northgate.analytics._arrivals.Arrivals``, in C (``_arrivals.c``): what the tap uses. The
+- ``northgate.analytics.capture._arrivals.Arrivals``, in C (``_arrivals.c``): what the tap uses. The
   Python one costs ~9,000 instructions a request, ~8 % of a cached page served by the embedded
   default, against a 5 % budget; nearly all of it is generic work on strings that are new
   with every request (bench/README.md, "analytics"). tests/analytics/test_arrivals.py
@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-from northgate.analytics.dimensions import MINUTE
+from northgate.analytics.capture.dimensions import MINUTE
 
 RawKey = tuple[Any, ...]
 # What a swap takes: (raw key, arrivals) pairs, each raw key once (its minute an int).

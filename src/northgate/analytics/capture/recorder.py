@@ -1,8 +1,8 @@
 """Arrivals in memory: counted on the hot path, resolved into a batch off it.
 
 The hot path (``Recorder.arrive``, called by the tap for every request) is a counter of raw
-arrivals (``northgate.analytics.arrivals``: a header scan, a raw key, one increment; compiled
-from C where it was built). Nothing awaits, nothing is written.
+arrivals (``northgate.analytics.capture.arrivals``: a header scan, a raw key, one increment;
+compiled from C where it was built). Nothing awaits, nothing is written.
 
 :meth:`Recorder.take` (the flusher, every few seconds) swaps the counter's contents out, with
 no await between reading and clearing, so an arrival is in exactly one batch, then resolves
@@ -18,12 +18,12 @@ import logging
 from collections.abc import Iterable
 from typing import Any, Final
 
-from northgate.analytics.addresses import ClientAddress
-from northgate.analytics.aggregate import Batch
-from northgate.analytics.arrivals import Counter, Taken
-from northgate.analytics.bots import BotRules
-from northgate.analytics.countries import CountryResolver
-from northgate.analytics.dimensions import (
+from northgate.analytics.capture.addresses import ClientAddress
+from northgate.analytics.capture.aggregate import Batch
+from northgate.analytics.capture.arrivals import Counter, Taken
+from northgate.analytics.capture.bots import BotRules
+from northgate.analytics.capture.countries import CountryResolver
+from northgate.analytics.capture.dimensions import (
     MINUTE,
     UNKNOWN_COUNTRY,
     ArrivalKey,
@@ -31,16 +31,16 @@ from northgate.analytics.dimensions import (
     Section,
     VisitorKey,
 )
-from northgate.analytics.outcomes import OUTCOME_HINT, SECTION_HINT, outcome_of
-from northgate.analytics.salts import DAY, DailySalts
-from northgate.analytics.sections import SectionClassifier, is_section
+from northgate.analytics.capture.outcomes import OUTCOME_HINT, SECTION_HINT, outcome_of
+from northgate.analytics.capture.salts import DAY, DailySalts
+from northgate.analytics.capture.sections import SectionClassifier, is_section
 from northgate.core.clock import UnixClock, unix_now
 from northgate.core.lang import Lang, language_of_path
 
 try:
-    from northgate.analytics._arrivals import Arrivals
+    from northgate.analytics.capture._arrivals import Arrivals
 except ImportError as missing:  # not compiled here: the specification, twice the cost
-    from northgate.analytics.arrivals import Arrivals  # type: ignore[assignment]
+    from northgate.analytics.capture.arrivals import Arrivals  # type: ignore[assignment]
 
     logging.getLogger(__name__).warning(
         "analytics: the compiled counter is missing (%s); counting in Python, about twice "

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from northgate.analytics.hll import M, Sketch, union
+from northgate.analytics.capture.hll import M, Sketch, union
 
 
 def hashes(n: int, seed: int) -> list[int]:

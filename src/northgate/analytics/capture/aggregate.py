@@ -2,7 +2,7 @@
 
 Counters per :class:`ArrivalKey` and, for people (not bots), the visitor hashes per
 :class:`VisitorKey`; the batch carries an identity that makes its storage idempotent.
-``northgate.analytics.recorder`` builds one from the raw arrivals each time it is taken.
+``northgate.analytics.capture.recorder`` builds one from the raw arrivals each time it is taken.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
-from northgate.analytics.dimensions import ArrivalKey, VisitorKey
-from northgate.analytics.hll import Sketch
+from northgate.analytics.capture.dimensions import ArrivalKey, VisitorKey
+from northgate.analytics.capture.hll import Sketch
 
 Granularity = Literal["minute", "hour"]
 Dimension = Literal["all", "section", "country"]

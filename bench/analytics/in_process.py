@@ -102,7 +102,7 @@ class EdgeUnderTest:
         """A flusher's round without the write: resolve, then the counts and the visitor
         sketches to write (the flusher builds sketches every 30 s; every round here)."""
         from northgate.analytics.capture.aggregate import Batch
-        from northgate.analytics.delta import Delta
+        from northgate.analytics.store.delta import Delta
 
         batch = self.recorder.take()
         Delta.of(Batch(counts=batch.counts, batch_id=batch.batch_id), batch)

@@ -12,9 +12,9 @@ import pytest
 
 from northgate.analytics.anomaly import ShareRules, country_shares, surge
 from northgate.analytics.periods import period_between
-from northgate.analytics.reading import Reader
 from northgate.analytics.service import ReportService
-from northgate.analytics.sql_store import SqlStore
+from northgate.analytics.store.reading import Reader
+from northgate.analytics.store.sql_store import SqlStore
 from northgate.storage.db import Database
 from tests.analytics.synthetic import (
     ELECTION_NIGHT,

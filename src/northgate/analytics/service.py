@@ -12,8 +12,8 @@ from northgate.analytics.capture.aggregate import SketchKey
 from northgate.analytics.capture.dimensions import HOUR, MINUTE, SECTIONS, ArrivalKey
 from northgate.analytics.capture.hll import Sketch
 from northgate.analytics.periods import Period, live_period, same_time_weeks_before, weeks_before
-from northgate.analytics.reading import Reader
 from northgate.analytics.report import Report, ReportInputs, build_report, visitors_by
+from northgate.analytics.store.reading import Reader
 from northgate.core.clock import utc_now
 
 SURGE_WINDOW_MINUTES = 15

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from northgate.analytics.capture.aggregate import SketchKey
 from northgate.analytics.capture.dimensions import ArrivalKey
 from northgate.analytics.capture.hll import Sketch
-from northgate.analytics.delta import Delta
 from northgate.analytics.runtime import DAY, Analytics
+from northgate.analytics.store.delta import Delta
 from northgate.settings import Settings
 from northgate.storage.db import Database
 

@@ -28,8 +28,8 @@ from redis.asyncio import Redis
 from northgate.analytics.capture.aggregate import SketchKey
 from northgate.analytics.capture.dimensions import HOUR, MINUTE, ArrivalKey
 from northgate.analytics.capture.hll import M, Sketch
-from northgate.analytics.delta import Delta
-from northgate.analytics.sql_store import SqlStore
+from northgate.analytics.store.delta import Delta
+from northgate.analytics.store.sql_store import SqlStore
 
 PREFIX: Final = "ng:an:"
 # Keys not rolled up by then (database down for a day) expire rather than fill Redis.

@@ -5,8 +5,8 @@ from __future__ import annotations
 from northgate.analytics.capture.aggregate import Granularity, SketchKey
 from northgate.analytics.capture.dimensions import MINUTE, ArrivalKey
 from northgate.analytics.capture.hll import Sketch
-from northgate.analytics.redis_store import RedisStore
-from northgate.analytics.sql_store import SECONDS, SqlStore
+from northgate.analytics.store.redis_store import RedisStore
+from northgate.analytics.store.sql_store import SECONDS, SqlStore
 
 
 class Reader:

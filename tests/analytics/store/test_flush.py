@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from northgate.analytics.delta import Delta
 from northgate.analytics.runtime import Analytics
-from northgate.analytics.sql_store import SqlStore
+from northgate.analytics.store.delta import Delta
+from northgate.analytics.store.sql_store import SqlStore
 from northgate.settings import Settings
 from northgate.storage.db import Database
 from tests.analytics.support import BROWSER, window

@@ -22,11 +22,11 @@ from redis.asyncio import Redis
 from northgate.analytics.capture.aggregate import SketchKey
 from northgate.analytics.capture.dimensions import ArrivalKey
 from northgate.analytics.capture.hll import Sketch
-from northgate.analytics.delta import Delta
-from northgate.analytics.flusher import Sink
-from northgate.analytics.reading import Reader
-from northgate.analytics.redis_store import RedisStore
-from northgate.analytics.sql_store import SqlStore
+from northgate.analytics.store.delta import Delta
+from northgate.analytics.store.flusher import Sink
+from northgate.analytics.store.reading import Reader
+from northgate.analytics.store.redis_store import RedisStore
+from northgate.analytics.store.sql_store import SqlStore
 from northgate.storage.db import Database
 from northgate.storage.migrate import upgrade
 from tests.support.servers import PostgresServer, RedisServer

@@ -35,7 +35,7 @@ from northgate.analytics.capture.aggregate import Batch
 from northgate.analytics.capture.arrivals import Taken
 from northgate.analytics.capture.dimensions import MINUTE
 from northgate.analytics.capture.salts import DailySalts
-from northgate.analytics.delta import Delta
+from northgate.analytics.store.delta import Delta
 from northgate.core.clock import UnixClock, unix_now
 from northgate.outage.classify import dependency_of
 from northgate.outage.watch import DependencyWatch

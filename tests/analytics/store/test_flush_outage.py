@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
-from northgate.analytics.delta import Delta
 from northgate.analytics.runtime import Analytics
+from northgate.analytics.store.delta import Delta
 from northgate.outage.watch import DependencyWatch
 from northgate.settings import Settings
 from northgate.storage.db import Database

@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from northgate.analytics.capture.aggregate import Granularity, SketchKey
 from northgate.analytics.capture.dimensions import HOUR, MINUTE, ArrivalKey
 from northgate.analytics.capture.hll import Sketch
-from northgate.analytics.delta import Delta
-from northgate.analytics.models import AppliedBatch, ArrivalCount, VisitorSketch
+from northgate.analytics.store.delta import Delta
+from northgate.analytics.store.models import AppliedBatch, ArrivalCount, VisitorSketch
 from northgate.storage.db import Database, upsert_insert
 
 SECONDS: Final[Mapping[Granularity, int]] = {"minute": MINUTE, "hour": HOUR}

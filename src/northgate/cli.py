@@ -318,7 +318,7 @@ def report(
 ) -> None:
     """Who came, to which section, from where, served or turned away; same time last week."""
     from northgate.analytics.command import choose, produce
-    from northgate.analytics.periods import PeriodError
+    from northgate.analytics.report.periods import PeriodError
 
     settings = _export_to_environment(database_url=database_url)
     kept = timedelta(days=settings.analytics_hour_retention_days)

@@ -13,7 +13,7 @@ from northgate.analytics.capture.countries import CountryResolver, IptoccResolve
 from northgate.analytics.capture.recorder import Recorder
 from northgate.analytics.capture.salts import DailySalts, MemorySaltStore, RedisSaltStore, SaltStore
 from northgate.analytics.capture.sections import SectionClassifier
-from northgate.analytics.service import ReportService
+from northgate.analytics.report.service import ReportService
 from northgate.analytics.store.flusher import Flusher, Sink
 from northgate.analytics.store.reading import Reader
 from northgate.analytics.store.redis_store import RedisStore

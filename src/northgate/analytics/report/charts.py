@@ -16,7 +16,7 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from northgate.analytics.capture.dimensions import TURNED_AWAY
-from northgate.analytics.report import Report
+from northgate.analytics.report.model import Report
 from northgate.core.lang import Lang
 from northgate.ui.i18n import gettext
 

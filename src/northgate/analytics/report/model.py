@@ -17,14 +17,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from northgate.analytics.anomaly import (
-    CountryShare,
-    ShareRules,
-    Surge,
-    SurgeRules,
-    country_shares,
-    surge,
-)
 from northgate.analytics.capture.aggregate import Dimension, SketchKey
 from northgate.analytics.capture.dimensions import (
     OUTCOMES,
@@ -34,7 +26,15 @@ from northgate.analytics.capture.dimensions import (
     ArrivalKey,
 )
 from northgate.analytics.capture.hll import Sketch
-from northgate.analytics.periods import Period
+from northgate.analytics.report.anomaly import (
+    CountryShare,
+    ShareRules,
+    Surge,
+    SurgeRules,
+    country_shares,
+    surge,
+)
+from northgate.analytics.report.periods import Period
 
 TOP_COUNTRIES = 6
 DEFAULT_SHARE_RULES = ShareRules()

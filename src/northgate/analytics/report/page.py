@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 
 from babel.numbers import format_decimal, format_percent
 
-from northgate.analytics.charts import charts_of, outcome_labels, render_svg
-from northgate.analytics.periods import LIVE_MINUTES, Period
-from northgate.analytics.report import Figure, Report
+from northgate.analytics.report.charts import charts_of, outcome_labels, render_svg
+from northgate.analytics.report.model import Figure, Report
+from northgate.analytics.report.periods import LIVE_MINUTES, Period
 from northgate.core.lang import Lang, other_language
 from northgate.core.routes import paths
 from northgate.ui.assets import AssetBundle

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from northgate.analytics.report import Figure, Report
+from northgate.analytics.report.model import Figure, Report
 
 MAX_COUNTRIES = 15
 

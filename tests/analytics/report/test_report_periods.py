@@ -14,8 +14,8 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from northgate.analytics import service
-from northgate.analytics.report import build_report
+from northgate.analytics.report import service
+from northgate.analytics.report.model import build_report
 from northgate.cli import main
 from northgate.settings import Settings
 from tests.analytics.test_surfaces import BEARER, operator_client  # noqa: F401 (fixture)

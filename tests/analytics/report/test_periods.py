@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from northgate.analytics.periods import last_hours, live_period
+from northgate.analytics.report.periods import last_hours, live_period
 
 NOW = dt.datetime(2016, 11, 9, 4, 21, 30, tzinfo=dt.UTC)
 

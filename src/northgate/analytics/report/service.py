@@ -7,12 +7,17 @@ import datetime as dt
 from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
-from northgate.analytics.anomaly import ShareRules, SurgeRules
 from northgate.analytics.capture.aggregate import SketchKey
 from northgate.analytics.capture.dimensions import HOUR, MINUTE, SECTIONS, ArrivalKey
 from northgate.analytics.capture.hll import Sketch
-from northgate.analytics.periods import Period, live_period, same_time_weeks_before, weeks_before
-from northgate.analytics.report import Report, ReportInputs, build_report, visitors_by
+from northgate.analytics.report.anomaly import ShareRules, SurgeRules
+from northgate.analytics.report.model import Report, ReportInputs, build_report, visitors_by
+from northgate.analytics.report.periods import (
+    Period,
+    live_period,
+    same_time_weeks_before,
+    weeks_before,
+)
 from northgate.analytics.store.reading import Reader
 from northgate.core.clock import utc_now
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 
-from northgate.analytics.charts import OVERLAY_COLOUR, Chart, nice_ceiling
+from northgate.analytics.report.charts import OVERLAY_COLOUR, Chart, nice_ceiling
 
 
 def render_png(chart: Chart, *, dpi: int = 120) -> bytes:

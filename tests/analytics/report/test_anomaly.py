@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from northgate.analytics.anomaly import ShareRules, country_shares, surge
-from northgate.analytics.periods import period_between
-from northgate.analytics.service import ReportService
+from northgate.analytics.report.anomaly import ShareRules, country_shares, surge
+from northgate.analytics.report.periods import period_between
+from northgate.analytics.report.service import ReportService
 from northgate.analytics.store.reading import Reader
 from northgate.analytics.store.sql_store import SqlStore
 from northgate.storage.db import Database

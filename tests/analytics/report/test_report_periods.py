@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from northgate.analytics.report import service
-from northgate.analytics.report.model import build_report
+from northgate.analytics.report.build import build_report
 from northgate.cli import main
 from northgate.settings import Settings
 from tests.analytics.test_surfaces import BEARER, operator_client  # noqa: F401 (fixture)

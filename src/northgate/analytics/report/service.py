@@ -1,4 +1,4 @@
-"""Assemble a report: read what each part needs, then hand it to the pure ``report`` code."""
+"""Assemble a report: read what each part needs, then hand it to the pure ``build`` code."""
 
 from __future__ import annotations
 
@@ -11,13 +11,15 @@ from northgate.analytics.capture.aggregate import SketchKey
 from northgate.analytics.capture.dimensions import HOUR, MINUTE, SECTIONS, ArrivalKey
 from northgate.analytics.capture.hll import Sketch
 from northgate.analytics.report.anomaly import ShareRules, SurgeRules
-from northgate.analytics.report.model import Report, ReportInputs, build_report, visitors_by
+from northgate.analytics.report.build import build_report
+from northgate.analytics.report.model import Report, ReportInputs
 from northgate.analytics.report.periods import (
     Period,
     live_period,
     same_time_weeks_before,
     weeks_before,
 )
+from northgate.analytics.report.tally import visitors_by
 from northgate.analytics.store.reading import Reader
 from northgate.core.clock import utc_now
 

@@ -51,8 +51,8 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-# setup.py builds the tap's counter in C (src/northgate/analytics/_arrivals.c): a compiler.
-BUILT_FROM := pyproject.toml constraints.txt setup.py src/northgate/analytics/_arrivals.c
+# setup.py builds the tap's counter in C (src/northgate/analytics/capture/_arrivals.c): a compiler.
+BUILT_FROM := pyproject.toml constraints.txt setup.py src/northgate/analytics/capture/_arrivals.c
 
 $(STAMPS)/runtime: $(BUILT_FROM) | $(BIN)/python $(STAMPS)/build-system
 	$(BIN)/pip install -q -c constraints.txt -e .

@@ -28,11 +28,11 @@ class EdgeUnderTest:
     REQUEST_INTERVAL_S = 50e-6
 
     def __init__(self) -> None:
-        from northgate.analytics.addresses import ClientAddress
-        from northgate.analytics.countries import IptoccResolver
-        from northgate.analytics.recorder import Recorder
-        from northgate.analytics.salts import DailySalts, MemorySaltStore
-        from northgate.analytics.sections import SectionClassifier
+        from northgate.analytics.capture.addresses import ClientAddress
+        from northgate.analytics.capture.countries import IptoccResolver
+        from northgate.analytics.capture.recorder import Recorder
+        from northgate.analytics.capture.salts import DailySalts, MemorySaltStore
+        from northgate.analytics.capture.sections import SectionClassifier
         from northgate.edge.errors import ErrorPages
         from northgate.edge.limits import RequestLimits
         from northgate.edge.shield import ErrorShield
@@ -101,8 +101,8 @@ class EdgeUnderTest:
     def take(self) -> None:
         """A flusher's round without the write: resolve, then the counts and the visitor
         sketches to write (the flusher builds sketches every 30 s; every round here)."""
-        from northgate.analytics.aggregate import Batch
-        from northgate.analytics.delta import Delta
+        from northgate.analytics.capture.aggregate import Batch
+        from northgate.analytics.store.delta import Delta
 
         batch = self.recorder.take()
         Delta.of(Batch(counts=batch.counts, batch_id=batch.batch_id), batch)

@@ -195,7 +195,7 @@ def worker(database_url: str | None, once: bool) -> None:
 @click.option("--database-url", help="sqlite:///PATH or postgresql://… [NORTHGATE_DATABASE_URL]")
 def edge_log(socket_path: Path, database_url: str | None) -> None:
     """Count the arrivals nginx answers by itself (deploy/nginx/northgate.conf sends them)."""
-    from northgate.analytics.edge_log import EdgeLogReader, bind_socket
+    from northgate.analytics.capture.edge_log import EdgeLogReader, bind_socket
     from northgate.analytics.runtime import Analytics
     from northgate.site.render import build_site
     from northgate.storage.db import Database
@@ -240,8 +240,8 @@ def edge_log_dropped(error_logs: tuple[Path, ...]) -> None:
     """Count the arrivals nginx could not send to `edge-log` (from nginx's error log)."""
     import gzip
 
-    from northgate.analytics.edge_drops import count_dropped, describe
-    from northgate.analytics.sections import SectionClassifier
+    from northgate.analytics.capture.edge_drops import count_dropped, describe
+    from northgate.analytics.capture.sections import SectionClassifier
     from northgate.site.render import build_site
 
     settings = Settings()
@@ -318,7 +318,7 @@ def report(
 ) -> None:
     """Who came, to which section, from where, served or turned away; same time last week."""
     from northgate.analytics.command import choose, produce
-    from northgate.analytics.periods import PeriodError
+    from northgate.analytics.report.periods import PeriodError
 
     settings = _export_to_environment(database_url=database_url)
     kept = timedelta(days=settings.analytics_hour_retention_days)

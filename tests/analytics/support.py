@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from northgate.analytics.dimensions import ArrivalKey
+from northgate.analytics.capture.dimensions import ArrivalKey
 from northgate.analytics.runtime import Analytics
 from northgate.core.asgi import ASGIApp, Receive, Scope, Send
 from northgate.edge.errors import ErrorPages

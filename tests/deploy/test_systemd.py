@@ -21,7 +21,7 @@ import click
 import pytest
 from pydantic import ValidationError
 
-from northgate.analytics.flusher import Flusher
+from northgate.analytics.store.flusher import Flusher
 from northgate.cli import INVALID_SETTING
 from northgate.cli import main as northgate_cli
 from northgate.settings import Settings

@@ -7,12 +7,12 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from northgate.analytics.charts import charts_of
-from northgate.analytics.periods import Period, requested_period
-from northgate.analytics.png import render_png
-from northgate.analytics.report import Report
+from northgate.analytics.report.charts import charts_of
+from northgate.analytics.report.model import Report
+from northgate.analytics.report.periods import Period, requested_period
+from northgate.analytics.report.png import render_png
+from northgate.analytics.report.text import render_text
 from northgate.analytics.runtime import Analytics
-from northgate.analytics.text import render_text
 from northgate.core.clock import utc_now
 from northgate.settings import Settings
 from northgate.storage.db import Database

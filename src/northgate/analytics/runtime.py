@@ -8,16 +8,16 @@ from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
 
-from northgate.analytics.addresses import ClientAddress
-from northgate.analytics.countries import CountryResolver, IptoccResolver
-from northgate.analytics.flusher import Flusher, Sink
-from northgate.analytics.reading import Reader
-from northgate.analytics.recorder import Recorder
-from northgate.analytics.redis_store import RedisStore
-from northgate.analytics.salts import DailySalts, MemorySaltStore, RedisSaltStore, SaltStore
-from northgate.analytics.sections import SectionClassifier
-from northgate.analytics.service import ReportService
-from northgate.analytics.sql_store import SqlStore
+from northgate.analytics.capture.addresses import ClientAddress
+from northgate.analytics.capture.countries import CountryResolver, IptoccResolver
+from northgate.analytics.capture.recorder import Recorder
+from northgate.analytics.capture.salts import DailySalts, MemorySaltStore, RedisSaltStore, SaltStore
+from northgate.analytics.capture.sections import SectionClassifier
+from northgate.analytics.report.service import ReportService
+from northgate.analytics.store.flusher import Flusher, Sink
+from northgate.analytics.store.reading import Reader
+from northgate.analytics.store.redis_store import RedisStore
+from northgate.analytics.store.sql_store import SqlStore
 from northgate.core.clock import UnixClock, unix_now
 from northgate.settings import Settings
 from northgate.storage import shared

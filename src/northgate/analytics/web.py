@@ -10,11 +10,11 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
 from northgate.analytics.auth import require_operator
-from northgate.analytics.charts import charts_of, render_svg
-from northgate.analytics.page import PATHS, render_page
-from northgate.analytics.periods import Period, PeriodError, live_period, requested_period
-from northgate.analytics.png import render_png
-from northgate.analytics.report import Report
+from northgate.analytics.report.charts import charts_of, render_svg
+from northgate.analytics.report.model import Report
+from northgate.analytics.report.page import PATHS, render_page
+from northgate.analytics.report.periods import Period, PeriodError, live_period, requested_period
+from northgate.analytics.report.png import render_png
 from northgate.analytics.runtime import Analytics
 from northgate.core.clock import clock_of
 from northgate.core.lang import Lang

@@ -20,7 +20,6 @@ from northgate.analytics.service import ReportService
 from northgate.analytics.sql_store import SqlStore
 from northgate.core.clock import UnixClock, unix_now
 from northgate.settings import Settings
-from northgate.storage import shared
 from northgate.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -43,8 +42,7 @@ class Analytics:
     ) -> None:
         self.settings = settings
         self.clock = clock
-        if redis is None and settings.redis_url:
-            redis = shared.connect(settings.redis_url)
+        # The process's client (northgate.composition), closed by its owner, not here.
         self.redis = redis
         self.sql = SqlStore(database)
         self.redis_store = RedisStore(redis, self.sql) if redis is not None else None
@@ -84,8 +82,6 @@ class Analytics:
 
     async def stop(self) -> None:
         await self.flusher.stop()
-        if self.redis is not None:
-            await self.redis.aclose()
 
     async def housekeeping(self, now: int) -> None:
         """Roll Redis up into the database (production backend); apply retention hourly."""

@@ -46,7 +46,9 @@ class Analytics:
         self.redis = redis
         self.sql = SqlStore(database)
         self.redis_store = RedisStore(redis, self.sql) if redis is not None else None
-        salt_store: SaltStore = RedisSaltStore(redis) if redis is not None else MemorySaltStore()
+        salt_store: SaltStore = (
+            RedisSaltStore(redis) if redis is not None else MemorySaltStore(clock)
+        )
         self.salts = DailySalts(salt_store)
         self.recorder = Recorder(
             countries=countries or IptoccResolver(),

@@ -14,7 +14,6 @@ from northgate.analytics.hll import Sketch
 from northgate.analytics.periods import Period, live_period, same_time_weeks_before, weeks_before
 from northgate.analytics.reading import Reader
 from northgate.analytics.report import Report, ReportInputs, build_report, visitors_by
-from northgate.core.clock import utc_now
 
 SURGE_WINDOW_MINUTES = 15
 
@@ -41,8 +40,8 @@ class ReportService:
         # queue here instead of taking every core from visitors.
         self._building = asyncio.Semaphore(1)
 
-    async def live(self, now: dt.datetime | None = None) -> Report:
-        return await self.report(live_period(now or utc_now()))
+    async def live(self, now: dt.datetime) -> Report:
+        return await self.report(live_period(now))
 
     async def report(self, period: Period) -> Report:
         """Reads wait on the database and Redis; merging sketches and computing the figures

@@ -28,11 +28,6 @@ def web_app_of(app: Any) -> FastAPI:
     return app
 
 
-def analytics_of(app: ASGIApp) -> Analytics:
-    analytics: Analytics = web_app_of(app).state.analytics
-    return analytics
-
-
 async def tiny_app(scope: Scope, receive: Receive, send: Send) -> None:
     """Stands in for the gate and the application: every outcome on demand, by path.
 

@@ -11,9 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from northgate.edge.gate import build_core
+from northgate.edge.gate import build_backend, build_core
 from northgate.edge.gate.core import GateCore
 from northgate.settings import Settings
+from northgate.storage import shared
 from tests.gate.nodes import ADMIN, node
 from tests.support.servers import RedisServer
 
@@ -69,7 +70,7 @@ class Clock:
 
 
 def instance(settings: Settings, clock: Clock) -> GateCore:
-    built = build_core(settings)
+    built = build_core(settings, build_backend(settings, shared.connect(settings.redis_url)))
     core = GateCore(
         built.limits,
         built.backend,
@@ -105,7 +106,7 @@ async def test_an_operator_share_overrides_the_derived_one(redis_server: RedisSe
     settings = Settings(
         redis_url=redis_server.url, gate_event="o" + secrets.token_hex(4), gate_fallback_share=0.25
     )
-    core = build_core(settings)
+    core = build_core(settings, build_backend(settings, shared.connect(settings.redis_url)))
     try:
         await core.tick()
         assert core.fallback_share == 0.25

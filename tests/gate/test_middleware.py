@@ -12,7 +12,8 @@ import pytest
 
 from northgate.core.asgi import Receive, Scope, Send
 from northgate.edge.errors import ErrorPages
-from northgate.edge.gate import Gate, build_gate, end_pass
+from northgate.edge.gate import Gate, build_core, build_gate, end_pass
+from northgate.edge.gate.memory import MemoryBackend
 from northgate.settings import Settings
 from northgate.site.render import Site, build_site
 from tests.conftest import NODE_MODULES
@@ -50,7 +51,9 @@ def make_gate(
         values: dict[str, object] = {"gate_admin_token": TOKEN, "gate_mode": "fixed"}
         values.update(overrides)
         app = App()
-        return build_gate(make_settings(**values), app, ErrorPages(site.errors), site.assets), app
+        settings = make_settings(**values)
+        core = build_core(settings, MemoryBackend())
+        return build_gate(settings, core, app, ErrorPages(site.errors), site.assets), app
 
     return make
 

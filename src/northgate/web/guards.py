@@ -95,9 +95,5 @@ def build_guards(settings: Settings, redis: Redis | None) -> Guards:
     )
 
 
-def guards_of(request: Request) -> Guards:
-    return request.app.state.guards  # type: ignore[no-any-return]
-
-
 def wait_minutes(seconds: int) -> int:
     return max(1, -(-seconds // 60))

@@ -11,13 +11,13 @@ import pytest
 
 from northgate.analytics.capture.dimensions import HOUR
 from northgate.analytics.runtime import Analytics
-from northgate.app import create_app
+from northgate.app import edge_app
+from northgate.composition import build
 from northgate.settings import Settings
 from northgate.site.render import build_site
 from tests.analytics.support import (
     BROWSER,
     Cell,
-    analytics_of,
     cells,
     edge_with,
     tiny_app,
@@ -59,8 +59,9 @@ def settings(make_settings: Callable[..., Settings], database_url: str) -> Setti
 
 
 async def test_every_arrival_is_counted_exactly_once(settings: Settings) -> None:
-    app = create_app(settings)
-    analytics = analytics_of(app)
+    services = build(settings)
+    app = edge_app(services)
+    analytics = services.analytics
     site = build_site(node_modules=NODE_MODULES, public_origin="http://x")
     edge = edge_with(site, tiny_app, analytics)
     expected: Counter[Cell] = Counter()
@@ -139,9 +140,9 @@ async def test_the_real_gate_s_waiting_room_is_counted_as_queued(
     settings = make_settings(
         database_url=sqlite_url, gate_mode="fixed", gate_max_active=1, gate_admissions_per_minute=1
     )
-    app = create_app(settings)
-    analytics = analytics_of(app)
-    transport = httpx.ASGITransport(app=app)
+    services = build(settings)
+    analytics = services.analytics
+    transport = httpx.ASGITransport(app=edge_app(services))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         for _ in range(4):  # four different visitors (no cookies kept): one gets in
             response = await client.get("/en/eta/apply", headers={"user-agent": BROWSER})

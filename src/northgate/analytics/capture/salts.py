@@ -15,11 +15,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-import time
-from collections.abc import Callable
 from typing import Final, Protocol
 
 from redis.asyncio import Redis
+
+from northgate.core.clock import UnixClock, unix_now
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class SaltStore(Protocol):
 class MemorySaltStore:
     """Salts of this process only (embedded default: one process)."""
 
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, clock: UnixClock = unix_now) -> None:
         self.clock = clock
         self.salts: dict[int, tuple[bytes, int]] = {}  # day -> (salt, expires_at)
 

@@ -21,7 +21,6 @@ from northgate.analytics.report.periods import (
 )
 from northgate.analytics.report.tally import visitors_by
 from northgate.analytics.store.reading import Reader
-from northgate.core.clock import utc_now
 
 SURGE_WINDOW_MINUTES = 15
 
@@ -48,8 +47,8 @@ class ReportService:
         # queue here instead of taking every core from visitors.
         self._building = asyncio.Semaphore(1)
 
-    async def live(self, now: dt.datetime | None = None) -> Report:
-        return await self.report(live_period(now or utc_now()))
+    async def live(self, now: dt.datetime) -> Report:
+        return await self.report(live_period(now))
 
     async def report(self, period: Period) -> Report:
         """Reads wait on the database and Redis; merging sketches and computing the figures

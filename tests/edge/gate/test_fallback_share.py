@@ -14,7 +14,7 @@ import pytest
 from northgate.edge.gate import build_core
 from northgate.edge.gate.core import GateCore
 from northgate.settings import Settings
-from tests.gate.nodes import ADMIN, node
+from tests.edge.gate.nodes import ADMIN, node
 from tests.support.servers import RedisServer
 
 pytestmark = pytest.mark.redis

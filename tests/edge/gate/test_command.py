@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 
 from northgate.cli import main
 from northgate.edge.gate.config import GateLimits
-from tests.gate.nodes import ADMIN, node
+from tests.edge.gate.nodes import ADMIN, node
 from tests.support.servers import free_port
 
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 import redis as redis_sync
 
-from tests.gate.nodes import ADMIN, node
+from tests.edge.gate.nodes import ADMIN, node
 from tests.support.servers import RedisServer
 
 pytestmark = pytest.mark.redis

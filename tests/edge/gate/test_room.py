@@ -10,7 +10,7 @@ from collections.abc import Callable
 import httpx
 
 from northgate.edge.gate import Gate
-from tests.gate.test_middleware import App
+from tests.edge.gate.test_middleware import App
 
 
 def _toggle(html: str) -> str:

@@ -18,6 +18,7 @@ def test_tokens_look_like_token_urlsafe_and_do_not_repeat() -> None:
     assert len(ids.token(9)) == 12 and len(ids.token(5000)) == 6667  # several blocks
 
 
+@pytest.mark.servers  # forks a process
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_a_forked_child_does_not_reuse_the_parents_bytes() -> None:
     ids.token(9)  # the parent's counter has moved on

@@ -9,7 +9,7 @@ import pytest
 from northgate.edge.gate.core import Admission
 from northgate.edge.gate.memory import MemoryBackend
 from northgate.edge.gate.visitor import Visitor
-from tests.gate.test_queue import T0, make_core
+from tests.edge.gate.test_queue import T0, make_core
 
 
 async def test_first_estimate_is_kept_when_the_node_is_slower_than_the_ceiling(

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import httpx
 
 from northgate.edge.gate import Gate
-from tests.gate.test_middleware import App
+from tests.edge.gate.test_middleware import App
 
 
 async def test_waited_then_admitted_applicants_can_pay(

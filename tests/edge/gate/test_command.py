@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 
 from northgate.cli import main
 from northgate.edge.gate.config import GateLimits
-from tests.gate.nodes import ADMIN, node
+from tests.edge.gate.nodes import ADMIN, node
 from tests.support.servers import free_port
 
 
@@ -52,6 +52,7 @@ def test_without_a_node_at_the_address_one_line_says_how_to_give_it() -> None:
     assert "--url" in line and "NORTHGATE_GATE_URL" in line
 
 
+@pytest.mark.servers  # a real node (nodes.py)
 def test_show_and_set_on_a_node(tmp_path: Path) -> None:
     with node(tmp_path, {}) as url:
         env = {"NORTHGATE_GATE_ADMIN_TOKEN": ADMIN, "NORTHGATE_GATE_URL": url}

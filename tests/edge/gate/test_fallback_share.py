@@ -15,7 +15,7 @@ from northgate.edge.gate import build_backend, build_core
 from northgate.edge.gate.core import GateCore
 from northgate.settings import Settings
 from northgate.storage import shared
-from tests.gate.nodes import ADMIN, node
+from tests.edge.gate.nodes import ADMIN, node
 from tests.support.servers import RedisServer
 
 pytestmark = pytest.mark.redis

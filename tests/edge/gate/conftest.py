@@ -5,7 +5,7 @@ import secrets
 
 import pytest
 
-from tests.gate.test_middleware import clients, make_gate, site
+from tests.edge.gate.test_middleware import clients, make_gate, site
 from tests.support.servers import RedisServer
 
 __all__ = ["clients", "make_gate", "shared_state", "site"]

@@ -11,7 +11,7 @@ import httpx
 
 from northgate.edge.gate import Gate
 from northgate.edge.gate.passes import Pass
-from tests.gate.test_middleware import App
+from tests.edge.gate.test_middleware import App
 
 
 async def _gauges(gate: Gate) -> dict[str, float]:

@@ -18,7 +18,7 @@ from northgate.site.feedback import (
 )
 from northgate.site.render import Site
 from northgate.storage.db import Database
-from northgate.storage.models import PageFeedback
+from northgate.storage.feedback import save_feedback
 from northgate.ui.assets import AssetBundle
 from northgate.ui.chrome import chrome_context
 from northgate.ui.cross_site import cross_site
@@ -76,16 +76,13 @@ async def _submit(
             back=back,
             thanks=False,
         )
-    async with database.session() as session:
-        session.add(
-            PageFeedback(
-                page_key=outcome.page_key,
-                lang=lang,
-                problem=outcome.problem,
-                details=outcome.details,
-            )
-        )
-        await session.commit()
+    await save_feedback(
+        database,
+        page_key=outcome.page_key,
+        lang=lang,
+        problem=outcome.problem,
+        details=outcome.details,
+    )
     return _render(
         site.assets,
         lang,

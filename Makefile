@@ -12,7 +12,7 @@ SYSTEM_DEPS := scripts/system-deps.sh
 # is /srv/northgate/static in production.
 STATIC_DIR := $(CURDIR)/static
 
-.PHONY: run test lint typecheck bench bench-quick lock clean messages static verify-units
+.PHONY: run test test-fast lint typecheck bench bench-quick lock clean messages static verify-units
 
 run: $(STAMPS)/runtime $(STAMPS)/assets
 	$(BIN)/northgate migrate
@@ -20,6 +20,12 @@ run: $(STAMPS)/runtime $(STAMPS)/assets
 
 test: $(STAMPS)/dev $(STAMPS)/assets $(STAMPS)/test-system lint typecheck
 	$(BIN)/pytest --cov --cov-report=term
+
+# Every test that needs no server nor other process (tests/support/tiers.py marks the others
+# `servers`): nothing to install but the virtualenv and the front-end assets, and on every
+# core. `make test` still runs them all.
+test-fast: $(STAMPS)/dev $(STAMPS)/assets
+	$(BIN)/pytest -q -m "not servers" -n auto
 
 # On every release, after updating the checkout (docs/operations.md).
 static: $(STAMPS)/runtime $(STAMPS)/assets
@@ -51,8 +57,8 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-# setup.py builds the tap's counter in C (src/northgate/analytics/_arrivals.c): a compiler.
-BUILT_FROM := pyproject.toml constraints.txt setup.py src/northgate/analytics/_arrivals.c
+# setup.py builds the tap's counter in C (src/northgate/analytics/capture/_arrivals.c): a compiler.
+BUILT_FROM := pyproject.toml constraints.txt setup.py src/northgate/analytics/capture/_arrivals.c
 
 $(STAMPS)/runtime: $(BUILT_FROM) | $(BIN)/python $(STAMPS)/build-system
 	$(BIN)/pip install -q -c constraints.txt -e .

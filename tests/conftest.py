@@ -15,6 +15,7 @@ from northgate.core.asgi import ASGIApp
 from northgate.settings import Settings
 from northgate.storage.db import Database
 from northgate.storage.migrate import upgrade
+from tests.support import tiers
 from tests.support.live import LiveServer, start_server
 from tests.support.servers import PostgresServer, RedisServer
 
@@ -133,3 +134,20 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if skipped:
         reporter.write_line(f"{len(skipped)} test(s) skipped: failing the run", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# --- Test tiers: `make test-fast` runs what is not marked `servers` (tests/support/tiers.py) --
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    tiers.install()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    tiers.mark_server_tests(items)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    with tiers.running(item):
+        yield

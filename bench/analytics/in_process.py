@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 from bench.analytics.clients import BROWSER, ORIGIN, PAGE_PATH, client_addresses
@@ -28,16 +30,12 @@ class EdgeUnderTest:
     REQUEST_INTERVAL_S = 50e-6
 
     def __init__(self) -> None:
-        from northgate.analytics.addresses import ClientAddress
-        from northgate.analytics.countries import IptoccResolver
-        from northgate.analytics.recorder import Recorder
-        from northgate.analytics.salts import DailySalts, MemorySaltStore
-        from northgate.analytics.sections import SectionClassifier
+        from northgate.composition import build
         from northgate.edge.errors import ErrorPages
         from northgate.edge.limits import RequestLimits
         from northgate.edge.shield import ErrorShield
         from northgate.edge.tap import Tap
-        from northgate.site.render import build_site
+        from northgate.settings import Settings
         from northgate.site.server import SiteServer
 
         self.addresses = [address.encode() for address in client_addresses()]
@@ -45,7 +43,19 @@ class EdgeUnderTest:
         async def not_found(scope: Any, receive: Any, send: Any) -> None:
             raise AssertionError(f"{scope['path']} is not a cached page")
 
-        site = build_site(node_modules=PROJECT_DIR / "node_modules", public_origin=ORIGIN)
+        self.now = time.time() // 86_400 * 86_400 + 43_200
+        # The recorder, its salts and the site as the server builds them (no Redis: the
+        # in-memory salt store), on this benchmark's clock. Nothing connects to anything.
+        services = build(
+            Settings(
+                var_dir=Path(tempfile.mkdtemp(prefix="northgate-bench-tap-")),
+                node_modules=PROJECT_DIR / "node_modules",
+                public_origin=ORIGIN,
+                trusted_proxies="127.0.0.1",
+            ),
+            unix_clock=self.clock,
+        )
+        site = services.site
         errors = ErrorPages(site.errors)
         edge = RequestLimits(
             SiteServer(site, not_found, errors),
@@ -53,15 +63,9 @@ class EdgeUnderTest:
             max_body_bytes=1 << 20,
             max_url_bytes=8_192,
         )
-        self.salts = DailySalts(MemorySaltStore())
-        self.recorder = Recorder(
-            countries=IptoccResolver(),
-            salts=self.salts,
-            addresses=ClientAddress(["127.0.0.1"]),
-            sections=SectionClassifier(site.addresses()),
-        )
+        self.salts = services.analytics.salts
+        self.recorder = services.analytics.recorder
         self.shield = ErrorShield(edge, errors)
-        self.now = time.time() // 86_400 * 86_400 + 43_200
         self.tap = Tap(edge, self.recorder, errors=errors, clock=self.clock)
         self.since_take = 0
 
@@ -101,8 +105,8 @@ class EdgeUnderTest:
     def take(self) -> None:
         """A flusher's round without the write: resolve, then the counts and the visitor
         sketches to write (the flusher builds sketches every 30 s; every round here)."""
-        from northgate.analytics.aggregate import Batch
-        from northgate.analytics.delta import Delta
+        from northgate.analytics.capture.aggregate import Batch
+        from northgate.analytics.store.delta import Delta
 
         batch = self.recorder.take()
         Delta.of(Batch(counts=batch.counts, batch_id=batch.batch_id), batch)

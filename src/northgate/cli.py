@@ -166,15 +166,13 @@ def migrate(database_url: str | None, revision: str) -> None:
 @click.option("--once", is_flag=True, help="Run the jobs that are due, then exit.")
 def worker(database_url: str | None, once: bool) -> None:
     """Run jobs: decisions, e-mails, payment reconciliation (production: several of these)."""
-    from northgate.services import build_services
-    from northgate.storage.db import Database
+    from northgate.composition import build
 
     settings = _export_to_environment(database_url=database_url)
     _warn_without_public_origin(settings, "links in e-mails")
 
     async def run() -> None:
-        database = Database(settings.effective_database_url)
-        services = build_services(settings, database)
+        services = build(settings)
         try:
             if once:
                 ran = await services.worker.run_once()
@@ -185,7 +183,7 @@ def worker(database_url: str | None, once: bool) -> None:
             click.echo("worker running; Ctrl-C to stop")
             await services.worker.run_forever(stop)
         finally:
-            await database.close()
+            await services.aclose()
 
     asyncio.run(run())
 
@@ -195,18 +193,14 @@ def worker(database_url: str | None, once: bool) -> None:
 @click.option("--database-url", help="sqlite:///PATH or postgresql://… [NORTHGATE_DATABASE_URL]")
 def edge_log(socket_path: Path, database_url: str | None) -> None:
     """Count the arrivals nginx answers by itself (deploy/nginx/northgate.conf sends them)."""
-    from northgate.analytics.edge_log import EdgeLogReader, bind_socket
-    from northgate.analytics.runtime import Analytics
-    from northgate.site.render import build_site
-    from northgate.storage.db import Database
+    from northgate.analytics.capture.edge_log import EdgeLogReader, bind_socket
+    from northgate.composition import build
 
-    settings = _export_to_environment(database_url=database_url)
-    site = build_site(node_modules=settings.node_modules, public_origin=settings.public_origin)
+    services = build(_export_to_environment(database_url=database_url))
+    analytics = services.analytics
     sock = bind_socket(socket_path)
 
     async def run() -> None:
-        database = Database(settings.effective_database_url)
-        analytics = Analytics(settings, database, information_paths=site.addresses())
         loop = asyncio.get_running_loop()
         reader = EdgeLogReader(analytics.recorder)
         loop.add_reader(sock.fileno(), reader.read, sock)
@@ -220,7 +214,7 @@ def edge_log(socket_path: Path, database_url: str | None) -> None:
             reader.drain(sock)
             sock.close()
             await analytics.stop()  # the last flush
-            await database.close()
+            await services.aclose()
             click.echo(f"recorded {reader.recorded:,} arrivals ({reader.rejected} rejected)")
 
     try:
@@ -240,8 +234,8 @@ def edge_log_dropped(error_logs: tuple[Path, ...]) -> None:
     """Count the arrivals nginx could not send to `edge-log` (from nginx's error log)."""
     import gzip
 
-    from northgate.analytics.edge_drops import count_dropped, describe
-    from northgate.analytics.sections import SectionClassifier
+    from northgate.analytics.capture.edge_drops import count_dropped, describe
+    from northgate.analytics.capture.sections import SectionClassifier
     from northgate.site.render import build_site
 
     settings = Settings()
@@ -331,15 +325,25 @@ def report(
 ) -> None:
     """Who came, to which section, from where, served or turned away; same time last week."""
     from northgate.analytics.command import choose, produce
-    from northgate.analytics.periods import PeriodError
+    from northgate.analytics.report.model import Report
+    from northgate.analytics.report.periods import PeriodError
+    from northgate.composition import build
 
-    settings = _export_to_environment(database_url=database_url)
-    kept = timedelta(days=settings.analytics_hour_retention_days)
+    services = build(_export_to_environment(database_url=database_url))
+    kept = timedelta(days=services.settings.analytics_hour_retention_days)
     try:
-        period = choose(hours, start, end, kept=kept)
+        period = choose(hours, start, end, now=services.clock(), kept=kept)
     except PeriodError as error:
         raise click.UsageError(str(error)) from error
-    click.echo(produce(settings, period, as_json=as_json, png_dir=png_dir))
+
+    async def load() -> Report:
+        try:
+            return await services.analytics.reports.report(period)
+        finally:
+            await services.aclose()
+
+    reports = services.analytics.reports
+    click.echo(produce(asyncio.run(load()), reports.timezone, as_json=as_json, png_dir=png_dir))
 
 
 @main.group()

@@ -8,6 +8,12 @@ Each worker therefore asks the kernel to send it SIGTERM (its orderly shutdown: 
 requests, then the analytics' last flush) when its parent dies, with prctl(2)
 PR_SET_PDEATHSIG; where there is no prctl, a thread watches the parent's pid instead.
 
+Granian forks its workers, and a forked worker keeps its main process's SIGTERM handler
+(which only sets a flag in the worker's copy of the main loop) until it installs its own
+after the app is built. A SIGTERM in that window was swallowed and the worker served on as
+an orphan; so the worker first returns SIGTERM to its default action: before the server
+takes it over, there is nothing in flight to finish.
+
 The server is given :data:`FACTORY`, which does that and then builds the real app (the
 target the caller chose), so every caller of :func:`northgate.cli.run_server` is covered.
 """
@@ -53,6 +59,7 @@ def exit_with_server() -> None:
     server = int(os.environ.get(_SERVER_PID, "0"))
     if not server or server == os.getpid():
         return  # the app runs in the main process itself (one uvicorn process): no parent
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if not _parent_death_signal(signal.SIGTERM):
         threading.Thread(target=_watch, args=(server,), name="lifeline", daemon=True).start()
     # The parent may have died before the kernel was asked: then it is already gone.

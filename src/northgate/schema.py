@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
-from northgate.analytics import models as analytics_models
+from northgate.analytics.store import models as analytics_models
 from northgate.storage import models as storage_models
 from northgate.storage.base import Base
 

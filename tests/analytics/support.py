@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from northgate.analytics.dimensions import ArrivalKey
+from northgate.analytics.capture.dimensions import ArrivalKey
 from northgate.analytics.runtime import Analytics
 from northgate.core.asgi import ASGIApp, Receive, Scope, Send
 from northgate.edge.errors import ErrorPages
@@ -26,11 +26,6 @@ def web_app_of(app: Any) -> FastAPI:
     while not isinstance(app, FastAPI):
         app = app.app
     return app
-
-
-def analytics_of(app: ASGIApp) -> Analytics:
-    analytics: Analytics = web_app_of(app).state.analytics
-    return analytics
 
 
 async def tiny_app(scope: Scope, receive: Receive, send: Send) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 
-from northgate.analytics.aggregate import Batch
-from northgate.analytics.delta import Delta
-from northgate.analytics.dimensions import ArrivalKey, Section, VisitorKey
+from northgate.analytics.capture.aggregate import Batch
+from northgate.analytics.capture.dimensions import ArrivalKey, Section, VisitorKey
+from northgate.analytics.store.delta import Delta
 
 # A normal week around 23:00 Eastern: the usual US share is 8.8-11.6 %.
 NORMAL = {"CA": 0.70, "US": 0.10, "IN": 0.04, "FR": 0.04, "GB": 0.03, "CN": 0.03, "PH": 0.03,

@@ -14,10 +14,10 @@ import pytest
 from click.testing import CliRunner
 
 from northgate.analytics.runtime import Analytics
-from northgate.app import create_app
+from northgate.app import edge_app
 from northgate.cli import main
+from northgate.composition import build
 from northgate.settings import Settings
-from tests.analytics.support import analytics_of
 from tests.analytics.synthetic import ELECTION_NIGHT, NORMAL, traffic
 from tests.support.html import parse_html
 
@@ -35,12 +35,12 @@ async def fill(analytics: Analytics) -> None:
 async def operator_client(
     make_settings: Callable[..., Settings], sqlite_url: str
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(make_settings(database_url=sqlite_url, operator_token=TOKEN))
-    await fill(analytics_of(app))
-    transport = httpx.ASGITransport(app=app)
+    services = build(make_settings(database_url=sqlite_url, operator_token=TOKEN))
+    await fill(services.analytics)
+    transport = httpx.ASGITransport(app=edge_app(services))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
-    await analytics_of(app).sql.database.close()
+    await services.aclose()
 
 
 BEARER = {"authorization": f"Bearer {TOKEN}"}
@@ -63,13 +63,13 @@ async def test_operators_only(operator_client: httpx.AsyncClient, path: str) -> 
 async def test_no_token_configured_means_no_access(
     make_settings: Callable[..., Settings], sqlite_url: str
 ) -> None:
-    app = create_app(make_settings(database_url=sqlite_url))
+    services = build(make_settings(database_url=sqlite_url))
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://t"
+        transport=httpx.ASGITransport(app=edge_app(services)), base_url="http://t"
     ) as client:
         response = await client.get("/api/v1/analytics/live", headers={"authorization": "Bearer "})
     assert response.status_code == 403
-    await analytics_of(app).sql.database.close()
+    await services.aclose()
 
 
 async def test_json_report_has_last_week_and_anomalies(operator_client: httpx.AsyncClient) -> None:

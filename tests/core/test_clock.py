@@ -1,13 +1,14 @@
-"""One clock: UTC-aware, injectable through the application's state, and the service's
+"""One clock: UTC-aware, injectable through the composition root, and the service's
 calendar day in Eastern time."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 
-from starlette.datastructures import State
-
-from northgate.core.clock import as_utc, clock_of, service_date, unix_now, utc_now
+from northgate.composition import build
+from northgate.core.clock import as_utc, service_date, unix_now, utc_now
+from northgate.settings import Settings
 
 FIXED = datetime(2031, 12, 4, 15, 30, tzinfo=UTC)
 
@@ -18,15 +19,21 @@ def test_the_real_clock_is_aware_utc() -> None:
     assert abs(now.timestamp() - unix_now()) < 5
 
 
-def test_an_injected_clock_is_the_one_used() -> None:
-    state = State()
-    state.clock = lambda: FIXED
-    assert clock_of(state)() == FIXED
+def test_an_injected_clock_is_the_one_used(
+    make_settings: Callable[..., Settings], sqlite_url: str
+) -> None:
+    services = build(make_settings(database_url=sqlite_url), clock=lambda: FIXED)
+    assert services.clock() == FIXED
+    assert services.worker.clock() == FIXED and services.payments.clock() == FIXED
+    # Every job handler keeps time by it too (each is a callable object with a clock).
+    assert all(vars(handler)["clock"]() == FIXED for handler in services.handlers.values())
 
 
-def test_without_an_injected_clock_the_real_one_is_used() -> None:
-    assert clock_of(State()) is utc_now
-    assert clock_of(object()) is utc_now
+def test_without_an_injected_clock_the_real_one_is_used(
+    make_settings: Callable[..., Settings], sqlite_url: str
+) -> None:
+    services = build(make_settings(database_url=sqlite_url))
+    assert services.clock is utc_now and services.unix_clock is unix_now
 
 
 def test_naive_timestamps_are_read_as_utc_and_aware_ones_converted() -> None:

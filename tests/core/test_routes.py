@@ -12,7 +12,7 @@ from types import ModuleType
 
 import pytest
 
-from northgate.analytics.sections import SectionClassifier
+from northgate.analytics.capture.sections import SectionClassifier
 from northgate.core import routes
 from northgate.core.lang import LANGUAGES, Lang
 from northgate.core.routes import ROUTES, TABLE

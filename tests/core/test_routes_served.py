@@ -11,11 +11,11 @@ import pytest
 from fastapi.routing import iter_route_contexts
 
 from northgate.app import create_web_app
+from northgate.composition import build
 from northgate.core.routes import ROUTES, TABLE
 from northgate.edge.gate import admin
 from northgate.settings import Settings
 from northgate.site.render import Site, build_site
-from northgate.storage.db import Database
 from tests.conftest import NODE_MODULES
 
 # Catch-alls that are the right home for what they hold: versioned asset files.
@@ -27,20 +27,17 @@ def site() -> Site:
     return build_site(node_modules=NODE_MODULES, public_origin="http://testserver")
 
 
-def registered_paths(
-    make_settings: Callable[..., Settings], sqlite_url: str, site: Site
-) -> set[str]:
-    settings = make_settings(database_url=sqlite_url)
-    app = create_web_app(settings, site, Database(settings.effective_database_url))
+def registered_paths(make_settings: Callable[..., Settings], sqlite_url: str) -> set[str]:
+    app = create_web_app(build(make_settings(database_url=sqlite_url)))
     # Routers included in the application are walked into (FastAPI keeps them nested).
     return {route.path for route in iter_route_contexts(app.routes) if route.path is not None}
 
 
 def test_every_route_the_application_registers_is_in_the_table(
-    make_settings: Callable[..., Settings], sqlite_url: str, site: Site
+    make_settings: Callable[..., Settings], sqlite_url: str
 ) -> None:
     table_paths = {path for route in ROUTES for path in route.paths.values()}
-    served = registered_paths(make_settings, sqlite_url, site)
+    served = registered_paths(make_settings, sqlite_url)
     assert {"/healthz", "/en/eta/apply/{slug}", "/api/v1/status"} <= served
     assert served - table_paths == set()
 

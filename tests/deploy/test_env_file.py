@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pytest
 
+# Every test here runs a shell or `northgate` in a process.
+pytestmark = pytest.mark.servers
+
 REPO = Path(__file__).resolve().parents[2]
 ENV_EXAMPLE = REPO / "deploy" / "systemd" / "northgate.env.example"
 NODE_UNIT = REPO / "deploy" / "systemd" / "northgate@.service"

@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from northgate.analytics.dimensions import ArrivalKey
-from northgate.analytics.sql_store import SqlStore
+from northgate.analytics.capture.dimensions import ArrivalKey
+from northgate.analytics.store.sql_store import SqlStore
 from northgate.edge.security import CONTENT_SECURITY_POLICY, HSTS
 from northgate.site.export import file_path_for
 from northgate.storage.db import Database

@@ -21,7 +21,7 @@ import click
 import pytest
 from pydantic import ValidationError
 
-from northgate.analytics.flusher import Flusher
+from northgate.analytics.store.flusher import Flusher
 from northgate.cli import INVALID_SETTING
 from northgate.cli import main as northgate_cli
 from northgate.settings import Settings
@@ -85,6 +85,7 @@ def test_every_unit_is_tested() -> None:
     assert sorted(path.name for path in UNITS.glob("*.service")) == sorted(INSTANCES)
 
 
+@pytest.mark.servers  # systemd-analyze, in a process
 @pytest.mark.parametrize("unit", sorted(INSTANCES))
 def test_the_unit_verifies(unit: str, tmp_path: Path) -> None:
     text = as_deployed_here((UNITS / unit).read_text(), tmp_path)
@@ -94,6 +95,7 @@ def test_the_unit_verifies(unit: str, tmp_path: Path) -> None:
     assert INSTANCES[unit] not in done.stderr, done.stderr
 
 
+@pytest.mark.servers  # systemd-analyze, in a process
 def test_verify_catches_what_these_tests_rely_on(tmp_path: Path) -> None:
     """The check above can fail: a misspelt key, a bad value, a missing command."""
     good = as_deployed_here(EDGE_LOG.read_text(), tmp_path)
@@ -203,6 +205,7 @@ def make_variable(name: str) -> str:
     return done.stdout.strip().replace(str(REPO), INSTALL)
 
 
+@pytest.mark.servers  # make, in a process, expands the Makefile's STATIC_DIR
 def test_the_static_export_goes_where_nginx_serves_from() -> None:
     """One directory in the unit, the make target and nginx's root."""
     root = re.search(r"^\s*root (\S+);", NGINX_EXAMPLE.read_text(), re.M)

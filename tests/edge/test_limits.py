@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from northgate.core.asgi import Message, Receive, Scope, Send
+from northgate.core.asgi import ASGIApp, Message, Receive, Scope, Send
+from northgate.core.lang import Lang
 from northgate.edge.errors import ErrorPages
 from northgate.edge.limits import RequestLimits
 from northgate.ui.errors import ERROR_TEXTS
@@ -187,4 +188,86 @@ async def test_other_scopes_pass_through(errors: ErrorPages) -> None:
 async def test_the_real_app_answers_a_long_url_with_414(client: httpx.AsyncClient) -> None:
     response = await client.get("/en/" + "a" * 4096)
     assert response.status_code == 414
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+
+
+# --- Paths that are not UTF-8 --------------------------------------------------------------
+
+# (raw path, the path as a server hands it on, the error page's language). Servers
+# percent-decode the path and either keep undecodable bytes as surrogate escapes or replace
+# them (uvicorn, httpx): both are refused, from the raw path or from the decoded one.
+NOT_UTF8: list[tuple[bytes, str, Lang]] = [
+    (b"/%80/", "/\udc80/", "en"),
+    (b"/en/eta/resume/%80/", "/en/eta/resume/\udc80/", "en"),
+    (b"/en/eta/resume/%80/", "/en/eta/resume/\ufffd/", "en"),
+    (b"/fr/%C3%28", "/fr/\udcc3(", "fr"),  # a lead byte without its continuation
+    (b"/fr/\xe9t\xe9", "/fr/\udce9t\udce9", "fr"),  # Latin-1 sent unescaped
+    (b"/api/v1/applications/%ff", "/api/v1/applications/\udcff", "en"),
+]
+UTF8 = [
+    (b"/fr/%C3%A9t%C3%A9", "/fr/été"),
+    (b"/en/eta", "/en/eta"),
+    (b"/en/a%2Fb%20c", "/en/a/b c"),
+    (b"/%F0%9F%8D%81", "/\U0001f341"),
+]
+
+
+def scope_for(raw_path: bytes, path: str) -> Scope:
+    scope = http_scope(method="GET")
+    scope["raw_path"], scope["path"] = raw_path, path
+    return scope
+
+
+@pytest.mark.parametrize(("raw_path", "path", "lang"), NOT_UTF8)
+async def test_a_path_that_is_not_utf8_is_400(
+    errors: ErrorPages, raw_path: bytes, path: str, lang: Lang
+) -> None:
+    inner = ReadingApp()
+    send = Recorder()
+    await limits(errors, inner)(scope_for(raw_path, path), empty_receive, send)
+    assert inner.calls == 0
+    assert send.status == 400
+    assert send.headers[b"content-type"] == b"text/html; charset=utf-8"
+    assert error_title(send.body) == ERROR_TEXTS[400][lang].title
+
+
+async def test_a_decoded_path_that_is_not_text_is_400_without_a_raw_path(
+    errors: ErrorPages,
+) -> None:
+    scope = scope_for(b"", "/en/\udc80/")
+    del scope["raw_path"]  # optional in ASGI
+    send = Recorder()
+    await limits(errors, ReadingApp())(scope, empty_receive, send)
+    assert send.status == 400
+
+
+@pytest.mark.parametrize(("raw_path", "path"), UTF8)
+async def test_utf8_paths_pass(errors: ErrorPages, raw_path: bytes, path: str) -> None:
+    inner = ReadingApp()
+    send = Recorder()
+    await limits(errors, inner)(scope_for(raw_path, path), empty_receive, send)
+    assert inner.calls == 1
+    assert send.status == 200
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize(("raw_path", "path", "lang"), NOT_UTF8)
+async def test_the_real_app_answers_a_path_that_is_not_utf8_with_400_not_500(
+    app: ASGIApp, raw_path: bytes, path: str, lang: Lang, method: str
+) -> None:
+    """Regression: /en/eta/resume/%80/ reached FastAPI's trailing-slash redirect, which
+    could not encode the path and raised: a 500."""
+    scope = scope_for(raw_path, path)
+    scope["method"] = method
+    send = Recorder()
+    await app(scope, empty_receive, send)
+    assert send.status == 400
+    assert error_title(send.body) == ERROR_TEXTS[400][lang].title
+
+
+async def test_the_real_app_answers_an_undecodable_escape_with_400(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get("/en/eta/resume/%80/")
+    assert response.status_code == 400
     assert response.headers["content-type"] == "text/html; charset=utf-8"

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from northgate.analytics.arrivals import Arrivals
-from northgate.analytics.countries import StaticResolver
-from northgate.analytics.dimensions import ArrivalKey
-from northgate.analytics.recorder import Recorder
-from northgate.analytics.salts import DailySalts, MemorySaltStore
+from northgate.analytics.capture.arrivals import Arrivals
+from northgate.analytics.capture.countries import StaticResolver
+from northgate.analytics.capture.dimensions import ArrivalKey
+from northgate.analytics.capture.recorder import Recorder
+from northgate.analytics.capture.salts import DailySalts, MemorySaltStore
 from northgate.core.asgi import Message, Receive, Scope, Send
 from northgate.edge.tap import Tap
 from tests.support.asgi import Recorder as SendRecorder

@@ -29,11 +29,12 @@ async def test_enqueue_ignores_a_duplicate_key(database: Database) -> None:
 
 
 async def test_enqueue_is_rolled_back_with_the_callers_transaction(database: Database) -> None:
+    now = Clock()()
     async with database.session() as session:
         async with session.begin():
-            await outbox.enqueue(session, "test", "kept", {})
+            await outbox.enqueue(session, "test", "kept", {}, now=now)
         await session.begin()
-        await outbox.enqueue(session, "test", "dropped", {})
+        await outbox.enqueue(session, "test", "dropped", {}, now=now)
         await session.rollback()
     async with database.session() as session:
         keys = (await session.scalars(select(OutboxJob.dedupe_key))).all()

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import email
 import email.policy
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from northgate.applications.resending import ResendResult
 from northgate.applications.service import ApplicationService
-from northgate.jobs.handlers import handlers_from_settings
+from northgate.composition import Services, build
 from northgate.jobs.outbox import enqueue
-from northgate.jobs.worker import Worker
-from northgate.payments.sandbox import SandboxGateway
-from northgate.payments.service import PaymentService
 from northgate.settings import Settings
 from northgate.storage.db import Database
 from northgate.storage.models import SentEmail
@@ -28,14 +26,27 @@ async def _resend(database: Database, application_id: int, kind: str, clock: Clo
     return await service.resend(application_id, kind, now=clock())
 
 
-async def test_resend_sends_again_up_to_three_times_an_hour(
-    database: Database, make_settings: Callable[..., Settings]
-) -> None:
-    settings = make_settings(public_origin="https://eta.example")
+@pytest.fixture
+async def clocked(
+    database_url: str, make_settings: Callable[..., Settings]
+) -> AsyncIterator[tuple[Services, Clock]]:
+    """The services on a clock the test moves, e-mailing links to the public origin."""
     clock = Clock()
-    gateway = SandboxGateway(database, clock=clock)
-    payments = PaymentService(database, gateway, clock)
-    worker = Worker(database, handlers_from_settings(settings, clock), clock)
+    services = build(
+        make_settings(database_url=database_url, public_origin="https://eta.example"), clock=clock
+    )
+    try:
+        yield services, clock
+    finally:
+        await services.aclose()
+
+
+async def test_resend_sends_again_up_to_three_times_an_hour(
+    clocked: tuple[Services, Clock],
+) -> None:
+    services, clock = clocked
+    settings, database = services.settings, services.database
+    gateway, payments, worker = services.gateway, services.payments, services.worker
     application_id = await create_application(database, lang="fr")
     submitted_only = await create_application(database)
 
@@ -73,10 +84,10 @@ async def test_resend_sends_again_up_to_three_times_an_hour(
 
 
 async def test_a_resume_link_is_mailed_to_the_address_given(
-    database: Database, make_settings: Callable[..., Settings]
+    clocked: tuple[Services, Clock],
 ) -> None:
-    settings = make_settings(public_origin="https://eta.example")
-    clock = Clock()
+    services, clock = clocked
+    settings, database = services.settings, services.database
     draft = await create_application(database, status="draft")
     async with database.session() as session, session.begin():
         await enqueue(
@@ -92,7 +103,7 @@ async def test_a_resume_link_is_mailed_to_the_address_given(
             },
             now=clock(),
         )
-    await drain(Worker(database, handlers_from_settings(settings, clock), clock))
+    await drain(services.worker)
     [path] = settings.mail_dir.glob("*.eml")
     message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
     assert message["To"] == "later@example.org"

@@ -1,4 +1,4 @@
-"""The embedded default end to end, as ``northgate.services`` assembles it: card form over
+"""The embedded default end to end, as ``northgate.composition`` assembles it: card form over
 HTTP, settle on return, and the in-server worker writing the e-mails to var/mail/."""
 
 from __future__ import annotations
@@ -11,25 +11,25 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from northgate.composition import build
+from northgate.jobs.worker import running_worker
 from northgate.payments.sandbox_page import sandbox_router
-from northgate.services import build_services, running_worker
 from northgate.settings import Settings
-from northgate.storage.db import Database
 from northgate.storage.models import TravelAuthorization
-from northgate.ui.assets import load_assets
 from tests.jobs.support import eventually
 from tests.payments.support import create_application
-from tests.support.asgi import NODE_MODULES
 
 
 async def test_pay_on_the_card_page_and_get_the_eta_by_e_mail(
     database_url: str, make_settings: Callable[..., Settings]
 ) -> None:
     settings = make_settings(database_url=database_url)
-    database = Database(settings.effective_database_url)
-    services = build_services(settings, database)
+    services = build(settings)
+    database = services.database
     app = FastAPI()
-    app.include_router(sandbox_router(services.gateway, load_assets(NODE_MODULES)))
+    app.include_router(
+        sandbox_router(services.gateway, services.site.assets, settings.public_origin)
+    )
     application_id = await create_application(database, lang="fr")
     try:
         async with (
@@ -72,4 +72,4 @@ async def test_pay_on_the_card_page_and_get_the_eta_by_e_mail(
         }
         assert f"Votre AVE est approuvée – {authorization.eta_number}" in subjects
     finally:
-        await database.close()
+        await services.aclose()

@@ -57,7 +57,7 @@ async def test_the_worker_survives_a_database_outage_without_spinning(
 
         await asyncio.to_thread(outage_postgres.resume)
         async with database.session() as session, session.begin():
-            await enqueue(session, "note", "after-the-outage", {})
+            await enqueue(session, "note", "after-the-outage", {}, now=worker.clock())
         deadline = time.monotonic() + 30
         while "after-the-outage" not in done:
             assert time.monotonic() < deadline, "no job ran after the database came back"

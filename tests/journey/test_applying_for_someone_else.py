@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from northgate.app import create_app
+from northgate.app import edge_app
+from northgate.composition import Services, build
 from northgate.eta.questions import QUESTION_SET
 from northgate.settings import Settings
 from tests.support.journey import (
@@ -74,12 +75,12 @@ YOUR = {"en": re.compile(r"\byour\b", re.I), "fr": re.compile(r"\b(votre|vos)\b|
 @pytest.fixture
 async def client(
     sqlite_url: str, make_settings: Callable[..., Settings]
-) -> AsyncIterator[tuple[httpx.AsyncClient, object, Settings]]:
+) -> AsyncIterator[tuple[httpx.AsyncClient, Services, Settings]]:
     settings = make_settings(database_url=sqlite_url, embedded_worker=False)
-    app = create_app(settings)
-    transport = httpx.ASGITransport(app=app)
+    services = build(settings)
+    transport = httpx.ASGITransport(app=edge_app(services))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield client, app, settings
+        yield client, services, settings
 
 
 def _heading(html: str) -> str:
@@ -130,12 +131,12 @@ async def _walk(client: httpx.AsyncClient, lang: str) -> dict[str, str]:
     ],
 )
 async def test_questions_autofill_and_emails_are_about_the_child(
-    client: tuple[httpx.AsyncClient, object, Settings],
+    client: tuple[httpx.AsyncClient, Services, Settings],
     lang: str,
     name_question: str,
     birth_question: str,
 ) -> None:
-    http, app, settings = client
+    http, services, settings = client
     pages = await _walk(http, lang)
     name_page = pages["name" if lang == "en" else "nom"]
     birth_page = pages["date-of-birth" if lang == "en" else "date-de-naissance"]
@@ -172,11 +173,8 @@ async def test_questions_autofill_and_emails_are_about_the_child(
     found = re.search(r'class="ng-reference">([^<]+)<', confirmation.text)
     assert found, confirmation.text[:500]
     reference = found.group(1).strip()
-    web = app
-    while hasattr(web, "app"):
-        web = web.app
     for _ in range(5):
-        await web.state.services.worker.run_once()  # type: ignore[attr-defined]
+        await services.worker.run_once()
     bodies = _read_mails(Path(settings.mail_dir))
     assert len(bodies) == 2, bodies  # receipt and approval
     hello = "Hello Marie Tremblay," if lang == "en" else "Bonjour Marie Tremblay,"
@@ -207,7 +205,7 @@ async def test_questions_autofill_and_emails_are_about_the_child(
 
 
 async def test_applying_for_yourself_keeps_your_own_wording_and_autofill(
-    client: tuple[httpx.AsyncClient, object, Settings],
+    client: tuple[httpx.AsyncClient, Services, Settings],
 ) -> None:
     http, _, _ = client
     response = await start_application(http)
@@ -222,7 +220,7 @@ async def test_applying_for_yourself_keeps_your_own_wording_and_autofill(
 
 
 async def test_the_api_gives_both_wordings(
-    client: tuple[httpx.AsyncClient, object, Settings],
+    client: tuple[httpx.AsyncClient, Services, Settings],
 ) -> None:
     http, _, _ = client
     response = await http.get("/api/v1/questions")
@@ -239,7 +237,7 @@ async def test_the_api_gives_both_wordings(
     [("en", "The applicant must be under 18"), ("fr", "doit avoir moins de 18")],
 )
 async def test_a_parent_cannot_give_an_adults_birth_date_and_keeps_what_was_saved(
-    client: tuple[httpx.AsyncClient, object, Settings], lang: str, words: str
+    client: tuple[httpx.AsyncClient, Services, Settings], lang: str, words: str
 ) -> None:
     http, _, _ = client
     form = {**CHILD_FORM, "date_of_birth-year": "1980"}

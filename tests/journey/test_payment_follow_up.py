@@ -34,10 +34,15 @@ def _subjects(directory: Path) -> list[str]:
 async def test_unpaid_application_gets_one_reminder_in_its_language(
     setup: ClockedApp,
 ) -> None:
-    client, web, settings, clock = setup.client, setup.web, setup.settings, setup.clock
+    client, services, settings, clock = (
+        setup.client,
+        setup.services,
+        setup.settings,
+        setup.clock,
+    )
     created = await client.post("/api/v1/applications", json={"answers": ANSWERS})
     assert created.status_code == 201
-    worker = web.state.services.worker
+    worker = services.worker
     await worker.run_once()
     assert _subjects(Path(settings.mail_dir)) == []  # not before the hour is up
     clock.now += timedelta(hours=1, minutes=1)
@@ -54,7 +59,12 @@ async def test_unpaid_application_gets_one_reminder_in_its_language(
 async def test_paid_application_gets_no_reminder(
     setup: ClockedApp,
 ) -> None:
-    client, web, settings, clock = setup.client, setup.web, setup.settings, setup.clock
+    client, services, settings, clock = (
+        setup.client,
+        setup.services,
+        setup.settings,
+        setup.clock,
+    )
     created = (await client.post("/api/v1/applications", json={"answers": ANSWERS})).json()
     link = (await client.post(f"/api/v1/applications/{created['id']}/payments")).json()
     card = {"number": "4242424242424242", "expiry": "12/39", "cvc": "123", "name": "E L"}
@@ -62,6 +72,6 @@ async def test_paid_application_gets_no_reminder(
     await client.get(back.headers["location"])
     clock.now += timedelta(hours=1, minutes=1)
     for _ in range(4):
-        await web.state.services.worker.run_once()
+        await services.worker.run_once()
     subjects = _subjects(Path(settings.mail_dir))
     assert not any("pas payée" in subject for subject in subjects), subjects

@@ -42,7 +42,7 @@ def _resume_link(mail_dir: Path) -> str:
 async def test_resume_link_opens_the_application_in_a_new_browser(
     setup: ClockedApp,
 ) -> None:
-    client, web, settings = setup.client, setup.web, setup.settings
+    client, services, settings = setup.client, setup.services, setup.settings
     await fill_application(client)
     save_page = await client.get("/en/eta/apply/save")
     sent = await client.post(
@@ -51,7 +51,7 @@ async def test_resume_link_opens_the_application_in_a_new_browser(
     )
     assert sent.status_code == 200
     assert "zoe@example.org" in sent.text
-    await web.state.services.worker.run_once()
+    await services.worker.run_once()
     link = _resume_link(Path(settings.mail_dir))
 
     old_cookie = client.cookies.get("ng_draft")

@@ -12,7 +12,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from northgate.app import create_app
+from northgate.app import edge_app
+from northgate.composition import Services, build
 from northgate.core.dates import long_date
 from northgate.settings import Settings
 from northgate.storage.models import Application, Payment, SandboxCharge, TravelAuthorization
@@ -37,23 +38,17 @@ DECLINED_CARD = {**APPROVED_CARD, "number": "4000 0000 0000 0002"}
 @pytest.fixture
 async def journey_client(
     database_url: str, make_settings: Callable[..., Settings]
-) -> AsyncIterator[tuple[httpx.AsyncClient, object, Settings]]:
+) -> AsyncIterator[tuple[httpx.AsyncClient, Services, Settings]]:
     settings = make_settings(database_url=database_url, embedded_worker=False)
-    app = create_app(settings)
-    transport = httpx.ASGITransport(app=app)
+    services = build(settings)
+    transport = httpx.ASGITransport(app=edge_app(services))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield client, app, settings
+        yield client, services, settings
 
 
 def _mails(directory: Path) -> tuple[list[Path], list[str]]:
     mails = sorted(directory.glob("*.eml"))
     return mails, [str(email.message_from_bytes(p.read_bytes())["Subject"]) for p in mails]
-
-
-def _web(app: object) -> object:
-    while hasattr(app, "app"):
-        app = app.app
-    return app
 
 
 async def _pay(client: httpx.AsyncClient, lang: str, card: dict[str, str]) -> httpx.Response:
@@ -74,9 +69,9 @@ async def _pay(client: httpx.AsyncClient, lang: str, card: dict[str, str]) -> ht
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
 async def test_apply_pay_decide_and_look_up(
-    journey_client: tuple[httpx.AsyncClient, object, Settings], lang: str
+    journey_client: tuple[httpx.AsyncClient, Services, Settings], lang: str
 ) -> None:
-    client, app, settings = journey_client
+    client, services, settings = journey_client
     form = {**ADULT_FORM, "correspondence_language": lang}
     review = await fill_application(client, lang, form)
     assert "Zoë Anne" in review.text
@@ -97,8 +92,7 @@ async def test_apply_pay_decide_and_look_up(
     # Paid: nothing is left to do, so no warning that the session is about to end.
     assert 'id="session-timeout"' not in confirmation.text
     assert "session-timeout.js" not in confirmation.text
-    web = _web(app)
-    database = web.state.database  # type: ignore[attr-defined]
+    database = services.database
     async with database.session() as db:
         application = await db.scalar(select(Application))
         assert application is not None
@@ -106,7 +100,7 @@ async def test_apply_pay_decide_and_look_up(
         assert application.reference in confirmation.text
         reference = application.reference
 
-    worker = web.state.services.worker  # type: ignore[attr-defined]
+    worker = services.worker
     for _ in range(5):
         await worker.run_once()
     async with database.session() as db:
@@ -151,9 +145,9 @@ async def test_apply_pay_decide_and_look_up(
 
 
 async def test_declined_card_then_approved_charges_once(
-    journey_client: tuple[httpx.AsyncClient, object, Settings],
+    journey_client: tuple[httpx.AsyncClient, Services, Settings],
 ) -> None:
-    client, app, _settings = journey_client
+    client, services, _settings = journey_client
     review = await fill_application(client)
     await client.post("/en/eta/apply/check-your-answers", data={"csrf_token": csrf_of(review.text)})
     declined = await _pay(client, "en", DECLINED_CARD)
@@ -166,7 +160,7 @@ async def test_declined_card_then_approved_charges_once(
     # Reloading the return URL and pressing "pay" again change nothing.
     again = await client.post("/en/eta/apply/pay", data={"csrf_token": csrf_of(page.text)})
     assert again.headers["location"].endswith("/confirmation")
-    database = _web(app).state.database  # type: ignore[attr-defined]
+    database = services.database
     async with database.session() as db:
         approved_charges = await db.scalar(
             select(func.count())
@@ -181,9 +175,9 @@ async def test_declined_card_then_approved_charges_once(
 
 
 async def test_invalid_answers_are_refused_in_the_users_language_and_saved_answers_kept(
-    journey_client: tuple[httpx.AsyncClient, object, Settings],
+    journey_client: tuple[httpx.AsyncClient, Services, Settings],
 ) -> None:
-    client, _app, _settings = journey_client
+    client, _services, _settings = journey_client
     await fill_application(client, "fr")
     page = await client.get("/fr/ave/demande/nom")
     assert page.status_code == 200, page.text[:300]
@@ -200,9 +194,9 @@ async def test_invalid_answers_are_refused_in_the_users_language_and_saved_answe
 
 
 async def test_forged_csrf_token_saves_nothing(
-    journey_client: tuple[httpx.AsyncClient, object, Settings],
+    journey_client: tuple[httpx.AsyncClient, Services, Settings],
 ) -> None:
-    client, _app, _settings = journey_client
+    client, _services, _settings = journey_client
     start = await start_application(client)
     first = start.headers["location"]
     forged = await client.post(first, data={"csrf_token": "forged", "applying_for": "other"})
@@ -211,9 +205,9 @@ async def test_forged_csrf_token_saves_nothing(
 
 
 async def test_oversized_post_is_refused_and_saved_answers_survive(
-    journey_client: tuple[httpx.AsyncClient, object, Settings],
+    journey_client: tuple[httpx.AsyncClient, Services, Settings],
 ) -> None:
-    client, _app, settings = journey_client
+    client, _services, settings = journey_client
     await fill_application(client)
     page = await client.get("/en/eta/apply/name")
     huge = "A" * (settings.max_body_bytes + 1)
@@ -227,15 +221,15 @@ async def test_oversized_post_is_refused_and_saved_answers_survive(
 
 
 async def test_replayed_submit_does_not_create_a_second_reference(
-    journey_client: tuple[httpx.AsyncClient, object, Settings],
+    journey_client: tuple[httpx.AsyncClient, Services, Settings],
 ) -> None:
-    client, app, _settings = journey_client
+    client, services, _settings = journey_client
     review = await fill_application(client)
     form = {"csrf_token": csrf_of(review.text)}
     first = await client.post("/en/eta/apply/check-your-answers", data=form)
     replay = await client.post("/en/eta/apply/check-your-answers", data=form)
     assert first.headers["location"] == replay.headers["location"] == "/en/eta/apply/pay"
-    database = _web(app).state.database  # type: ignore[attr-defined]
+    database = services.database
     async with database.session() as db:
         references = (await db.scalars(select(Application.reference))).all()
     assert len(references) == 1 and references[0]

@@ -14,6 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.support.servers import free_port
+from tests.support.tiers import require_servers
 
 
 @dataclass
@@ -36,6 +37,8 @@ class Inbox:
 
 class SmtpServer:
     def __init__(self) -> None:
+        # A server in a thread of this process: no subprocess for the guard to see.
+        require_servers("an SMTP server")
         self.inbox = Inbox()
         self.port = free_port()
         self.controller = Controller(

@@ -38,7 +38,7 @@ async def _create(gateway: SandboxGateway, key: str, amount: int = 700) -> str:
 async def page(database: Database) -> AsyncIterator[tuple[SandboxGateway, httpx.AsyncClient]]:
     gateway = SandboxGateway(database, clock=Clock())
     app = FastAPI()
-    app.include_router(sandbox_router(gateway, ASSETS))
+    app.include_router(sandbox_router(gateway, ASSETS, "http://bank"))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bank") as client:
         yield gateway, client

@@ -10,7 +10,8 @@ from typing import Any
 
 import httpx
 
-from northgate.app import create_app
+from northgate.app import edge_app
+from northgate.composition import Services, build
 from northgate.settings import Settings
 
 
@@ -25,7 +26,7 @@ class Clock:
 @dataclass
 class ClockedApp:
     client: httpx.AsyncClient
-    web: Any  # the FastAPI application inside the edge, for its state
+    services: Services
     settings: Settings
     clock: Clock
 
@@ -39,16 +40,8 @@ def web_app_of(app: Any) -> Any:
 
 @asynccontextmanager
 async def clocked_app(settings: Settings, base_url: str = "http://t") -> AsyncIterator[ClockedApp]:
-    app = create_app(settings)
-    web = web_app_of(app)
     clock = Clock()
-    web.state.clock = clock
-    # The worker and its job handlers keep their own clocks; point them at the same one.
-    worker = web.state.services.worker
-    worker.clock = clock
-    for handler in worker.handlers.values():
-        if hasattr(handler, "clock"):
-            handler.clock = clock
-    transport = httpx.ASGITransport(app=app)
+    services = build(settings, clock=clock)
+    transport = httpx.ASGITransport(app=edge_app(services))
     async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
-        yield ClockedApp(client, web, settings, clock)
+        yield ClockedApp(client, services, settings, clock)

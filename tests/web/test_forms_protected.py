@@ -16,7 +16,8 @@ import pytest
 from fastapi.routing import APIRoute
 from sqlalchemy import func, select
 
-from northgate.app import create_app
+from northgate.app import edge_app
+from northgate.composition import Services, build
 from northgate.settings import Settings
 from northgate.storage.db import Database
 from northgate.storage.models import Application, OutboxJob
@@ -29,17 +30,23 @@ FOREIGN = {"sec-fetch-site": "cross-site", "origin": "https://evil.example"}
 
 
 @pytest.fixture
-async def setup(
-    make_settings: Callable[..., Settings], sqlite_url: str
-) -> AsyncIterator[tuple[httpx.AsyncClient, Any, Database]]:
-    settings = make_settings(
-        database_url=sqlite_url,
-        embedded_worker=False,
-        trusted_proxies="127.0.0.1",
-        resume_emails_per_recipient=3,
-        resume_emails_per_client=5,
+def services(make_settings: Callable[..., Settings], sqlite_url: str) -> Services:
+    return build(
+        make_settings(
+            database_url=sqlite_url,
+            embedded_worker=False,
+            trusted_proxies="127.0.0.1",
+            resume_emails_per_recipient=3,
+            resume_emails_per_client=5,
+        )
     )
-    app = create_app(settings)
+
+
+@pytest.fixture
+async def setup(
+    services: Services, sqlite_url: str
+) -> AsyncIterator[tuple[httpx.AsyncClient, Any, Database]]:
+    app = edge_app(services)
     database = Database(sqlite_url)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
@@ -183,10 +190,10 @@ async def test_feedback_from_another_site_is_not_recorded(
 
 
 async def test_the_sandbox_card_form_refuses_other_sites(
-    setup: tuple[httpx.AsyncClient, Any, Database],
+    setup: tuple[httpx.AsyncClient, Any, Database], services: Services
 ) -> None:
-    client, app, _database = setup
-    gateway = web_app_of(app).state.services.gateway
+    client, _app, _database = setup
+    gateway = services.gateway
     payment = await gateway.create_payment(
         idempotency_key="k1",
         amount_cents=700,
@@ -250,11 +257,11 @@ PROTECTED = {
 
 
 async def test_every_post_route_is_accounted_for(
-    setup: tuple[httpx.AsyncClient, Any, Database],
+    setup: tuple[httpx.AsyncClient, Any, Database], services: Services
 ) -> None:
     _client, app, _database = setup
     web = web_app_of(app)
-    gateway_base = web.state.services.gateway.base_path
+    gateway_base = services.gateway.base_path
     posts = {
         route.path
         for route in api_routes(web.routes)

@@ -16,10 +16,11 @@ from typing import Any
 import httpx
 import pytest
 
-from northgate.app import create_app
+from northgate.app import create_app, edge_app
+from northgate.composition import build
 from northgate.settings import Settings
 from northgate.testing.samples import COMPLETE_ANSWERS as ANSWERS
-from tests.analytics.support import analytics_of, cells, window
+from tests.analytics.support import cells, window
 from tests.support.servers import RedisServer
 
 BORN = date.fromisoformat(ANSWERS["date_of_birth"])
@@ -171,13 +172,13 @@ async def test_the_resend_button_is_a_look_up_too(client: httpx.AsyncClient) -> 
 async def test_limited_answers_are_counted_as_limited(
     make_settings: Callable[..., Settings], sqlite_url: str
 ) -> None:
-    app = create_app(limited_settings(make_settings, sqlite_url))
-    transport = httpx.ASGITransport(app=app)
+    services = build(limited_settings(make_settings, sqlite_url))
+    transport = httpx.ASGITransport(app=edge_app(services))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         reference = await submitted_reference(client)
         for n in range(5):
             await look_up(client, reference, wrong_birthday(n))
-    analytics = analytics_of(app)
+    analytics = services.analytics
     await analytics.flusher.flush()
     counts = cells(await analytics.sql.counts("minute", *window()))
     # httpx's user agent is counted as a bot.

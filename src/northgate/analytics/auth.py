@@ -8,6 +8,8 @@ refuse everyone.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import HTTPException, Request
 
 from northgate.core.bearer import authorized
@@ -15,9 +17,13 @@ from northgate.core.bearer import authorized
 REALM = 'Basic realm="Northgate operators", charset="UTF-8"'
 
 
-async def require_operator(request: Request) -> None:
-    token: str = request.app.state.settings.operator_token.get_secret_value()
-    if not token:
-        raise HTTPException(403, "operator access is disabled: set NORTHGATE_OPERATOR_TOKEN")
-    if not authorized(request.headers.get("authorization", ""), token):
-        raise HTTPException(401, "operator token required", headers={"WWW-Authenticate": REALM})
+def operator_only(token: str) -> Callable[[Request], Awaitable[None]]:
+    """The dependency that lets only holders of ``token`` (the operators') through."""
+
+    async def require_operator(request: Request) -> None:
+        if not token:
+            raise HTTPException(403, "operator access is disabled: set NORTHGATE_OPERATOR_TOKEN")
+        if not authorized(request.headers.get("authorization", ""), token):
+            raise HTTPException(401, "operator token required", headers={"WWW-Authenticate": REALM})
+
+    return require_operator

@@ -8,19 +8,18 @@ from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
 
-from northgate.analytics.addresses import ClientAddress
-from northgate.analytics.countries import CountryResolver, IptoccResolver
-from northgate.analytics.flusher import Flusher, Sink
-from northgate.analytics.reading import Reader
-from northgate.analytics.recorder import Recorder
-from northgate.analytics.redis_store import RedisStore
-from northgate.analytics.salts import DailySalts, MemorySaltStore, RedisSaltStore, SaltStore
-from northgate.analytics.sections import SectionClassifier
-from northgate.analytics.service import ReportService
-from northgate.analytics.sql_store import SqlStore
+from northgate.analytics.capture.addresses import ClientAddress
+from northgate.analytics.capture.countries import CountryResolver, IptoccResolver
+from northgate.analytics.capture.recorder import Recorder
+from northgate.analytics.capture.salts import DailySalts, MemorySaltStore, RedisSaltStore, SaltStore
+from northgate.analytics.capture.sections import SectionClassifier
+from northgate.analytics.report.service import ReportService
+from northgate.analytics.store.flusher import Flusher, Sink
+from northgate.analytics.store.reading import Reader
+from northgate.analytics.store.redis_store import RedisStore
+from northgate.analytics.store.sql_store import SqlStore
 from northgate.core.clock import UnixClock, unix_now
 from northgate.settings import Settings
-from northgate.storage import shared
 from northgate.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -43,12 +42,13 @@ class Analytics:
     ) -> None:
         self.settings = settings
         self.clock = clock
-        if redis is None and settings.redis_url:
-            redis = shared.connect(settings.redis_url)
+        # The process's client (northgate.composition), closed by its owner, not here.
         self.redis = redis
         self.sql = SqlStore(database)
         self.redis_store = RedisStore(redis, self.sql) if redis is not None else None
-        salt_store: SaltStore = RedisSaltStore(redis) if redis is not None else MemorySaltStore()
+        salt_store: SaltStore = (
+            RedisSaltStore(redis) if redis is not None else MemorySaltStore(clock)
+        )
         self.salts = DailySalts(salt_store)
         self.recorder = Recorder(
             countries=countries or IptoccResolver(),
@@ -84,8 +84,6 @@ class Analytics:
 
     async def stop(self) -> None:
         await self.flusher.stop()
-        if self.redis is not None:
-            await self.redis.aclose()
 
     async def housekeeping(self, now: int) -> None:
         """Roll Redis up into the database (production backend); apply retention hourly."""

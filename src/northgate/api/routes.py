@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Request, Response
@@ -21,7 +20,6 @@ from northgate.api.models import ApplicationStatus as ApplicationState
 from northgate.api.submission import clean_application
 from northgate.applications.record import StatusRecord
 from northgate.applications.status import ApplicationStatus
-from northgate.core.clock import clock_of
 from northgate.core.lang import Lang
 from northgate.core.routes import path
 from northgate.eta.cleaning import normalize_passport_number
@@ -30,10 +28,8 @@ from northgate.eta.eligibility import TriageAnswers, assess, explain
 from northgate.eta.entry_rules import RULES_VERSION
 from northgate.eta.questions import QUESTION_SET
 from northgate.eta.references import normalize_reference
-from northgate.payments.service import PaymentService
 from northgate.ui.journey_urls import url
-from northgate.web.dependencies import applications_of
-from northgate.web.guards import guards_of
+from northgate.web.dependencies import Applications, ClockDep, GuardsDep, Payments
 
 router = APIRouter(tags=["eTA"])
 IdempotencyKey = Annotated[
@@ -45,10 +41,6 @@ IdempotencyKey = Annotated[
         "creating a second application.",
     ),
 ]
-
-
-def _now(request: Request) -> datetime:
-    return clock_of(request.app.state)()
 
 
 @router.post(path("api.eligibility"), response_model=EligibilityResponse)
@@ -105,13 +97,14 @@ async def questions() -> dict[str, Any]:
 )
 async def submit_application(
     body: ApplicationRequest,
-    request: Request,
     response: Response,
+    applications: Applications,
+    clock: ClockDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     """Validate and submit a complete application. It is saved, with a reference, before
     any payment; pay next with ``POST /applications/{id}/payments``."""
-    now = _now(request)
+    now = clock()
     cleaned = clean_application(body.answers, now.date())
     if cleaned.errors:
         problems = [
@@ -120,7 +113,7 @@ async def submit_application(
         ]
         problem = ValidationProblem(detail="the application has problems", errors=problems)
         return JSONResponse(problem.model_dump(), status_code=422)
-    submitted = await applications_of(request).submit_complete(
+    submitted = await applications.submit_complete(
         cleaned.answers, lang=body.language, idempotency_key=idempotency_key, now=now
     )
     if not submitted.created:
@@ -129,15 +122,16 @@ async def submit_application(
 
 
 @router.post(path("api.payments"), response_model=PaymentLink)
-async def start_payment(application_id: str, request: Request) -> PaymentLink:
+async def start_payment(
+    application_id: str, applications: Applications, payments: Payments
+) -> PaymentLink:
     """Get the hosted payment page for the fee. Calling again returns the same payment
     while it is in progress: a retry never charges twice."""
-    application = await applications_of(request).by_public_id(application_id[:64])
+    application = await applications.by_public_id(application_id[:64])
     if application is None:
         raise HTTPException(404, "no such application")
     if application.status == ApplicationStatus.DRAFT:
         raise HTTPException(409, "the application has not been submitted")
-    payments: PaymentService = request.app.state.payments
     lang: Lang = "fr" if application.lang == "fr" else "en"
     result = await payments.start(application.id, url("payment-return", lang))
     return PaymentLink(
@@ -148,25 +142,27 @@ async def start_payment(application_id: str, request: Request) -> PaymentLink:
 
 
 @router.get(path("api.application"), response_model=ApplicationState)
-async def application_status(application_id: str, request: Request) -> ApplicationState:
-    status = await applications_of(request).status(application_id[:64])
+async def application_status(application_id: str, applications: Applications) -> ApplicationState:
+    status = await applications.status(application_id[:64])
     if status is None:
         raise HTTPException(404, "no such application")
     return _status_of(status)
 
 
 @router.post(path("api.status"), response_model=ApplicationState)
-async def look_up_status(body: StatusLookUp, request: Request) -> ApplicationState:
+async def look_up_status(
+    body: StatusLookUp, request: Request, applications: Applications, guards: GuardsDep
+) -> ApplicationState:
     """Find an application by reference, passport number and date of birth."""
     reference = normalize_reference(body.reference)
     if reference is None:
         raise HTTPException(422, "reference is not valid: check it for typing mistakes")
-    status = await applications_of(request).look_up(
+    status = await applications.look_up(
         reference=reference,
         passport_number=normalize_passport_number(body.passport_number),
         date_of_birth=body.date_of_birth,
     )
-    wait = await guards_of(request).status_look_up(request, reference, found=status is not None)
+    wait = await guards.status_look_up(request, reference, found=status is not None)
     if wait:
         raise HTTPException(
             429,

@@ -30,5 +30,5 @@ class Enqueue(Protocol):
         payload: Mapping[str, Any],
         available_at: datetime | None = None,
         *,
-        now: datetime | None = None,
+        now: datetime,
     ) -> bool: ...

@@ -1,5 +1,5 @@
-"""Time as a dependency: handlers, jobs, payments and analytics take a clock, so tests can
-age payments, sessions and jobs without waiting.
+"""Time as a dependency: handlers, jobs, payments and analytics take a clock (given once, to
+northgate.composition.build), so tests can age payments, sessions and jobs without waiting.
 
 Two shapes, because two kinds of code ask: business time as an aware UTC ``datetime``
 (:data:`Clock`, stored and compared with database timestamps), and Unix seconds as a
@@ -25,12 +25,6 @@ unix_now: UnixClock = time.time
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def clock_of(holder: object) -> Clock:
-    """The clock ``holder`` (an application's state) was given, or the real one."""
-    found = getattr(holder, "clock", None)
-    return found if callable(found) else utc_now
 
 
 def as_utc(moment: datetime) -> datetime:

@@ -3,9 +3,9 @@
 It sits outside everything else, so it sees the requests that the gate queues or sheds,
 those that the request limits refuse and those that end in an error, which 2016's page-tag
 analytics never saw. Per request it costs a wrapped ``send``, a header scan and one
-dictionary increment of raw values (``northgate.analytics.recorder``, which resolves them off
-the hot path); it writes nothing, and a failure in it is logged, never passed on to the
-visitor.
+dictionary increment of raw values (``northgate.analytics.capture.recorder``, which resolves
+them off the hot path); it writes nothing, and a failure in it is logged, never passed on to
+the visitor.
 
 Contract with inner components (the admission gate in particular)
 -----------------------------------------------------------------
@@ -31,9 +31,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from northgate.analytics.dimensions import OUTCOMES
-from northgate.analytics.outcomes import OUTCOME_HINT
-from northgate.analytics.recorder import RAISED, Recorder
+from northgate.analytics.capture.dimensions import OUTCOMES
+from northgate.analytics.capture.outcomes import OUTCOME_HINT
+from northgate.analytics.capture.recorder import RAISED, Recorder
 from northgate.core.asgi import ASGIApp, Receive, Scope, Send
 from northgate.core.clock import UnixClock, unix_now
 from northgate.edge.asgi import TrackedSend

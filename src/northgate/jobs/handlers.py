@@ -1,4 +1,4 @@
-"""The job kinds and their handlers, assembled from settings."""
+"""The job kinds and their handlers (wired in northgate.composition)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,7 @@ from northgate.jobs import follow_up
 from northgate.jobs.decide import Decide
 from northgate.jobs.send_email import SendEmail
 from northgate.jobs.worker import Handler
-from northgate.notify.factory import mailer_from_settings
 from northgate.notify.mailer import Mailer
-from northgate.settings import Settings
 
 # Where the e-mails send people to check their status.
 STATUS_PATHS: Mapping[Lang, str] = paths("eta.status")
@@ -29,11 +27,7 @@ def build_handlers(
     }
 
 
-def handlers_from_settings(settings: Settings, clock: Clock = utc_now) -> dict[str, Handler]:
-    origin = settings.public_origin.rstrip("/")
-    return build_handlers(
-        mailer=mailer_from_settings(settings),
-        mail_from=settings.mail_from,
-        status_urls={lang: origin + path for lang, path in STATUS_PATHS.items()},
-        clock=clock,
-    )
+def status_urls(public_origin: str) -> dict[Lang, str]:
+    """Where the e-mails send people to check their status, on the public origin."""
+    origin = public_origin.rstrip("/")
+    return {lang: origin + path for lang, path in STATUS_PATHS.items()}

@@ -18,7 +18,6 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from northgate.core.clock import utc_now
 from northgate.storage.db import Database, dialect_name
 from northgate.storage.models import OutboxJob
 
@@ -49,14 +48,16 @@ async def enqueue(
     payload: Mapping[str, Any],
     available_at: datetime | None = None,
     *,
-    now: datetime | None = None,
+    now: datetime,
 ) -> bool:
     """Add a job in the caller's transaction; False if one with this key already exists.
 
     ``ON CONFLICT DO NOTHING`` rather than check-then-insert: two transactions enqueueing
     the same key at once cannot both insert, and neither fails.
     """
-    due = available_at or now or utc_now()
+    # ``now`` is the caller's clock (northgate.composition), so a test that moves time
+    # moves when jobs fall due.
+    due = available_at or now
     values = {
         "kind": kind,
         "dedupe_key": dedupe_key,

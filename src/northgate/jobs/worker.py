@@ -18,7 +18,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -173,3 +173,19 @@ class Worker:
             status,
             reason,
         )
+
+
+@contextlib.asynccontextmanager
+async def running_worker(worker: Worker) -> AsyncIterator[None]:
+    """Run the worker as a task until the block exits (the embedded default)."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run_forever(stop), name="northgate-worker")
+    try:
+        yield
+    finally:
+        stop.set()
+        try:
+            await asyncio.wait_for(task, timeout=10)
+        except TimeoutError:
+            task.cancel()
+            log.warning("worker did not stop within 10 s; cancelled")

@@ -149,9 +149,9 @@ def with_payment(return_url: str, gateway_payment_id: str) -> str:
     return urlunsplit(parts._replace(query=query))
 
 
-def sandbox_router(gateway: SandboxGateway, assets: AssetBundle) -> APIRouter:
+def sandbox_router(gateway: SandboxGateway, assets: AssetBundle, public_origin: str) -> APIRouter:
     """``GET``/``POST {base_path}/{id}``; mount with ``app.include_router``. ``assets`` give
-    the page the site's stylesheet."""
+    the page the site's stylesheet; ``public_origin`` is where its own form is posted from."""
     router = APIRouter(include_in_schema=False)
     path = f"{gateway.base_path}/{{gateway_payment_id}}"
 
@@ -205,7 +205,7 @@ def sandbox_router(gateway: SandboxGateway, assets: AssetBundle) -> APIRouter:
         charge = await gateway.charge(gateway_payment_id)
         if charge is None:
             return HTMLResponse("Unknown payment / Paiement inconnu", status_code=404)
-        if cross_site(request):
+        if cross_site(request, public_origin):
             # Like a real gateway's card form: only its own page may submit it.
             return HTMLResponse(
                 "This payment form was not sent from its page: nothing was charged. / "

@@ -6,10 +6,12 @@ traveller stays an adult whatever day the suite or a benchmark runs.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
-_TODAY = date.today()
+from northgate.core.clock import utc_now
+
+_TODAY = utc_now().date()
 
 COMPLETE_ANSWERS: dict[str, Any] = {
     "applying_for": "myself",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import Request
 
 
-def cross_site(request: Request) -> bool:
+def cross_site(request: Request, public_origin: str) -> bool:
     fetch_site = request.headers.get("sec-fetch-site")
     if fetch_site is not None:
         return fetch_site == "cross-site"
@@ -19,5 +19,5 @@ def cross_site(request: Request) -> bool:
     if origin is None:
         return False
     own = {f"{request.url.scheme}://{request.headers.get('host', '')}"}
-    own.add(request.app.state.settings.public_origin.rstrip("/"))
+    own.add(public_origin.rstrip("/"))
     return origin not in own

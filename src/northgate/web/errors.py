@@ -24,7 +24,7 @@ from northgate.web import unavailable as unavailable_pages
 log = logging.getLogger(__name__)
 
 
-def install_error_pages(app: FastAPI, site: Site) -> None:
+def install_error_pages(app: FastAPI, site: Site, watch: DependencyWatch) -> None:
     def page(request: Request, status: int, headers: Mapping[str, str] | None = None) -> Response:
         lang = language_of_path(request.url.path)
         cached = site.error(status, lang)
@@ -63,13 +63,12 @@ def install_error_pages(app: FastAPI, site: Site) -> None:
         dependency = dependency_of(exc)
         if dependency is None:
             return await unhandled(request, exc)
-        watch: DependencyWatch = request.app.state.watch
         watch.failed(dependency, exc)
         retry_after = unavailable_pages.retry_after_seconds()
         if is_api_path(request.url.path):
             return unavailable_pages.unavailable_json(retry_after)
         fields = await unavailable_pages.posted_fields(request)
-        return unavailable_pages.unavailable_page(request, fields or None, retry_after)
+        return unavailable_pages.unavailable_page(request, site.assets, fields or None, retry_after)
 
     async def invalid(request: Request, exc: Exception) -> Response:
         if is_api_path(request.url.path):

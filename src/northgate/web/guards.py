@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from fastapi import Request
 from redis.asyncio import Redis
 
-from northgate.analytics.addresses import ClientAddress
-from northgate.analytics.outcomes import OUTCOME_HINT
+from northgate.analytics.capture.addresses import ClientAddress
+from northgate.analytics.capture.outcomes import OUTCOME_HINT
 from northgate.settings import Settings
 from northgate.throttle import Limit, Throttle, build_throttle
 from northgate.throttle.throttle import client_subject
@@ -93,10 +93,6 @@ def build_guards(settings: Settings, redis: Redis | None) -> Guards:
             "resume-client", settings.resume_emails_per_client, settings.resume_email_window_seconds
         ),
     )
-
-
-def guards_of(request: Request) -> Guards:
-    return request.app.state.guards  # type: ignore[no-any-return]
 
 
 def wait_minutes(seconds: int) -> int:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from northgate.core.routes import path
 from northgate.outage.classify import DATABASE, REDIS
-from northgate.outage.watch import DependencyWatch
+from northgate.web.dependencies import DatabaseDep, RedisDep, WatchDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -26,29 +26,27 @@ async def healthz() -> JSONResponse:
 
 
 @router.get(path("ops.readyz"))
-async def readyz(request: Request) -> JSONResponse:
+async def readyz(database: DatabaseDep, redis: RedisDep, watch: WatchDep) -> JSONResponse:
     """The process can do useful work: its database answers.
 
     Redis is reported but does not decide readiness: without it each node falls back to
     local state and keeps serving, which beats being taken out of the balancer.
     """
-    state = request.app.state
     body: dict[str, Any] = {"status": "ok", "database": "ok"}
     status = 200
     # Failures are reported to the dependency watch, which logs changes of state: a
     # balancer probing every second must not write a line per probe.
-    watch: DependencyWatch = state.watch
     try:
-        await asyncio.wait_for(state.database.ping(), READY_TIMEOUT_SECONDS)
+        await asyncio.wait_for(database.ping(), READY_TIMEOUT_SECONDS)
     except Exception as error:  # any failure means "not ready", never a 500
         watch.failed(DATABASE, error)
         body.update(status="unavailable", database="unreachable")
         status = 503
     else:
         watch.recovered(DATABASE)
-    if state.redis is not None:
+    if redis is not None:
         try:
-            await asyncio.wait_for(state.redis.ping(), READY_TIMEOUT_SECONDS)
+            await asyncio.wait_for(redis.ping(), READY_TIMEOUT_SECONDS)
             body["redis"] = "ok"
             watch.recovered(REDIS)
         except Exception as error:

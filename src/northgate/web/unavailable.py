@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from northgate.core import routes
 from northgate.core.lang import language_of_path, other_language
+from northgate.ui.assets import AssetBundle
 from northgate.ui.chrome import chrome_context
 from northgate.ui.i18n import gettext
 from northgate.ui.templating import environment
@@ -53,13 +54,12 @@ async def posted_fields(request: Request) -> list[tuple[str, str]] | None:
 
 
 def unavailable_page(
-    request: Request, fields: list[tuple[str, str]] | None, retry_after: int
+    request: Request, assets: AssetBundle, fields: list[tuple[str, str]] | None, retry_after: int
 ) -> Response:
     """The page; ``fields``: what was posted, to send again (None after a GET)."""
     lang = language_of_path(request.url.path)
     # Only matched routes get here, all of them under one leading slash: a local address.
     action = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    site = request.app.state.site
     title = (
         gettext(lang, "We could not save what you sent yet")
         if fields is not None
@@ -69,7 +69,7 @@ def unavailable_page(
         environment(lang)
         .get_template("errors/unavailable.html")
         .render(
-            chrome_context(lang, site.assets)
+            chrome_context(lang, assets)
             | {
                 "title": title,
                 "other_url": routes.path("page.home", other_language(lang)),

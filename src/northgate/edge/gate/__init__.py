@@ -12,7 +12,10 @@ refused from then on (on this node at once, on every node within a second).
 
 from __future__ import annotations
 
+from redis.asyncio import Redis
+
 from northgate.core.asgi import ASGIApp, Scope
+from northgate.core.clock import UnixClock, unix_now
 from northgate.edge.errors import ErrorPages
 from northgate.edge.gate.admin import GateAdmin
 from northgate.edge.gate.backend import Backend
@@ -25,37 +28,47 @@ from northgate.edge.gate.passes import Pass
 from northgate.edge.gate.redis_backend import RedisBackend
 from northgate.edge.gate.room import WaitingRoom
 from northgate.settings import Settings
-from northgate.storage import shared
 from northgate.ui.assets import AssetBundle
 
-__all__ = ["Gate", "GateCore", "build_gate", "current_pass", "end_pass"]
+__all__ = [
+    "Gate",
+    "GateCore",
+    "build_backend",
+    "build_core",
+    "build_gate",
+    "current_pass",
+    "end_pass",
+]
 
 
-def build_backend(settings: Settings) -> Backend:
-    if not settings.redis_url:
+def build_backend(settings: Settings, redis: Redis | None) -> Backend:
+    """Shared through ``redis`` (the process's client, northgate.composition) when there is
+    one; this process's own state otherwise."""
+    if redis is None:
         return MemoryBackend()
-    redis = shared.connect(settings.redis_url)
     primary = RedisBackend(redis, settings.gate_event, keep_revoked=settings.gate_pass_cap_seconds)
     return FallbackBackend(primary)
 
 
-def build_core(settings: Settings, backend: Backend | None = None) -> GateCore:
+def build_core(settings: Settings, backend: Backend, *, clock: UnixClock = unix_now) -> GateCore:
     return GateCore(
         GateLimits.from_settings(settings),
-        backend or build_backend(settings),
+        backend,
         key=settings.effective_secret_key,
         event=settings.gate_event,
         pass_ttl=settings.gate_pass_ttl_seconds,
         pass_cap=settings.gate_pass_cap_seconds,
         fallback_share=settings.gate_fallback_share,
+        clock=clock,
     )
 
 
-def build_gate(settings: Settings, app: ASGIApp, errors: ErrorPages, assets: AssetBundle) -> Gate:
-    core = build_core(settings)
+def build_gate(
+    settings: Settings, core: GateCore, app: ASGIApp, errors: ErrorPages, assets: AssetBundle
+) -> Gate:
     room = WaitingRoom(assets, errors, keep_seconds=settings.gate_abandon_after_seconds)
     admin = GateAdmin(core, settings.gate_admin_token.get_secret_value())
-    return Gate(app, core, room, admin, secure_cookies=settings.behind_tls)
+    return Gate(app, core, room, admin, secure_cookies=settings.behind_tls, clock=core.clock)
 
 
 def current_pass(scope: Scope) -> Pass | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
@@ -23,7 +23,6 @@ from northgate.eta.validation import form_for, validate_application, validate_st
 from northgate.ui.i18n import gettext
 from northgate.ui.journey_urls import step_url, url
 from northgate.ui.pages import PAGES_BY_KEY
-from northgate.web.dependencies import applications_of
 from northgate.web.eta import session as draft_session
 from northgate.web.eta.context import Journey
 from northgate.web.eta.draft import OpenDraft, after_submission, open_draft, read_form, redirect
@@ -37,8 +36,9 @@ steps_router = APIRouter(include_in_schema=False)
 RETURN_TO_REVIEW = "review"
 
 
-async def _open_editable(request: Request, lang: Lang) -> OpenDraft | Response:
-    draft = await open_draft(request, lang)
+async def _open_editable(journey: Journey) -> OpenDraft | Response:
+    lang = journey.lang
+    draft = await open_draft(journey)
     if isinstance(draft, Response):
         return draft
     return after_submission(draft.application, lang) or draft
@@ -64,20 +64,18 @@ def _start_page(
     )
 
 
-async def start_page(request: Request, lang: Lang) -> Response:
-    return _start_page(Journey(request, lang))
+async def start_page(journey: Journey) -> Response:
+    return _start_page(journey)
 
 
-async def start(request: Request, lang: Lang) -> Response:
-    journey = Journey(request, lang)
+async def start(journey: Journey) -> Response:
+    request, lang = journey.request, journey.lang
     # Without the page's token (a post from another site) no draft is created, and the
     # browser keeps the draft cookie it has.
     if not journey.form_token_valid(await read_form(request)):
         return _start_page(journey, status=403, error_list=journey.form_token_problem("start"))
     token = draft_session.new_token()
-    await applications_of(request).start(
-        lang=lang, draft_token_hash=draft_session.token_hash(token)
-    )
+    await journey.applications.start(lang=lang, draft_token_hash=draft_session.token_hash(token))
     first = QUESTION_SET.visible_steps({}, journey.today)[0]
     response = redirect(step_url(first, lang))
     journey.set_session_cookie(
@@ -134,9 +132,10 @@ def _step_or_404(lang: Lang, slug: str) -> Step:
     return step
 
 
-async def show_step(request: Request, lang: Lang, slug: str) -> Response:
+async def show_step(journey: Journey, slug: str) -> Response:
+    request, lang = journey.request, journey.lang
     step = _step_or_404(lang, slug)
-    draft = await _open_editable(request, lang)
+    draft = await _open_editable(journey)
     if isinstance(draft, Response):
         return draft
     answers, today = draft.application.answers, draft.journey.today
@@ -153,9 +152,10 @@ async def show_step(request: Request, lang: Lang, slug: str) -> Response:
     )
 
 
-async def submit_step(request: Request, lang: Lang, slug: str) -> Response:
+async def submit_step(journey: Journey, slug: str) -> Response:
+    request, lang = journey.request, journey.lang
     step = _step_or_404(lang, slug)
-    draft = await _open_editable(request, lang)
+    draft = await _open_editable(journey)
     if isinstance(draft, Response):
         return draft
     form = await read_form(request)
@@ -176,7 +176,7 @@ async def submit_step(request: Request, lang: Lang, slug: str) -> Response:
             returning=returning,
             status=422,
         )
-    saved = await applications_of(request).save_answers(
+    saved = await journey.applications.save_answers(
         draft.application.draft_token_hash, result.values, now=draft.journey.now
     )
     answers = saved.answers
@@ -192,8 +192,9 @@ async def submit_step(request: Request, lang: Lang, slug: str) -> Response:
 # --- Check your answers and submit ---------------------------------------------------------
 
 
-async def review(request: Request, lang: Lang) -> Response:
-    draft = await _open_editable(request, lang)
+async def review(journey: Journey) -> Response:
+    lang = journey.lang
+    draft = await _open_editable(journey)
     if isinstance(draft, Response):
         return draft
     answers, today = draft.application.answers, draft.journey.today
@@ -212,9 +213,10 @@ async def review(request: Request, lang: Lang) -> Response:
     )
 
 
-async def submit_application(request: Request, lang: Lang) -> Response:
+async def submit_application(journey: Journey) -> Response:
+    request, lang = journey.request, journey.lang
     # A replayed or double-clicked submit is sent on by _open_editable: it is submitted.
-    draft = await _open_editable(request, lang)
+    draft = await _open_editable(journey)
     if isinstance(draft, Response):
         return draft
     if not draft.csrf_valid(await read_form(request)):
@@ -226,7 +228,7 @@ async def submit_application(request: Request, lang: Lang) -> Response:
         return draft.redirect(step_url(target, lang) if target else url("review", lang))
     # A concurrent request may have submitted it first: the redirect is still right.
     with contextlib.suppress(StaleApplication):
-        await applications_of(request).submit(
+        await journey.applications.submit(
             draft.application.draft_token_hash, lang=lang, now=journey.now
         )
     return draft.redirect(url("pay", lang))

@@ -1,5 +1,6 @@
-"""What every journey handler needs: language, clock, key, session and rendering (the
-database is the application service's: northgate.web.dependencies)."""
+"""What every journey handler needs: language, clock, key, session and rendering, and the
+services it calls (the database is the application service's), from the typed
+dependencies (northgate.web.dependencies)."""
 
 from __future__ import annotations
 
@@ -11,25 +12,36 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
-from northgate.core.clock import clock_of
+from northgate.applications.service import ApplicationService
+from northgate.core.clock import Clock
 from northgate.core.lang import Lang, other_language
+from northgate.payments.service import PaymentService
+from northgate.settings import Settings
+from northgate.site.render import Site
 from northgate.ui.chrome import chrome_context
 from northgate.ui.i18n import gettext
 from northgate.ui.templating import environment
 from northgate.web.eta import form_token
 from northgate.web.eta import session as draft_session
+from northgate.web.guards import Guards
 
 NO_STORE = {"cache-control": "no-store"}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Journey:
     request: Request
     lang: Lang
+    clock: Clock
+    settings: Settings
+    site: Site
+    applications: ApplicationService
+    payments: PaymentService
+    guards: Guards
 
     @property
     def now(self) -> datetime:
-        return clock_of(self.request.app.state)()
+        return self.clock()
 
     @property
     def today(self) -> date:
@@ -37,11 +49,11 @@ class Journey:
 
     @property
     def key(self) -> bytes:
-        return self.request.app.state.settings.effective_secret_key  # type: ignore[no-any-return]
+        return self.settings.effective_secret_key
 
     @property
     def secure_cookies(self) -> bool:
-        return bool(self.request.app.state.settings.behind_tls)
+        return self.settings.behind_tls
 
     def render(
         self,
@@ -53,12 +65,11 @@ class Journey:
         headers: dict[str, str] | None = None,
         **context: Any,
     ) -> HTMLResponse:
-        site = self.request.app.state.site
         body = (
             environment(self.lang)
             .get_template(template)
             .render(
-                chrome_context(self.lang, site.assets)
+                chrome_context(self.lang, self.site.assets)
                 | {"title": title, "other_url": other_url, "other_lang": other_language(self.lang)}
                 | context
             )

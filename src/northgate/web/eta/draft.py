@@ -17,7 +17,6 @@ from northgate.applications.record import ApplicationRecord
 from northgate.applications.status import IN_PROGRESS, ApplicationStatus
 from northgate.core.lang import Lang
 from northgate.ui.journey_urls import url
-from northgate.web.dependencies import applications_of
 from northgate.web.eta import session as draft_session
 from northgate.web.eta.context import NO_STORE, Journey
 
@@ -79,9 +78,9 @@ class OpenDraft:
         return response
 
 
-async def open_draft(request: Request, lang: Lang) -> OpenDraft | Response:
+async def open_draft(journey: Journey) -> OpenDraft | Response:
     """The open application, or the redirect that explains why there is none."""
-    journey = Journey(request, lang)
+    request, lang = journey.request, journey.lang
     now = int(journey.now.timestamp())
     try:
         session = draft_session.read_session(
@@ -90,7 +89,7 @@ async def open_draft(request: Request, lang: Lang) -> OpenDraft | Response:
     except draft_session.SessionProblem as problem:
         ended = problem.reason == "expired"
         return redirect(url("session-ended" if ended else "start", lang))
-    application = await applications_of(request).open(draft_session.token_hash(session.token))
+    application = await journey.applications.open(draft_session.token_hash(session.token))
     if application is None:
         return redirect(url("start", lang))
     return OpenDraft(journey, application, session.touched(now))

@@ -7,14 +7,13 @@ reload, a double click or the back button lands on the right page without a seco
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from northgate.applications.status import PAID_OR_LATER, ApplicationStatus
 from northgate.core.lang import Lang, other_language
 from northgate.edge.gate import end_pass
 from northgate.eta.fee import ETA_FEE
-from northgate.payments.service import PaymentService
 from northgate.ui.i18n import gettext
 from northgate.ui.journey_urls import url
 from northgate.web.eta.context import Journey
@@ -23,10 +22,6 @@ from northgate.web.eta.routing import add_localized
 
 router = APIRouter(include_in_schema=False)
 PAYMENT_PROBLEMS = ("declined", "failed", "retry")
-
-
-def _payments(request: Request) -> PaymentService:
-    return request.app.state.payments  # type: ignore[no-any-return]
 
 
 def _elsewhere(status: ApplicationStatus, lang: Lang) -> Response | None:
@@ -38,8 +33,9 @@ def _elsewhere(status: ApplicationStatus, lang: Lang) -> Response | None:
     return None
 
 
-async def pay_page(request: Request, lang: Lang) -> Response:
-    draft = await open_draft(request, lang)
+async def pay_page(journey: Journey) -> Response:
+    request, lang = journey.request, journey.lang
+    draft = await open_draft(journey)
     if isinstance(draft, Response):
         return draft
     if (elsewhere := _elsewhere(draft.application.status, lang)) is not None:
@@ -56,15 +52,16 @@ async def pay_page(request: Request, lang: Lang) -> Response:
     )
 
 
-async def pay(request: Request, lang: Lang) -> Response:
-    draft = await open_draft(request, lang)
+async def pay(journey: Journey) -> Response:
+    request, lang = journey.request, journey.lang
+    draft = await open_draft(journey)
     if isinstance(draft, Response):
         return draft
     if not draft.csrf_valid(await read_form(request)):
         return draft.redirect(url("pay", lang))
     if (elsewhere := _elsewhere(draft.application.status, lang)) is not None:
         return elsewhere
-    result = await _payments(request).start(draft.application.id, url("payment-return", lang))
+    result = await journey.payments.start(draft.application.id, url("payment-return", lang))
     if result.already_paid:
         return draft.redirect(url("confirmation", lang))
     if result.redirect_url is None:
@@ -72,14 +69,15 @@ async def pay(request: Request, lang: Lang) -> Response:
     return draft.redirect(result.redirect_url)
 
 
-async def payment_return(request: Request, lang: Lang) -> Response:
+async def payment_return(journey: Journey) -> Response:
     """Where the gateway sends the browser back. The outcome is read from the gateway,
     never from this URL's parameters."""
+    request, lang = journey.request, journey.lang
     gateway_payment_id = request.query_params.get("payment", "")
     if not gateway_payment_id or len(gateway_payment_id) > 64:
         return redirect(url("pay", lang))
     try:
-        result = await _payments(request).settle(gateway_payment_id)
+        result = await journey.payments.settle(gateway_payment_id)
     except LookupError:
         return redirect(url("pay", lang))
     # refund_due: this charge duplicated an approved one (the service logs it for an
@@ -91,7 +89,7 @@ async def payment_return(request: Request, lang: Lang) -> Response:
     if result.status in ("declined", "failed"):
         return redirect(url("pay", lang) + f"?problem={result.status}")
     # Still pending at the gateway: show a page that checks again by itself.
-    return Journey(request, lang).render(
+    return journey.render(
         "eta/payment_pending.html",
         title=gettext(lang, "We are confirming your payment"),
         other_url=url("payment-return", other_language(lang)) + f"?payment={gateway_payment_id}",
@@ -100,8 +98,9 @@ async def payment_return(request: Request, lang: Lang) -> Response:
     )
 
 
-async def confirmation(request: Request, lang: Lang) -> Response:
-    draft = await open_draft(request, lang)
+async def confirmation(journey: Journey) -> Response:
+    lang = journey.lang
+    draft = await open_draft(journey)
     if isinstance(draft, Response):
         return draft
     application = draft.application

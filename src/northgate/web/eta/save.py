@@ -3,26 +3,26 @@
 from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from northgate.applications.status import ApplicationStatus
-from northgate.core.lang import Lang, other_language
+from northgate.core.lang import other_language
 from northgate.eta.questions import QUESTION_SET
 from northgate.ui.i18n import gettext
 from northgate.ui.journey_urls import step_url, url
-from northgate.web.dependencies import applications_of
 from northgate.web.eta import session as draft_session
 from northgate.web.eta.context import Journey
 from northgate.web.eta.draft import open_draft, read_form, redirect
 from northgate.web.eta.routing import add_localized, add_localized_slug
-from northgate.web.guards import guards_of, wait_minutes
+from northgate.web.guards import wait_minutes
 
 router = APIRouter(include_in_schema=False)
 
 
-async def save_page(request: Request, lang: Lang) -> Response:
-    draft = await open_draft(request, lang)
+async def save_page(journey: Journey) -> Response:
+    lang = journey.lang
+    draft = await open_draft(journey)
     if isinstance(draft, Response):
         return draft
     return draft.render(
@@ -36,8 +36,9 @@ async def save_page(request: Request, lang: Lang) -> Response:
     )
 
 
-async def send_resume_link(request: Request, lang: Lang) -> Response:
-    draft = await open_draft(request, lang)
+async def send_resume_link(journey: Journey) -> Response:
+    request, lang = journey.request, journey.lang
+    draft = await open_draft(journey)
     if isinstance(draft, Response):
         return draft
     form = await read_form(request)
@@ -61,7 +62,7 @@ async def send_resume_link(request: Request, lang: Lang) -> Response:
         )
     # Drafts cost nothing to make: the limits are per recipient and per client, so nobody
     # can use this form to flood an inbox.
-    wait = await guards_of(request).resume_email(request, address)
+    wait = await journey.guards.resume_email(request, address)
     if wait:
         minutes = wait_minutes(wait)
         message = (
@@ -83,8 +84,8 @@ async def send_resume_link(request: Request, lang: Lang) -> Response:
         )
     journey = draft.journey
     resume_token = draft_session.new_token()
-    origin = request.app.state.settings.public_origin
-    await applications_of(request).email_resume_link(
+    origin = journey.settings.public_origin
+    await journey.applications.email_resume_link(
         draft.application.draft_token_hash,
         resume_token_hash=draft_session.token_hash(resume_token),
         to=address,
@@ -102,15 +103,15 @@ async def send_resume_link(request: Request, lang: Lang) -> Response:
     )
 
 
-async def resume(request: Request, lang: Lang, token: str) -> Response:
+async def resume(journey: Journey, token: str) -> Response:
     """Open a saved application from its e-mailed link, in a new session."""
-    journey = Journey(request, lang)
+    lang = journey.lang
     new_token = draft_session.new_token()
     checked = draft_session.resume_token(token)
     application = None
     if checked is not None:
         # A new session token: the old cookie (perhaps on a shared computer) stops working.
-        application = await applications_of(request).resume(
+        application = await journey.applications.resume(
             draft_session.token_hash(checked),
             new_draft_token_hash=draft_session.token_hash(new_token),
             now=journey.now,
@@ -138,8 +139,8 @@ async def resume(request: Request, lang: Lang, token: str) -> Response:
     return response
 
 
-async def session_ended(request: Request, lang: Lang) -> Response:
-    journey = Journey(request, lang)
+async def session_ended(journey: Journey) -> Response:
+    lang = journey.lang
     response = journey.render(
         "eta/session_ended.html",
         title=gettext(lang, "Your session has ended"),

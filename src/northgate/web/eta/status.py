@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from northgate.applications.record import StatusRecord
@@ -18,10 +18,9 @@ from northgate.eta.question_model import voice_of
 from northgate.eta.references import normalize_reference
 from northgate.ui.i18n import gettext
 from northgate.ui.journey_urls import url
-from northgate.web.dependencies import applications_of
 from northgate.web.eta.context import Journey
 from northgate.web.eta.routing import add_localized
-from northgate.web.guards import guards_of, wait_minutes
+from northgate.web.guards import wait_minutes
 
 router = APIRouter(include_in_schema=False)
 
@@ -84,8 +83,8 @@ def read_look_up(form: Mapping[str, str], lang: Lang) -> LookUp:
     return result
 
 
-async def status_page(request: Request, lang: Lang) -> Response:
-    journey = Journey(request, lang)
+async def status_page(journey: Journey) -> Response:
+    lang = journey.lang
     return journey.render_form(
         "eta/status.html",
         title=gettext(lang, "Check the status of your eTA application"),
@@ -97,8 +96,8 @@ async def status_page(request: Request, lang: Lang) -> Response:
     )
 
 
-async def look_up(request: Request, lang: Lang) -> Response:
-    journey = Journey(request, lang)
+async def look_up(journey: Journey) -> Response:
+    request, lang = journey.request, journey.lang
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     if not journey.form_token_valid(form):
         return without_token(journey, form)
@@ -106,12 +105,12 @@ async def look_up(request: Request, lang: Lang) -> Response:
     status: StatusRecord | None = None
     if not found.errors:
         assert found.reference and found.passport_number and found.date_of_birth
-        status = await applications_of(request).look_up(
+        status = await journey.applications.look_up(
             reference=found.reference,
             passport_number=found.passport_number,
             date_of_birth=found.date_of_birth,
         )
-        wait = await guards_of(request).status_look_up(
+        wait = await journey.guards.status_look_up(
             request, found.reference, found=status is not None
         )
         if wait:
@@ -161,10 +160,10 @@ def _result_page(
     )
 
 
-async def resend(request: Request, lang: Lang) -> Response:
+async def resend(journey: Journey) -> Response:
     """The look-up answers travel with the button, and are checked again: knowing the
     reference alone never sends anything."""
-    journey = Journey(request, lang)
+    request, lang = journey.request, journey.lang
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     if not journey.form_token_valid(form):
         return without_token(journey, form)
@@ -172,15 +171,13 @@ async def resend(request: Request, lang: Lang) -> Response:
     if found.errors:
         return look_up_again(journey, form)
     assert found.reference and found.passport_number and found.date_of_birth
-    applications = applications_of(request)
+    applications = journey.applications
     status = await applications.look_up(
         reference=found.reference,
         passport_number=found.passport_number,
         date_of_birth=found.date_of_birth,
     )
-    wait = await guards_of(request).status_look_up(
-        request, found.reference, found=status is not None
-    )
+    wait = await journey.guards.status_look_up(request, found.reference, found=status is not None)
     if wait:
         return limited(journey, form, wait)
     if status is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from northgate.core.lang import Lang, other_language
@@ -73,8 +73,8 @@ def _context(lang: Lang, values: Mapping[str, str], errors: list[tuple[str, str]
     }
 
 
-async def triage_page(request: Request, lang: Lang) -> Response:
-    journey = Journey(request, lang)
+async def triage_page(journey: Journey) -> Response:
+    lang = journey.lang
     return journey.render(
         "eta/triage.html",
         title=gettext(lang, "Find out if you need an eTA"),
@@ -83,8 +83,8 @@ async def triage_page(request: Request, lang: Lang) -> Response:
     )
 
 
-async def triage_answer(request: Request, lang: Lang) -> Response:
-    journey = Journey(request, lang)
+async def triage_answer(journey: Journey) -> Response:
+    request, lang = journey.request, journey.lang
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     answers = read_triage(form, lang)
     if isinstance(answers, list):

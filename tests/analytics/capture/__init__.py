@@ -1,0 +1,1 @@
+"""Tests of analytics capture: what happens per request at the edge."""

@@ -1,0 +1,1 @@
+"""Tests of analytics reports: periods, figures, anomalies."""

@@ -1,0 +1,1 @@
+"""Tests of analytics storage: batches flushed to the database and Redis, read back."""

@@ -36,6 +36,7 @@ class Purpose(enum.StrEnum):
     SESSION = "session"  # the draft session cookie (web/eta/session.py)
     FORM = "form"  # CSRF tokens of forms, with or without a draft (web/eta)
     THROTTLE = "throttle"  # keyed hashes of throttled subjects (throttle/throttle.py)
+    OPS_FORM = "ops-form"  # CSRF tokens of the operators' forms (capacity/form_token.py)
 
 
 def label(purpose: Purpose) -> bytes:

@@ -91,7 +91,7 @@ def overview_json(o: Overview, tz: ZoneInfo) -> dict[str, Any]:
                     "since": _time(a.since, tz),
                 }
                 for a in o.alerts.alerts
-            ],  # fmt: skip
+            ],
         },
         "events": [
             {

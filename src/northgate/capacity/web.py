@@ -18,8 +18,8 @@ from northgate.analytics.report.png import render_png
 from northgate.capacity import form_token
 from northgate.capacity.calendar import Event, EventErrors, parse_event
 from northgate.capacity.page import PATHS, charts_of, error_messages, render_page
-from northgate.capacity.service import CapacityService, Overview
 from northgate.capacity.serialise import event_json, overview_json
+from northgate.capacity.service import CapacityService, Overview
 from northgate.core.clock import Clock
 from northgate.core.lang import Lang
 from northgate.core.routes import path

@@ -13,6 +13,7 @@ Noise: a slow multiplicative wander (AR(1), 6 %) and Poisson counts, from a seed
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import random
 from collections.abc import Sequence
@@ -52,7 +53,7 @@ def surge_ratio(moment: dt.datetime) -> float:
     hours = (moment - SURGE_DAY).total_seconds() / 3600
     if hours <= SURGE[0][0]:
         return SURGE[0][1]
-    for (h0, r0), (h1, r1) in zip(SURGE, SURGE[1:], strict=False):
+    for (h0, r0), (h1, r1) in itertools.pairwise(SURGE):
         if hours <= h1:
             share = (hours - h0) / (h1 - h0)
             return math.exp(math.log(r0) * (1 - share) + math.log(r1) * share)

@@ -21,7 +21,10 @@ from dataclasses import dataclass
 from typing import Final
 from zoneinfo import ZoneInfo
 
-EASTERN: Final = ZoneInfo("America/Toronto")
+from northgate.core.zone import SERVICE_TIMEZONE_NAME
+
+# The service's zone is Eastern time, as the incident's times are.
+EASTERN: Final = ZoneInfo(SERVICE_TIMEZONE_NAME)
 SURGE_DAY: Final = dt.datetime(2016, 11, 8, tzinfo=EASTERN)
 CAPACITY_PER_HOUR: Final = 200_000
 NODES: Final = 3

@@ -4,9 +4,10 @@ Pure code, no I/O. What it models is the *ratio* of arrivals to what was expecte
 week's arrivals at the same minute, times the calendar's multiplier there. A surge like
 2016's (12x last week by 23:00) is a ratio rising steadily while the daily curve under it
 falls in the evening; modelling the ratio keeps the daily shape from being read as a trend.
-The log of the ratio, in buckets of a few minutes, gets an exponential-smoothing state
-space model (statsmodels' ETS: no trend, additive trend or damped trend, chosen by AICc),
-whose prediction interval (80 % by default) becomes the interval on arrivals. Where there
+The log of the ratio, in buckets of a few minutes, gets exponential-smoothing state space
+models (statsmodels' ETS: no trend, additive trend, damped trend) averaged with Akaike
+weights (AICc), whose prediction intervals (80 % by default, widened: see ``_fit``) become
+the interval on arrivals. Where there
 is no last week (a new site) the baseline is flat and the model follows arrivals alone.
 
 Rates are arrivals per minute throughout; capacity is in the same unit (the composition
@@ -69,7 +70,7 @@ class Forecast:
     capacity: float  # arrivals per minute all nodes together sustain
     points: tuple[Point, ...]
     saturation: Saturation
-    method: str  # the model that was chosen, or "flat" without enough history
+    method: str  # the model with the most weight, or "flat" without enough history
     interval: float = INTERVAL
 
     @property
@@ -118,9 +119,9 @@ def _fit(ratio: Floats, steps: int, interval: float) -> tuple[Floats, Floats, Fl
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
     endog = pd.Series(ratio)
-    best: tuple[float, str, object] | None = None
+    fits: list[tuple[float, str, Floats, Floats, Floats]] = []
     with warnings.catch_warnings():
-        # Convergence chatter on short, smooth series: the AICc comparison judges the fit.
+        # Convergence chatter on short, smooth series: the AICc weights judge the fits.
         warnings.simplefilter("ignore")
         for name, trend, damped in (
             ("level", None, False),
@@ -131,31 +132,37 @@ def _fit(ratio: Floats, steps: int, interval: float) -> tuple[Floats, Floats, Fl
                 fitted = ETSModel(endog, error="add", trend=trend, damped_trend=damped).fit(
                     disp=False
                 )
+                frame = fitted.get_prediction(
+                    start=len(ratio), end=len(ratio) + steps - 1
+                ).summary_frame(alpha=1 - interval)
             except (ValueError, np.linalg.LinAlgError):
                 continue
             score = float(fitted.aicc)
-            if math.isfinite(score) and (best is None or score < best[0]):
-                best = (score, name, fitted)
-        if best is None:
-            return _flat(ratio, steps, interval)
-        _, name, fitted = best
-        frame = fitted.get_prediction(  # type: ignore[attr-defined]
-            start=len(ratio), end=len(ratio) + steps - 1
-        ).summary_frame(alpha=1 - interval)
-    mean = frame["mean"].to_numpy(dtype=np.float64)
-    # The model's interval assumes independent errors and known parameters; arrivals
-    # wander (a busy quarter of an hour tends to follow a busy one) and the trend is itself
-    # an estimate. Widened by the larger of the residuals' AR(1) long-run variance factor
-    # and WIDEN, calibrated on replayed curves (testing.surge2016, seeds 1-3, surge and
-    # normal weeks) so that about INTERVAL of outcomes fall inside; bench/forecast.py
-    # measures the coverage on another seed.
-    residuals = np.asarray(fitted.resid, dtype=np.float64)  # type: ignore[attr-defined]
-    widen = max(_autocorrelation_factor(residuals), WIDEN)
-    low = mean - widen * (mean - frame["pi_lower"].to_numpy(dtype=np.float64))
-    high = mean + widen * (frame["pi_upper"].to_numpy(dtype=np.float64) - mean)
-    if not (np.isfinite(mean).all() and np.isfinite(low).all() and np.isfinite(high).all()):
+            mean = frame["mean"].to_numpy(dtype=np.float64)
+            # The model's interval assumes independent errors and known parameters;
+            # arrivals wander (a busy quarter of an hour tends to follow a busy one) and
+            # the trend is itself an estimate. Widened by the larger of the residuals'
+            # AR(1) long-run variance factor and WIDEN, calibrated on replayed curves
+            # (testing.surge2016, seeds 1-3, surge and normal weeks) so that about
+            # INTERVAL of outcomes fall inside; bench/forecast.py measures the coverage
+            # on another seed.
+            widen = max(_autocorrelation_factor(np.asarray(fitted.resid, dtype=np.float64)), WIDEN)
+            low = mean - widen * (mean - frame["pi_lower"].to_numpy(dtype=np.float64))
+            high = mean + widen * (frame["pi_upper"].to_numpy(dtype=np.float64) - mean)
+            if math.isfinite(score) and all(np.isfinite(x).all() for x in (mean, low, high)):
+                fits.append((score, name, mean, low, high))
+    if not fits:
         return _flat(ratio, steps, interval)
-    return mean, low, high, name
+    # Akaike weights: each model counts as much as the data support it, so the forecast
+    # does not jump when two models fit almost equally well and the choice flips.
+    best = min(score for score, *_ in fits)
+    weights = [math.exp(-(score - best) / 2) for score, *_ in fits]
+    share = np.asarray(weights, dtype=np.float64) / sum(weights)
+    mean, low, high = (
+        np.sum([w * f[k] for w, f in zip(share, fits, strict=True)], axis=0) for k in (2, 3, 4)
+    )
+    leading = max(zip(weights, fits, strict=True), key=lambda pair: pair[0])[1][1]
+    return mean, low, high, leading
 
 
 MAX_WIDEN: Final = 3.0

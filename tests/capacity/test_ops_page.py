@@ -369,3 +369,15 @@ async def test_an_alertmanager_that_does_not_answer_is_said(
     await services.aclose()
     assert "Alertmanager did not answer" in page
     assert "Utilisation at 80% of capacity" in page
+
+
+@pytest.mark.parametrize(
+    ("path", "link"), [("/ops/analytics", "/ops"), ("/ops/analytics/fr", "/ops/fr")]
+)
+async def test_the_analytics_page_links_here_and_back(
+    quiet: httpx.AsyncClient, path: str, link: str
+) -> None:
+    analytics = parse_html((await quiet.get(path)).content)
+    assert link in [a.attrs.get("href") for a in analytics.find_all("a")]
+    capacity = parse_html((await quiet.get(link)).content)
+    assert path in [a.attrs.get("href") for a in capacity.find_all("a")]

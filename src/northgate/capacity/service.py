@@ -60,6 +60,10 @@ class CapacityService:
         self.database = database
         self.settings = settings
         self.timezone = ZoneInfo(settings.analytics_timezone)
+        # One forecast a minute: the page refreshes itself every minute and its chart
+        # exports ask again; fitting costs a tenth of a second or more of CPU. A change to
+        # the calendar drops it.
+        self._latest: Overview | None = None
 
     async def _per_minute(self, start: dt.datetime, minutes: int) -> list[float]:
         first = int(start.timestamp()) // MINUTE * MINUTE
@@ -81,9 +85,16 @@ class CapacityService:
         return week_profile(hourly, self.timezone)
 
     async def overview(self, now: dt.datetime) -> Overview:
-        settings = self.settings
         # The minute still filling is left out: it would read as a sudden drop.
         now = dt.datetime.fromtimestamp(int(now.timestamp()) // MINUTE * MINUTE, dt.UTC)
+        latest = self._latest
+        if latest is not None and latest.now == now:
+            return latest
+        self._latest = await self._overview(now)
+        return self._latest
+
+    async def _overview(self, now: dt.datetime) -> Overview:
+        settings = self.settings
         start = now - dt.timedelta(minutes=HISTORY_MINUTES)
         total = HISTORY_MINUTES + HORIZON_MINUTES
         recent = await self._per_minute(start, HISTORY_MINUTES)
@@ -133,3 +144,15 @@ class CapacityService:
 
     async def events(self) -> list[Event]:
         return await self.calendar.events()
+
+    async def add_event(self, event: Event, now: dt.datetime) -> Event:
+        self._latest = None
+        return await self.calendar.add(event, now)
+
+    async def update_event(self, event_id: int, event: Event) -> Event | None:
+        self._latest = None
+        return await self.calendar.update(event_id, event)
+
+    async def remove_event(self, event_id: int) -> bool:
+        self._latest = None
+        return await self.calendar.remove(event_id)

@@ -91,14 +91,14 @@ def capacity_router(
         if isinstance(parsed, EventErrors):
             shown = {k: v for k, v in values.items() if k != "csrf_token"}
             return await page(request, lang, status=422, errors=parsed.fields, values=shown)
-        await service.calendar.add(parsed, clock())
+        await service.add_event(parsed, clock())
         return RedirectResponse(f"{PATHS[lang]}#calendar", status_code=303, headers=_NO_STORE)
 
     async def remove(request: Request, lang: Lang, event_id: int) -> Response:
         values = await form_of(request)
         if forged(request, values):
             return await page(request, lang, status=403, errors={"form": "csrf"})
-        if not await service.calendar.remove(event_id):
+        if not await service.remove_event(event_id):
             return await page(request, lang, status=404, errors={"form": "missing"})
         return RedirectResponse(f"{PATHS[lang]}#calendar", status_code=303, headers=_NO_STORE)
 
@@ -180,7 +180,7 @@ def capacity_router(
     @router.get(path("api.capacity.events"), tags=["capacity"])
     async def list_events() -> JSONResponse:
         """Every event in the calendar, past ones included."""
-        events = await service.calendar.events()
+        events = await service.events()
         return JSONResponse({"events": [event_json(e, tz) for e in events]}, headers=_NO_STORE)
 
     @router.post(path("api.capacity.events"), tags=["capacity"], status_code=201)
@@ -193,7 +193,7 @@ def capacity_router(
         parsed = parse_event(body, tz)
         if isinstance(parsed, EventErrors):
             return invalid(request, parsed)
-        created = await service.calendar.add(parsed, clock())
+        created = await service.add_event(parsed, clock())
         return JSONResponse(event_json(created, tz), status_code=201, headers=_NO_STORE)
 
     @router.get(path("api.capacity.event"), tags=["capacity"])
@@ -210,12 +210,12 @@ def capacity_router(
         parsed = parse_event(body, tz, event_id=event_id)
         if isinstance(parsed, EventErrors):
             return invalid(request, parsed)
-        updated = await service.calendar.update(event_id, parsed)
+        updated = await service.update_event(event_id, parsed)
         return json_event(updated) if updated is not None else not_found(request)
 
     @router.delete(path("api.capacity.event"), tags=["capacity"], status_code=204)
     async def delete_event(request: Request, event_id: int) -> Response:
-        if not await service.calendar.remove(event_id):
+        if not await service.remove_event(event_id):
             return not_found(request)
         return Response(status_code=204, headers=_NO_STORE)
 

@@ -381,3 +381,19 @@ async def test_the_analytics_page_links_here_and_back(
     assert link in [a.attrs.get("href") for a in analytics.find_all("a")]
     capacity = parse_html((await quiet.get(link)).content)
     assert path in [a.attrs.get("href") for a in capacity.find_all("a")]
+
+
+async def test_deleting_needs_the_csrf_token_too(surging: httpx.AsyncClient) -> None:
+    created = await surging.post(
+        "/api/v1/capacity/events",
+        headers=BEARER,
+        json={"name": "Deadline", "starts_at": "2026-11-12T00:00", "ends_at": "2026-11-12T23:59",
+              "multiplier": 3},
+    )  # fmt: skip
+    event_id = created.json()["id"]
+    await _token(surging)  # the cookie, but not the token
+    refused = await surging.post(f"/ops/calendar/{event_id}/supprimer", data={})
+    assert refused.status_code == 403
+    assert french_prose("rien n’a été modifié") in refused.text
+    still = await surging.get(f"/api/v1/capacity/events/{event_id}", headers=BEARER)
+    assert still.status_code == 200

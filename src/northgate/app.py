@@ -20,6 +20,7 @@ from northgate import __version__
 from northgate.analytics.web import operator_router
 from northgate.api import routes as api_routes
 from northgate.api.docs import add_docs
+from northgate.capacity.web import capacity_router
 from northgate.composition import Services, build
 from northgate.core.asgi import ASGIApp
 from northgate.core.routes import path
@@ -82,6 +83,7 @@ def create_web_app(services: Services) -> FastAPI:
     app.include_router(health.router)
     app.include_router(feedback.router)
     app.include_router(operator_router(services.analytics, settings, services.clock, site.assets))
+    app.include_router(capacity_router(services.capacity, settings, services.clock, site.assets))
     app.include_router(api_routes.router)
     app.include_router(triage.router)
     app.include_router(apply.router)

@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 
 from northgate.analytics.runtime import Analytics
 from northgate.applications.service import ApplicationService
+from northgate.capacity.service import CapacityService
 from northgate.core.clock import Clock, UnixClock, unix_now, utc_now
 from northgate.edge.gate import GateCore, build_backend, build_core
 from northgate.jobs.handlers import build_handlers, status_urls
@@ -60,6 +61,8 @@ class Services:
     guards: Guards
     analytics: Analytics
     gate: GateCore
+    # Forecast, calendar and scaling history for the ops page (northgate.capacity).
+    capacity: CapacityService
 
     async def aclose(self) -> None:
         """Close the connections the services share (each service's own tasks are
@@ -120,4 +123,5 @@ def build(
         guards=build_guards(settings, redis),
         analytics=analytics,
         gate=gate,
+        capacity=CapacityService(analytics.reader, database, settings),
     )

@@ -30,6 +30,7 @@ from northgate.edge.security import SecurityHeaders, security_headers
 from northgate.edge.shield import ErrorShield
 from northgate.edge.tap import Tap
 from northgate.jobs.worker import running_worker
+from northgate.ops.web import metrics_router
 from northgate.payments.sandbox_page import sandbox_router
 from northgate.settings import Settings
 from northgate.site.server import SiteServer
@@ -62,6 +63,8 @@ def create_web_app(services: Services) -> FastAPI:
                 await services.analytics.start()
                 stack.push_async_callback(services.analytics.stop)
             stack.push_async_callback(services.watch.close)
+            services.metrics.start()
+            stack.push_async_callback(services.metrics.stop)
             freeze_start_up_objects()
             yield
 
@@ -82,6 +85,7 @@ def create_web_app(services: Services) -> FastAPI:
     app.include_router(health.router)
     app.include_router(feedback.router)
     app.include_router(operator_router(services.analytics, settings, services.clock, site.assets))
+    app.include_router(metrics_router(services.metrics, settings.operator_token.get_secret_value()))
     app.include_router(api_routes.router)
     app.include_router(triage.router)
     app.include_router(apply.router)

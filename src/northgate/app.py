@@ -30,6 +30,7 @@ from northgate.edge.security import SecurityHeaders, security_headers
 from northgate.edge.shield import ErrorShield
 from northgate.edge.tap import Tap
 from northgate.jobs.worker import running_worker
+from northgate.ops.latency import Timed
 from northgate.ops.web import metrics_router
 from northgate.payments.sandbox_page import sandbox_router
 from northgate.settings import Settings
@@ -111,7 +112,9 @@ def edge_app(services: Services) -> ASGIApp:
     web = create_web_app(services)
     # The admission gate stands behind the cached site: information pages and assets never
     # reach it. The journey ends a pass with northgate.edge.gate.end_pass(request.scope).
-    gate = build_gate(settings, services.gate, web, errors, site.assets)
+    # Timed for the latency objective: only what reaches the application.
+    timed = Timed(web, services.metrics.latency)
+    gate = build_gate(settings, services.gate, timed, errors, site.assets)
     # Pre-rendered pages and error pages carry the security headers in their prepared
     # messages; the gate (waiting room) and the application get them from the middleware.
     edge: ASGIApp = SiteServer(site, SecurityHeaders(gate, headers), errors)

@@ -76,6 +76,8 @@ async def test_arrivals_gate_and_backlog_are_exposed(
     assert sum(v for (name, _), v in found.items() if name == arrivals) == 4
     by_country = sum(v for (n, _), v in found.items() if n == "northgate_arrivals_by_country_total")
     assert by_country == 4
+    # What reached the application was timed: the journey pages and the 404.
+    assert found[("northgate_request_duration_seconds_count", ())] == 4
     # The gate, as its own state says.
     limit = services.gate.limiter.limit
     assert found[("northgate_gate_concurrency_limit", ())] == limit

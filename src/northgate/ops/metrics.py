@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Literal
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
@@ -46,6 +46,8 @@ from northgate.storage.db import Database
 log = logging.getLogger(__name__)
 
 PUBLISH_SECONDS: Final = 1.0
+# The latency objective's threshold (deploy/prometheus) must be one of these bounds.
+LATENCY_BUCKETS: Final = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 # Batches already counted, so that one retried after a failed write is not counted twice.
 _REMEMBERED_BATCHES: Final = 4096
 
@@ -102,6 +104,12 @@ class NodeMetrics:
         self.waited_seconds = Counter(
             "northgate_gate_waited_seconds",
             "Seconds people admitted after waiting had waited, summed",
+            registry=own,
+        )
+        self.latency = Histogram(
+            "northgate_request_duration_seconds",
+            "Time the application (behind the gate) took to answer a request",
+            buckets=LATENCY_BUCKETS,
             registry=own,
         )
         # Per process, summed over the live workers.

@@ -82,7 +82,7 @@ $(STAMPS)/build-system: $(SYSTEM_DEPS)
 # Real servers the integration tests start for themselves (PostgreSQL ships on the machine).
 $(STAMPS)/test-system: $(SYSTEM_DEPS)
 	$(SYSTEM_DEPS) redis-server=redis-server nginx=nginx-light pg_ctl=postgresql chromium=chromium \
-	  systemd-analyze=systemd
+	  systemd-analyze=systemd promtool=prometheus prometheus-alertmanager=prometheus-alertmanager
 	@mkdir -p $(STAMPS) && touch $@
 
 $(STAMPS)/bench-system: $(SYSTEM_DEPS)

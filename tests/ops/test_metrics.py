@@ -3,6 +3,8 @@ gate's gauges and the database's backlog, in the Prometheus text format."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 
 import httpx
@@ -13,8 +15,11 @@ from northgate.analytics.capture.dimensions import ArrivalKey
 from northgate.analytics.store.delta import Delta
 from northgate.app import edge_app
 from northgate.composition import Services, build
+from northgate.core.asgi import Receive, Scope, Send
+from northgate.ops.latency import Timed
 from northgate.ops.metrics import CountedSink
 from northgate.settings import Settings
+from tests.support.asgi import Recorder, empty_receive
 
 TOKEN = "metrics-operator-token"
 BEARER = {"authorization": f"Bearer {TOKEN}"}
@@ -143,3 +148,48 @@ async def test_an_unreadable_database_is_reported_not_raised(
     found = samples(scraped.text)
     assert found[("northgate_database_up", ())] == 0
     assert ("northgate_gate_concurrency_limit", ()) in found
+
+
+async def test_the_publisher_runs_until_stopped_and_survives_a_failure(
+    node: tuple[Services, httpx.AsyncClient], caplog: pytest.LogCaptureFixture
+) -> None:
+    services, _ = node
+    metrics = services.metrics
+    calls: list[int] = []
+
+    def publish() -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("gate state unreadable")
+
+    metrics.publish = publish  # type: ignore[method-assign]
+    task = asyncio.create_task(metrics.run(interval=0.01))
+    for _ in range(200):
+        if len(calls) >= 3:
+            break
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert len(calls) >= 3
+    assert "publishing the gate's state failed" in caplog.text
+    metrics.start()
+    metrics.start()  # already running: one task
+    await metrics.stop()
+    await metrics.stop()
+
+
+async def test_only_http_requests_are_timed(node: tuple[Services, httpx.AsyncClient]) -> None:
+    services, _ = node
+    seen: list[str] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(scope["type"])
+
+    timed = Timed(app, services.metrics.latency)
+    await timed({"type": "lifespan"}, empty_receive, Recorder())
+    await timed({"type": "http"}, empty_receive, Recorder())
+    assert seen == ["lifespan", "http"]
+    [family] = services.metrics.latency.collect()
+    counts = [sample.value for sample in family.samples if sample.name.endswith("_count")]
+    assert counts == [1]

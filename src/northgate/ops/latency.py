@@ -3,8 +3,8 @@
 Wraps the web application only, behind the cached site and the gate: information pages and
 assets (answered from memory in microseconds) pay nothing; a request that reaches the
 application does database work worth milliseconds, beside which two clock reads and one
-histogram observation (measured: 4-7 us on a busy 2-core machine) are a small share. The time is to the end of the response, as the visitor
-sees it from the node.
+histogram observation (measured: 4-7 us on a busy 2-core machine) are a small share. The
+time is to the end of the response, as the visitor sees it from the node.
 """
 
 from __future__ import annotations

@@ -266,12 +266,7 @@ def run_northgate(
     state = {"warning": False}
     line = {"work": 0.0}  # slot-seconds of work waiting in the line
 
-    def visit(arrival: Arrival) -> Any:
-        counts["visitors"] += 1
-        job = _job_s(arrival, params, node, edge=True)
-        if job == 0.0:
-            minutes.served[minutes.minute(env.now)] += 1  # the edge's cached pages
-            return
+    def visit(arrival: Arrival, job: float) -> Any:
         work_offered[minutes.minute(env.now)] += job
         arrived = env.now
         req = pool.resource.request()
@@ -291,7 +286,12 @@ def run_northgate(
         minutes.served[minutes.minute(env.now)] += 1
 
     def start(arrival: Arrival) -> None:
-        env.process(visit(arrival))
+        counts["visitors"] += 1
+        job = _job_s(arrival, params, node, edge=True)
+        if job == 0.0:
+            minutes.served[minutes.minute(env.now)] += 1  # the edge's cached pages
+        else:
+            env.process(visit(arrival, job))
 
     def provision(count: int) -> Any:
         yield env.timeout(gate.provisioning_minutes * MINUTE_S)

@@ -118,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
             params, curve, stream(), params.server_2016, params.config_2016.servers, seed=seed,
             name="northgate, 2016's servers",
         ),
+        "northgate, 2016's servers, no scale-out": run_northgate(
+            params, curve, stream(), params.server_2016, params.config_2016.servers,
+            scale_out=False, seed=seed, name="northgate, 2016's servers, no scale-out",
+        ),
         "northgate, measured node": run_northgate(
             params, curve, stream(), params.node, params.gate.min_nodes, seed=seed,
             name="northgate, measured node",
@@ -159,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         ("2016", "simulation-2016.png", "2016: 3 servers (6 from Wed 20:12), no admission control"),
         ("northgate, 2016's servers", "simulation-northgate.png",
          "Northgate on 2016's servers: pages at the edge, a line, warning, scale-out"),
+        ("northgate, 2016's servers, no scale-out", "simulation-northgate-3-nodes.png",
+         "Northgate on 2016's 3 servers, never scaled: the line alone"),
     ]:  # fmt: skip
         plots.night(
             report["scenarios"][name], title, NIGHT_START_H, curve.factor, scale, args.out / file

@@ -68,13 +68,11 @@ class Minutes:
         return min(self.n - 1, max(0, int(t // MINUTE_S)))
 
     def add_busy(self, start: float, duration: float) -> None:
-        """Spread a job's slot time over the minutes it spans."""
-        t, end = start, start + duration
+        """Spread a job's slot time over the minutes it spans (none past the run's end)."""
+        t, end = start, min(start + duration, self.n * MINUTE_S)
         while t < end:
-            m = self.minute(t)
+            m = min(self.n - 1, int(t // MINUTE_S))
             edge = min(end, (m + 1) * MINUTE_S)
-            if m == self.n - 1:
-                edge = end
             self.busy_s[m] += edge - t
             t = edge
 
@@ -239,7 +237,7 @@ def run_2016(params: Params, curve: Curve, stream: Iterable[Arrival], seed: int 
     env.process(_tick(env, minutes, record))
     if curve.run_time(cfg.fix_hour) < curve.duration_s:
         env.process(fix())
-    env.run(until=minutes.n * MINUTE_S)
+    env.run(until=minutes.n * MINUTE_S + 1e-6)  # the last tick too
     return Result("2016", minutes, events, counts["visitors"], counts["failed"])
 
 
@@ -345,7 +343,7 @@ def run_northgate(
 
     env.process(_arrive_all(env, stream, start, minutes))
     env.process(_tick(env, minutes, record))
-    env.run(until=minutes.n * MINUTE_S)
+    env.run(until=minutes.n * MINUTE_S + 1e-6)  # the last tick too
     return Result(name, minutes, events, counts["visitors"], counts["failed"])
 
 

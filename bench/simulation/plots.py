@@ -29,49 +29,72 @@ def _hour_axis(ax: Axes, start_h: float, end_h: float) -> None:
     ax.grid(alpha=0.3)
 
 
-def _hours(scenario: dict[str, Any], start_h: float, factor: float) -> list[float]:
-    n = len(scenario["minutes"]["offered"])
-    return [start_h + (m + 0.5) * 60 * factor / 3600 for m in range(n)]
+BIN = 10  # minutes a plotted point stands for: per-minute counts are mostly Poisson noise
+
+
+def _binned(values: list[float], how: str = "mean") -> list[float]:
+    chunks = [values[i : i + BIN] for i in range(0, len(values), BIN)]
+    if how == "max":
+        return [max(c) for c in chunks]
+    return [sum(c) / len(c) for c in chunks]
+
+
+def _hours(n: int, start_h: float, factor: float) -> list[float]:
+    """The incident's hour at the middle of each plotted bin."""
+    return [start_h + (i + 0.5 * min(BIN, n - i)) * 60 * factor / 3600 for i in range(0, n, BIN)]
 
 
 def _per_hour(values: list[int], factor: float, scale: float) -> list[float]:
     """Per-minute counts as visitors an hour of the incident, at full scale."""
-    return [v * 60 / factor / scale for v in values]
+    return _binned([v * 60 / factor / scale for v in values])
 
 
 def night(
     scenario: dict[str, Any], title: str, start_h: float, factor: float, scale: float,
     out: FilePath,
 ) -> None:  # fmt: skip
-    """Offered, served, errors or shed, the line, and the nodes, over the night."""
+    """Offered, served, errors or shed; the line; utilisation and nodes, over the night."""
     m = scenario["minutes"]
-    hours = _hours(scenario, start_h, factor)
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 5.6), sharex=True, dpi=DPI)
-    top.plot(hours, _per_hour(m["offered"], factor, scale), label="offered (retries too)", lw=1)
-    top.plot(hours, _per_hour(m["served"], factor, scale), label="served", lw=1)
+    hours = _hours(len(m["offered"]), start_h, factor)
+    fig, (top, middle, bottom) = plt.subplots(
+        3, 1, figsize=(9, 6.5), sharex=True, dpi=DPI, height_ratios=(3, 2, 2)
+    )
+    top.plot(hours, _per_hour(m["served"], factor, scale), label="served", lw=1.2)
     if any(m["errors"]):
-        top.plot(hours, _per_hour(m["errors"], factor, scale), label="errors", lw=1, color="red")
+        top.plot(hours, _per_hour(m["errors"], factor, scale), label="errors", lw=1.2, c="red")
     if any(m["shed"]):
-        top.plot(hours, _per_hour(m["shed"], factor, scale), label="left the line", lw=1)
+        top.plot(hours, _per_hour(m["shed"], factor, scale), label="left the line", lw=1.2)
+    top.plot(hours, _per_hour(m["offered"], factor, scale), label="offered (reloads too)",
+             lw=0.8, c="black", ls="--")  # fmt: skip
     top.set_ylabel("visitors / hour")
     top.set_title(title, fontsize=10)
     top.legend(fontsize=7, loc="upper right")
-    _hour_axis(top, hours[0], hours[-1])
-    bottom.plot(hours, [q / scale for q in m["queued"]], label="waiting (line or backlog)", lw=1)
-    bottom.set_ylabel("waiting")
-    right = bottom.twinx()
-    right.plot(hours, m["utilisation"], color="grey", lw=0.8, label="utilisation")
-    right.plot(hours, [n / max(m["nodes"]) for n in m["nodes"]], color="green", lw=1,
-               label=f"nodes (max {max(m['nodes'])})")  # fmt: skip
-    right.set_ylim(0, 1.05)
-    right.set_ylabel("utilisation; nodes / max", fontsize=8)
+    middle.plot(hours, _binned([q / scale for q in m["queued"]], "max"), lw=1.2,
+                label="waiting: line or backlog (max)")  # fmt: skip
+    middle.set_ylabel("visitors", fontsize=8)
+    if any(m["eta_s"]):
+        eta = middle.twinx()
+        eta.plot(hours, _binned([e / 60 for e in m["eta_s"]], "max"), c="purple", lw=0.8,
+                 label="ETA shown (max, min)")  # fmt: skip
+        eta.set_ylabel("minutes", fontsize=8)
+        eta.legend(fontsize=7, loc="upper right")
+    middle.legend(fontsize=7, loc="upper left")
+    bottom.plot(hours, _binned(m["utilisation"]), c="grey", lw=1, label="utilisation")
+    bottom.set_ylim(0, 1.05)
+    bottom.set_ylabel("utilisation", fontsize=8)
+    count = bottom.twinx()
+    count.step(hours, _binned(m["nodes"], "max"), c="green", lw=1.2, where="mid", label="nodes")
+    count.set_ylim(0, max(m["nodes"]) + 1)
+    count.set_ylabel("nodes", fontsize=8)
     for event in scenario["events"]:
-        if event["event"] in ("early warning", "servers doubled"):
+        if event["event"] in ("early warning", "servers doubled", "nodes in service"):
             h = start_h + event["t_s"] * factor / 3600
-            bottom.axvline(h, color="orange", lw=0.8, ls="--")
+            color = "orange" if event["event"] == "early warning" else "green"
+            bottom.axvline(h, color=color, lw=0.8, ls="--")
     bottom.legend(fontsize=7, loc="upper left")
-    right.legend(fontsize=7, loc="upper right")
-    _hour_axis(bottom, hours[0], hours[-1])
+    count.legend(fontsize=7, loc="upper right")
+    for ax in (top, middle, bottom):
+        _hour_axis(ax, start_h, hours[-1])
     fig.tight_layout()
     fig.savefig(out, dpi=DPI)
     plt.close(fig)
@@ -85,6 +108,8 @@ def nodes(sweeps: dict[str, list[dict[str, Any]]], out: FilePath) -> None:
         ax.plot(xs, [r["wait_p99_s"] / 60 for r in rows], marker="o", label=f"{label}: p99 wait")
         ax.plot(xs, [r["max_eta_s"] / 60 for r in rows], marker="x", ls="--",
                 label=f"{label}: longest ETA shown")  # fmt: skip
+    most = max((r["nodes"] for rows in sweeps.values() for r in rows), default=1)
+    ax.set_xticks(range(1, most + 1))
     ax.set_xlabel("nodes (fixed, no scale-out), Tue 20:00 - Wed 02:00 at 200,000 visitors/h")
     ax.set_ylabel("minutes")
     ax.set_yscale("symlog", linthresh=1)

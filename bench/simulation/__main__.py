@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import re
 import sys
 import time
 from pathlib import Path as FilePath
@@ -22,6 +23,7 @@ from northgate.replay.arrivals import arrivals
 from northgate.replay.curve import NIGHT_END_H, NIGHT_START_H, PEAK_H, Curve, rate_per_h
 
 RESULTS = FilePath(__file__).resolve().parent.parent / "results"
+FLAT_LIST = re.compile(r"\[\s+([^\[\]{}]*?)\s+\]")
 #: The hours the node count is judged over: the election surge at its height.
 PEAK_WINDOW_H = (20.0, 26.0)
 
@@ -34,6 +36,12 @@ def scaled(params: Params, scale: float) -> Params:
         return dataclasses.replace(n, capacity_per_s=n.capacity_per_s * scale)
 
     return dataclasses.replace(params, node=node(params.node), server_2016=node(params.server_2016))
+
+
+def compact_json(data: Any) -> str:
+    """Indented JSON whose flat lists (the per-minute columns) take one line each."""
+    text = json.dumps(data, indent=1)
+    return FLAT_LIST.sub(lambda m: "[" + re.sub(r"\s+", " ", m.group(1)) + "]", text) + "\n"
 
 
 def minutes_json(result: Result) -> dict[str, Any]:
@@ -158,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         return 0
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "simulation.json").write_text(json.dumps(report, indent=1) + "\n")
+    (args.out / "simulation.json").write_text(compact_json(report))
     for name, file, title in [
         ("2016", "simulation-2016.png", "2016: 3 servers (6 from Wed 20:12), no admission control"),
         ("northgate, 2016's servers", "simulation-northgate.png",

@@ -7,7 +7,7 @@ from pathlib import Path as FilePath
 import pytest
 
 from bench.simulation import plots
-from bench.simulation.__main__ import main, scenario_json
+from bench.simulation.__main__ import compact_json, main, scenario_json
 from bench.simulation.model import Result, run_2016, run_northgate
 from bench.simulation.params import Gate, Node, Params, from_bench_results
 from northgate.replay.arrivals import arrivals
@@ -125,3 +125,9 @@ def test_the_charts_are_small_pngs(tmp_path: FilePath) -> None:
             "max_eta_s": 0.0}]  # fmt: skip
     plots.nodes({"node": rows}, tmp_path / "nodes.png")
     assert (tmp_path / "nodes.png").stat().st_size < 150_000
+
+
+def test_results_json_keeps_columns_on_one_line_and_reads_back() -> None:
+    data = {"minutes": {"offered": [1, 2, 3], "wait": [None, 0.5]}, "events": [{"t_s": 1.0}]}
+    text = compact_json(data)
+    assert '"offered": [1, 2, 3]' in text and json.loads(text) == data

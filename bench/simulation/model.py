@@ -314,7 +314,10 @@ def run_northgate(
         # A trend needs its whole window: over two or three minutes it is noise.
         slope = _slope(window) if len(window) == gate.trend_minutes else 0.0
         to_saturation = (capacity - window[-1]) / slope if slope > 0 else math.inf
-        warning = now_load >= gate.warning_utilisation or to_saturation <= gate.horizon_minutes
+        rising = now_load >= gate.warning_utilisation or to_saturation <= gate.horizon_minutes
+        # Hysteresis: a warning stands until the load is well below its threshold, so a load
+        # hovering at 80 % warns once, not every other minute.
+        warning = rising or (state["warning"] and now_load >= gate.warning_clears_at)
         if warning and not state["warning"]:
             events.append(
                 {

@@ -70,6 +70,7 @@ class Gate:
 
     patience_s: float = 3600.0  # mean time a visitor keeps their place before leaving
     warning_utilisation: float = 0.8
+    warning_clears_at: float = 0.7  # the warning stands until the load falls below this
     trend_minutes: int = 15  # the forecast's window: a least-squares line through it
     horizon_minutes: float = 30.0  # warn when saturation is forecast within this
     provisioning_minutes: float = 5.0  # `northgate scale` until the node takes traffic

@@ -20,7 +20,7 @@ curve to those figures.
 The capacity of 2016's three servers is not reported; it follows from the timeline
 (``CAPACITY_2016_PER_H``): 100,000 visitors an hour. At 17:00 the servers ran at 80 %, and
 the curve there is 80,000 an hour (traffic had climbed since noon and kept climbing); the
-site then ran at or past its maximum from ~22:00 through the 23:00 peak until it "began to
+site then ran at or past its maximum from ~21:30 through the 23:00 peak until it "began to
 stabilise" at ~06:00, where the curve comes back down through 100,000; and doubling to six
 servers (200,000 an hour) is what finally held Wednesday's deadline traffic on top of the
 election night's tail. A capacity of 200,000 (the peak itself) could not produce an outage

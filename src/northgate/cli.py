@@ -264,6 +264,56 @@ def edge_keys(target: Path) -> None:
     click.echo(f"wrote the edge's keys and route map to {target}")
 
 
+@main.command()
+@click.option(
+    "--peak", type=float, help="Forecast peak, arrivals/s [NORTHGATE_SCALE_FORECAST_PEAK]"
+)
+@click.option(
+    "--capacity",
+    type=float,
+    help="Arrivals/s one node sustains [NORTHGATE_SCALE_CAPACITY_PER_NODE]",
+)
+@click.option(
+    "--headroom", type=float, help="Share of capacity kept spare [NORTHGATE_SCALE_HEADROOM]"
+)
+@click.option("--to", "target", type=click.IntRange(1, 64), help="Scale this host to N nodes.")
+@click.option("--apply", is_flag=True, help="Scale to the advised number of nodes.")
+def scale(
+    peak: float | None,
+    capacity: float | None,
+    headroom: float | None,
+    target: int | None,
+    apply: bool,
+) -> None:
+    """Advise how many nodes a forecast peak needs; with --to N or --apply, start or drain
+    nodes on this host behind nginx (docs/operations.md)."""
+    from northgate.scaling.command import advise, scaler
+    from northgate.scaling.nginx import ReloadFailed
+    from northgate.scaling.scaler import ScaleFailed
+
+    settings = _export_to_environment(
+        scale_forecast_peak=peak, scale_capacity_per_node=capacity, scale_headroom=headroom
+    )
+    text, advised = advise(settings)
+    click.echo(text)
+    if apply and advised is None:
+        raise click.UsageError("--apply needs a peak and a capacity to advise from")
+    count = target if target is not None else advised if apply else None
+    if count is None:
+        return
+    try:
+        event = scaler(settings, click.echo).scale_to(count)
+    except (ScaleFailed, ReloadFailed) as error:
+        raise click.ClickException(str(error)) from error
+    if event is None:
+        click.echo(f"already {count} node(s): nothing to do")
+    else:
+        click.echo(
+            f"scaled {event.from_nodes} -> {event.to_nodes} node(s) in {event.seconds:.1f} s"
+            f" (recorded in {settings.scale_history_path})"
+        )
+
+
 @main.command("export-static")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--public-origin", help="Origin for canonical links [NORTHGATE_PUBLIC_ORIGIN]")

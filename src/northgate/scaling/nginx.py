@@ -23,6 +23,10 @@ class ReloadFailed(RuntimeError):
     pass
 
 
+class StillDraining(ReloadFailed):
+    """The new configuration is in force, but old workers still serve requests."""
+
+
 def children(pid: int) -> set[int]:
     """The processes whose parent is ``pid`` (nginx's workers, cache manager...)."""
     found: set[int] = set()
@@ -67,7 +71,9 @@ class Nginx:
         self._run([*shlex.split(self.command), "-t"])
 
     def reload(self, timeout: float) -> float:
-        """Reload and wait until every old worker has exited; the seconds that took."""
+        """Check the configuration, reload, and wait until every old worker has exited;
+        the seconds that took."""
+        self.check()
         master = self.master()
         before = children(master)
         started = time.monotonic()
@@ -75,9 +81,9 @@ class Nginx:
         deadline = started + timeout
         while children(master) & before:
             if time.monotonic() > deadline:
-                raise ReloadFailed(
-                    f"nginx's old workers still serve after {timeout:.0f} s: a slow request or"
-                    " client; the node stays up, try again later"
+                raise StillDraining(
+                    f"nginx reloaded, but its old workers still serve after {timeout:.0f} s"
+                    " (a slow request or client)"
                 )
             time.sleep(0.05)
         return time.monotonic() - started

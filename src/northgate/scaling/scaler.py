@@ -27,7 +27,7 @@ import httpx
 
 from northgate.scaling import NODE_HEADER, history, upstream
 from northgate.scaling.history import ScalingEvent
-from northgate.scaling.nginx import Nginx
+from northgate.scaling.nginx import Nginx, StillDraining
 from northgate.scaling.nodes import Nodes
 
 PROBE_TIMEOUT = httpx.Timeout(2.0)
@@ -79,12 +79,16 @@ class Scaler:
                 self.nodes.start(port)
                 started.append(port)
             self._wait_ready(new)
+            ports = [*current, *new]
+            self._rotate(ports)
+        except StillDraining:
+            raise  # in rotation: they stay
         except BaseException:
+            # Not in rotation (not ready, or nginx refused the new file, which _rotate put
+            # back): nobody is sent to them, so they go.
             for port in started:
                 self.nodes.stop(port)
             raise
-        ports = [*current, *new]
-        self._rotate(ports)
         if self.nginx.running():
             self._verify(new)
         else:
@@ -94,7 +98,13 @@ class Scaler:
     def _scale_in(self, current: list[int], count: int) -> list[int]:
         keep, leaving = current[:count], current[count:]
         self.say(f"draining {', '.join(f'{self.host}:{p}' for p in leaving)}")
-        self._rotate(keep)
+        try:
+            self._rotate(keep)
+        except StillDraining as error:
+            raise ScaleFailed(
+                f"{error}: {leaving} are out of rotation but still running; stop them"
+                " once nginx's old workers have exited"
+            ) from error
         for port in leaving:
             self.nodes.stop(port)
             self.say(f"stopped node {self.host}:{port}")
@@ -107,12 +117,14 @@ class Scaler:
         if not self.nginx.running():
             return
         try:
-            self.nginx.check()
+            seconds = self.nginx.reload(self.drain_timeout)
+        except StillDraining:
+            raise  # the new file is in force
         except Exception:
+            # Refused by `nginx -t`, or not reloaded: nginx still runs the old file.
             if previous is not None:
-                self.upstream_file.write_text(previous)
+                upstream.write(self.upstream_file, self.host, upstream.ports_in(previous))
             raise
-        seconds = self.nginx.reload(self.drain_timeout)
         self.say(f"nginx reloaded; its old workers finished in {seconds:.1f} s")
 
     def _wait_ready(self, ports: Sequence[int]) -> None:

@@ -5,8 +5,9 @@ thing (processes, nginx) is test_scale_live.py."""
 from __future__ import annotations
 
 import itertools
+import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -15,8 +16,11 @@ from click.testing import CliRunner
 
 from northgate.cli import main
 from northgate.scaling import NODE_HEADER, history, upstream
+from northgate.scaling.command import nodes_for, scaler
 from northgate.scaling.nginx import Nginx, ReloadFailed, StillDraining
+from northgate.scaling.nodes import ProcessNodes, SystemdNodes
 from northgate.scaling.scaler import ScaleFailed, Scaler
+from northgate.settings import Settings
 from tests.scaling.test_scale_live import HOST, free_ports
 
 
@@ -216,3 +220,34 @@ def test_the_command_advises(tmp_path: Path) -> None:
         "Peak 1800 arrivals/s, 100 per node, 20% kept spare: 23 node(s) needed;"
         " 2 in rotation (900% at the peak).\n"
     )
+
+
+def test_the_runner_follows_the_settings(
+    tmp_path: Path, make_settings: Callable[..., Settings]
+) -> None:
+    process = make_settings(scale_runner="process", scale_upstream_file=tmp_path / "u.conf")
+    assert isinstance(nodes_for(process), ProcessNodes)
+    built = scaler(process, say=lambda line: None)
+    assert built.upstream_file == tmp_path / "u.conf"
+    assert built.history_file == process.var_dir / "scaling.jsonl"
+    assert isinstance(nodes_for(make_settings(scale_runner="systemd")), SystemdNodes)
+
+
+@pytest.mark.servers
+def test_systemd_nodes_are_the_template_s_instances(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`systemctl start|stop northgate@PORT.service`, seen by a stand-in systemctl."""
+    calls = tmp_path / "calls"
+    systemctl = tmp_path / "bin" / "systemctl"
+    systemctl.parent.mkdir()
+    systemctl.write_text(f'#!/bin/sh\necho "$@" >> {calls}\n')
+    systemctl.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{systemctl.parent}:{os.environ['PATH']}")
+    nodes = SystemdNodes()
+    nodes.start(8002)
+    nodes.stop(8002)
+    assert calls.read_text().splitlines() == [
+        "start northgate@8002.service",
+        "stop northgate@8002.service",
+    ]

@@ -131,7 +131,10 @@ def scale(env: dict[str, str], count: int) -> str:
 
 
 def test_scale_out_and_in_with_traffic_running(
-    tmp_path: Path, postgres_server: PostgresServer, redis_server: RedisServer
+    tmp_path: Path,
+    postgres_server: PostgresServer,
+    redis_server: RedisServer,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     base_port = free_ports(3)
     database = postgres_server.create_database(f"scale_{uuid.uuid4().hex[:12]}")
@@ -226,12 +229,13 @@ def test_scale_out_and_in_with_traffic_running(
         (3, 1, (base_port,)),
     ]
     provisioning = events[0].seconds
-    print(
-        f"\nscale 1 -> 3: {provisioning:.1f} s from decision to serving through nginx;"
-        f" 3 -> 1 (drained, stopped): {events[1].seconds:.1f} s;"
-        f" {traffic.requests} requests ({len(traffic.retried)} sent again on a connection"
-        f" nginx closed at a reload), {len(traffic.submitted)} applications, 0 failed, 0 lost"
-    )
+    with capsys.disabled():  # the figure, in `make test`'s output too
+        print(
+            f"\nscale 1 -> 3: {provisioning:.1f} s from decision to serving through nginx;"
+            f" 3 -> 1 (drained, stopped): {events[1].seconds:.1f} s;"
+            f" {traffic.requests} requests ({len(traffic.retried)} sent again on a connection"
+            f" nginx closed at a reload), {len(traffic.submitted)} applications, 0 failed, 0 lost"
+        )
     assert provisioning <= PROVISIONING_TARGET_SECONDS
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from northgate.scaling import history, upstream
+from northgate.scaling import NODE_HEADER, history, upstream
 from northgate.scaling.nginx import Nginx
 from northgate.scaling.nodes import ProcessNodes
 from northgate.testing.samples import COMPLETE_ANSWERS
@@ -188,6 +188,10 @@ def test_scale_out_and_in_with_traffic_running(
             time.sleep(2)
             out = scale(scale_env, 3)
             assert upstream.read_ports(upstream_file) == ports, out
+            # The new nodes outlive the command that started them.
+            for port in ports[1:]:
+                direct = httpx.get(f"http://{HOST}:{port}/healthz", timeout=2)
+                assert direct.headers[NODE_HEADER] == f"{HOST}:{port}"
             time.sleep(3)  # traffic over three nodes
             back = scale(scale_env, 1)
             assert upstream.read_ports(upstream_file) == [base_port], back

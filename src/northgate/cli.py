@@ -117,8 +117,15 @@ def run_server(
     Workers build it through :mod:`northgate.lifeline`, so that they exit with this process.
     """
     from northgate import lifeline
+    from northgate.ops.processes import per_run_directory
 
     target = lifeline.prepare(target)
+    # Every worker writes its metrics where the one answering /metrics reads them all.
+    with per_run_directory():
+        _serve(server, host, port, workers, target)
+
+
+def _serve(server: ServerName, host: str, port: int, workers: int, target: str) -> None:
     if server == "granian":
         from granian import Granian
         from granian.constants import Interfaces
@@ -271,7 +278,7 @@ def edge_keys(target: Path) -> None:
 @click.option(
     "--capacity",
     type=float,
-    help="Arrivals/s one node sustains [NORTHGATE_SCALE_CAPACITY_PER_NODE]",
+    help="Arrivals/s one node sustains [NORTHGATE_CAPACITY_NODE_ARRIVALS_PER_MINUTE / 60]",
 )
 @click.option(
     "--headroom", type=float, help="Share of capacity kept spare [NORTHGATE_SCALE_HEADROOM]"
@@ -287,17 +294,17 @@ def scale(
 ) -> None:
     """Advise how many nodes a forecast peak needs; with --to N or --apply, start or drain
     nodes on this host behind nginx (docs/operations.md)."""
+    from northgate.capacity.store import Scaling, record_scaling
     from northgate.scaling.command import advise, scaler
     from northgate.scaling.nginx import ReloadFailed
     from northgate.scaling.scaler import ScaleFailed
+    from northgate.storage.db import Database
 
-    settings = _export_to_environment(
-        scale_forecast_peak=peak, scale_capacity_per_node=capacity, scale_headroom=headroom
-    )
-    text, advised = advise(settings)
+    settings = _export_to_environment(scale_forecast_peak=peak, scale_headroom=headroom)
+    text, advised = advise(settings, capacity)
     click.echo(text)
     if apply and advised is None:
-        raise click.UsageError("--apply needs a peak and a capacity to advise from")
+        raise click.UsageError("--apply needs a forecast peak (--peak) to advise from")
     count = target if target is not None else advised if apply else None
     if count is None:
         return
@@ -307,11 +314,23 @@ def scale(
         raise click.ClickException(str(error)) from error
     if event is None:
         click.echo(f"already {count} node(s): nothing to do")
-    else:
-        click.echo(
-            f"scaled {event.from_nodes} -> {event.to_nodes} node(s) in {event.seconds:.1f} s"
-            f" (recorded in {settings.scale_history_path})"
-        )
+        return
+    click.echo(
+        f"scaled {event.from_nodes} -> {event.to_nodes} node(s) in {event.seconds:.1f} s"
+        f" (recorded in {settings.scale_history_path})"
+    )
+
+    # The ops page's history (and its count of nodes) is the database's scaling_events.
+    async def record() -> None:
+        database = Database(settings.effective_database_url)
+        try:
+            reason = "advice" if target is None else "--to"
+            scaling = Scaling(event.at, event.from_nodes, event.to_nodes, event.seconds, reason)
+            await record_scaling(database, scaling)
+        finally:
+            await database.close()
+
+    asyncio.run(record())
 
 
 @main.command("export-static")

@@ -117,11 +117,25 @@ class Settings(BaseSettings):
     # empty disables both.
     operator_token: SecretStr = SecretStr("")
 
+    # Capacity planning (northgate.capacity, the ops page /ops).
+    # Arrivals a minute one application node sustains. Default: bench.overload's measured
+    # capacity on the submission path (298 a second on one core, bench/results/
+    # overload.json), the costliest arrival, so a floor for the usual mix; measure your own
+    # nodes with `python -m bench.overload` and set it.
+    capacity_node_arrivals_per_minute: float = Field(default=17_880, gt=0)
+    # Nodes serving when `northgate scale` has recorded none (its latest row wins).
+    capacity_nodes: int = Field(default=1, ge=1)
+    # Decision to serving for one more node; the time-to-saturation warning pages when
+    # saturation is forecast sooner than twice this.
+    capacity_provisioning_seconds: float = Field(default=600, gt=0)
+    # Alertmanager's address (e.g. http://127.0.0.1:9093): the ops page lists its active
+    # alerts. Empty: the forecaster's own warnings only.
+    ops_alertmanager_url: str = ""
+
     # Scaling this host's nodes (`northgate scale`, northgate.scaling; docs/operations.md).
-    # Advice: the forecast peak (arrivals/s), what one node was measured to sustain
-    # (arrivals/s) and the share of each node's capacity kept spare at the peak.
+    # Advice: the forecast peak (arrivals/s) and the share of each node's capacity
+    # (capacity_node_arrivals_per_minute) kept spare at the peak.
     scale_forecast_peak: float | None = Field(default=None, ge=0)
-    scale_capacity_per_node: float | None = Field(default=None, gt=0)
     scale_headroom: float = Field(default=0.2, ge=0, lt=1)
     # Action: the file of `server` lines northgate.conf includes in its upstream; nginx
     # and the options that find its configuration (`-t` and `-s reload` are added), its pid
@@ -134,8 +148,8 @@ class Settings(BaseSettings):
     # host has. Nodes listen on NORTHGATE_HOST, from NORTHGATE_PORT upwards.
     scale_runner: Literal["auto", "systemd", "process"] = "auto"
     scale_ready_timeout_seconds: float = Field(default=60.0, gt=0)
-    # The scaling events, one JSON object a line (the ops page shows them); empty:
-    # var/scaling.jsonl.
+    # This host's scaling events, one JSON object a line (the ops page reads the
+    # database's copy, scaling_events); empty: var/scaling.jsonl.
     scale_history_file: Path | None = None
 
     @field_validator("trusted_proxies")

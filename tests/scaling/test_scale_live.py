@@ -218,7 +218,12 @@ def test_scale_out_and_in_with_traffic_running(
     assert traffic.failures == [], traffic.failures[:10]
     assert len(traffic.submitted) >= 10, traffic.submitted
     # The database holds exactly the applications the client was told about.
-    assert applications_in(database) == len(traffic.submitted)
+    assert query(database, "SELECT count(*) FROM eta_applications") == str(len(traffic.submitted))
+    # And both changes, for the ops page.
+    changes = (
+        "SELECT string_agg(nodes_before || '>' || nodes_after, ',' ORDER BY id) FROM scaling_events"
+    )
+    assert query(database, changes) == "1>3,3>1"
     # The nodes the command started took visitors' and the API's traffic, not only probes.
     for port in ports[1:]:
         served = re.findall(rf'"(/[^"]*)" 20[01] .*upstream={HOST}:{port} ', requests_log)
@@ -243,15 +248,11 @@ def test_scale_out_and_in_with_traffic_running(
     assert provisioning <= PROVISIONING_TARGET_SECONDS
 
 
-def applications_in(database_url: str) -> int:
+def query(database_url: str, sql: str) -> str:
     done = subprocess.run(
-        ["psql", database_url, "-tAc", "SELECT count(*) FROM eta_applications"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
+        ["psql", database_url, "-tAc", sql], capture_output=True, text=True, timeout=30, check=True
     )
-    return int(done.stdout)
+    return done.stdout.strip()
 
 
 def wait_until_ready(url: str) -> None:

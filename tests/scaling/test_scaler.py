@@ -207,19 +207,22 @@ def test_the_command_advises(tmp_path: Path) -> None:
     env = {
         "NORTHGATE_VAR_DIR": str(tmp_path / "var"),
         "NORTHGATE_SCALE_UPSTREAM_FILE": str(tmp_path / "upstream.conf"),
+        "NORTHGATE_CAPACITY_NODE_ARRIVALS_PER_MINUTE": "6000",
     }
     # Flags land in the environment (as for every command): the bare call comes first.
     bare = CliRunner().invoke(main, ["scale"], env=env)
-    assert bare.output.startswith("2 node(s) in rotation. For advice give")
+    assert bare.output.startswith("2 node(s) in rotation. For advice give the forecast peak")
     refused = CliRunner().invoke(main, ["scale", "--apply"], env=env)
     assert refused.exit_code == 2
-    assert "--apply needs a peak and a capacity" in refused.output
-    advised = CliRunner().invoke(main, ["scale", "--peak", "1800", "--capacity", "100"], env=env)
-    assert advised.exit_code == 0, advised.output
-    assert advised.output == (
-        "Peak 1800 arrivals/s, 100 per node, 20% kept spare: 23 node(s) needed;"
-        " 2 in rotation (900% at the peak).\n"
-    )
+    assert "--apply needs a forecast peak" in refused.output
+    # One node's measured capacity from the settings (6000 a minute), or given.
+    for flags in ([], ["--capacity", "100"]):
+        advised = CliRunner().invoke(main, ["scale", "--peak", "1800", *flags], env=env)
+        assert advised.exit_code == 0, advised.output
+        assert advised.output == (
+            "Peak 1800 arrivals/s, 100 per node, 20% kept spare: 23 node(s) needed;"
+            " 2 in rotation (900% at the peak).\n"
+        )
 
 
 def test_the_runner_follows_the_settings(

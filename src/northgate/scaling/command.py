@@ -13,21 +13,23 @@ from northgate.scaling.scaler import Scaler
 from northgate.settings import Settings
 
 
-def advise(settings: Settings) -> tuple[str, int | None]:
-    """A sentence for the operator, and the advised number of nodes (None without a peak
-    and a capacity to compute it from)."""
+def advise(settings: Settings, capacity: float | None = None) -> tuple[str, int | None]:
+    """A sentence for the operator, and the advised number of nodes (None without a
+    forecast peak to compute it from). ``capacity``: arrivals/s one node sustains, by
+    default the measured capacity in the settings (capacity_node_arrivals_per_minute)."""
     now = len(upstream.read_ports(settings.scale_upstream_file))
-    peak, capacity = settings.scale_forecast_peak, settings.scale_capacity_per_node
-    if peak is None or capacity is None:
+    peak = settings.scale_forecast_peak
+    per_node = capacity if capacity is not None else settings.capacity_node_arrivals_per_minute / 60
+    if peak is None:
         return (
-            f"{now} node(s) in rotation. For advice give the forecast peak and one node's"
-            " measured capacity (--peak, --capacity, arrivals per second).",
+            f"{now} node(s) in rotation. For advice give the forecast peak"
+            " (--peak, arrivals per second).",
             None,
         )
-    count = nodes_needed(peak, capacity, settings.scale_headroom)
-    at_peak = f"{utilisation(peak, capacity, now):.0%}" if now else "no node"
+    count = nodes_needed(peak, per_node, settings.scale_headroom)
+    at_peak = f"{utilisation(peak, per_node, now):.0%}" if now else "no node"
     return (
-        f"Peak {peak:g} arrivals/s, {capacity:g} per node, {settings.scale_headroom:.0%}"
+        f"Peak {peak:g} arrivals/s, {per_node:g} per node, {settings.scale_headroom:.0%}"
         f" kept spare: {count} node(s) needed; {now} in rotation ({at_peak} at the peak).",
         count,
     )

@@ -271,6 +271,68 @@ def edge_keys(target: Path) -> None:
     click.echo(f"wrote the edge's keys and route map to {target}")
 
 
+@main.command()
+@click.option(
+    "--peak", type=float, help="Forecast peak, arrivals/s [NORTHGATE_SCALE_FORECAST_PEAK]"
+)
+@click.option(
+    "--capacity",
+    type=float,
+    help="Arrivals/s one node sustains [NORTHGATE_CAPACITY_NODE_ARRIVALS_PER_MINUTE / 60]",
+)
+@click.option(
+    "--headroom", type=float, help="Share of capacity kept spare [NORTHGATE_SCALE_HEADROOM]"
+)
+@click.option("--to", "target", type=click.IntRange(1, 64), help="Scale this host to N nodes.")
+@click.option("--apply", is_flag=True, help="Scale to the advised number of nodes.")
+def scale(
+    peak: float | None,
+    capacity: float | None,
+    headroom: float | None,
+    target: int | None,
+    apply: bool,
+) -> None:
+    """Advise how many nodes a forecast peak needs; with --to N or --apply, start or drain
+    nodes on this host behind nginx (docs/operations.md)."""
+    from northgate.capacity.store import Scaling, record_scaling
+    from northgate.scaling.command import advise, scaler
+    from northgate.scaling.nginx import ReloadFailed
+    from northgate.scaling.scaler import ScaleFailed
+    from northgate.storage.db import Database
+
+    settings = _export_to_environment(scale_forecast_peak=peak, scale_headroom=headroom)
+    text, advised = advise(settings, capacity)
+    click.echo(text)
+    if apply and advised is None:
+        raise click.UsageError("--apply needs a forecast peak (--peak) to advise from")
+    count = target if target is not None else advised if apply else None
+    if count is None:
+        return
+    try:
+        event = scaler(settings, click.echo).scale_to(count)
+    except (ScaleFailed, ReloadFailed) as error:
+        raise click.ClickException(str(error)) from error
+    if event is None:
+        click.echo(f"already {count} node(s): nothing to do")
+        return
+    click.echo(
+        f"scaled {event.from_nodes} -> {event.to_nodes} node(s) in {event.seconds:.1f} s"
+        f" (recorded in {settings.scale_history_path})"
+    )
+
+    # The ops page's history (and its count of nodes) is the database's scaling_events.
+    async def record() -> None:
+        database = Database(settings.effective_database_url)
+        try:
+            reason = "advice" if target is None else "--to"
+            scaling = Scaling(event.at, event.from_nodes, event.to_nodes, event.seconds, reason)
+            await record_scaling(database, scaling)
+        finally:
+            await database.close()
+
+    asyncio.run(record())
+
+
 @main.command("export-static")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--public-origin", help="Origin for canonical links [NORTHGATE_PUBLIC_ORIGIN]")

@@ -132,6 +132,26 @@ class Settings(BaseSettings):
     # alerts. Empty: the forecaster's own warnings only.
     ops_alertmanager_url: str = ""
 
+    # Scaling this host's nodes (`northgate scale`, northgate.scaling; docs/operations.md).
+    # Advice: the forecast peak (arrivals/s) and the share of each node's capacity
+    # (capacity_node_arrivals_per_minute) kept spare at the peak.
+    scale_forecast_peak: float | None = Field(default=None, ge=0)
+    scale_headroom: float = Field(default=0.2, ge=0, lt=1)
+    # Action: the file of `server` lines northgate.conf includes in its upstream; nginx
+    # and the options that find its configuration (`-t` and `-s reload` are added), its pid
+    # file, and its address on this host (the new nodes are verified through it).
+    scale_upstream_file: Path = Path("/etc/northgate/upstream.conf")
+    scale_nginx_command: str = "nginx"
+    scale_nginx_pid_file: Path = Path("/run/nginx.pid")
+    scale_nginx_url: str = "http://127.0.0.1"
+    # systemd's northgate@PORT units, plain `northgate serve` processes, or whichever this
+    # host has. Nodes listen on NORTHGATE_HOST, from NORTHGATE_PORT upwards.
+    scale_runner: Literal["auto", "systemd", "process"] = "auto"
+    scale_ready_timeout_seconds: float = Field(default=60.0, gt=0)
+    # This host's scaling events, one JSON object a line (the ops page reads the
+    # database's copy, scaling_events); empty: var/scaling.jsonl.
+    scale_history_file: Path | None = None
+
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, value: str) -> str:
@@ -184,6 +204,10 @@ class Settings(BaseSettings):
     @property
     def mail_dir(self) -> Path:
         return self.var_dir / "mail"
+
+    @property
+    def scale_history_path(self) -> Path:
+        return self.scale_history_file or self.var_dir / "scaling.jsonl"
 
     @cached_property
     def effective_database_url(self) -> str:

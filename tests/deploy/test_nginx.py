@@ -1,7 +1,8 @@
 """deploy/nginx/northgate.conf in a real nginx, in front of a real `northgate serve`.
 
 The example configuration is copied as it is, with only its root path, listen port and
-upstream servers replaced, and run against a real `northgate export-static` directory.
+upstream servers (the file it includes) replaced, and run against a real
+`northgate export-static` directory.
 A missing nginx fails the run with instructions; it never turns into a skipped test.
 """
 
@@ -31,6 +32,7 @@ import pytest
 from northgate.analytics.capture.dimensions import ArrivalKey
 from northgate.analytics.store.sql_store import SqlStore
 from northgate.edge.security import CONTENT_SECURITY_POLICY, HSTS
+from northgate.scaling import upstream
 from northgate.site.export import file_path_for
 from northgate.storage.db import Database
 from northgate.ui.i18n import negotiate_language
@@ -48,7 +50,8 @@ EXAMPLE = REPO / "deploy" / "nginx" / "northgate.conf"
 # The literal values of the example that a deployment (and this test) replaces.
 EXAMPLE_ROOT = "root /srv/northgate/static;"
 EXAMPLE_LISTEN = "listen 80;"
-EXAMPLE_UPSTREAMS = ("server 127.0.0.1:8000;", "server 127.0.0.1:8001;")
+# The upstream's servers: a file `northgate scale` writes (northgate.scaling.upstream).
+EXAMPLE_UPSTREAM = "include /etc/northgate/upstream.conf;"
 EXAMPLE_EDGE_LOG = (
     "access_log syslog:server=unix:/run/northgate/edge-log.sock,nohostname,tag=northgate"
     " northgate_edge if=$northgate_edge_only;"
@@ -104,14 +107,17 @@ def configure(
     logs: Path,
     keys: Path,
 ) -> str:
-    """The example with its deployment-specific lines replaced, each found exactly once."""
-    servers = [f"server 127.0.0.1:{p};" for p in upstreams]
-    # The example lists two servers; a test that wants one repeats it (round-robin on one).
-    servers = (servers * 2)[:2] if len(servers) == 1 else servers
+    """The example with its deployment-specific lines replaced, each found exactly once;
+    the upstream's servers in ``logs``/upstream.conf, as `northgate scale` writes them."""
+    upstream_file = logs / "upstream.conf"
+    # A test that wants one node lists it twice, as before: nginx then retries a failed
+    # connection on it (proxy_next_upstream), where a one-server upstream would not.
+    servers = list(upstreams) * 2 if len(upstreams) == 1 else list(upstreams)
+    upstream.write(upstream_file, "127.0.0.1", servers)
     replacements = [
         (EXAMPLE_ROOT, f"root {root};"),
         (EXAMPLE_LISTEN, f"listen 127.0.0.1:{port};"),
-        *zip(EXAMPLE_UPSTREAMS, servers, strict=True),
+        (EXAMPLE_UPSTREAM, f"include {upstream_file};"),
         (EXAMPLE_EDGE_LOG, EXAMPLE_EDGE_LOG.replace("/run/northgate/edge-log.sock", str(edge_log))),
         *(
             (line, line.replace(f"/var/log/nginx/{name}", str(logs / name)))

@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from northgate.analytics.store.flusher import Flusher
 from northgate.cli import INVALID_SETTING
 from northgate.cli import main as northgate_cli
+from northgate.scaling import upstream
 from northgate.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -125,9 +126,14 @@ def test_the_application_units_serve_what_nginx_balances_over() -> None:
     command = shlex.split(service["ExecStart"])
     host = command[command.index("--host") + 1]
     assert command[command.index("--port") + 1] == "%i"
-    upstreams = re.findall(r"^\s*server (\S+):(\d+);", NGINX_EXAMPLE.read_text(), re.M)
+    # nginx's servers are what `northgate scale` writes to the file the example includes:
+    # the same address as the unit's, ports from NORTHGATE_PORT up.
+    assert "include /etc/northgate/upstream.conf;" in NGINX_EXAMPLE.read_text()
+    defaults = Settings()
+    two = [defaults.port, defaults.port + 1]
+    upstreams = re.findall(r"^server (\S+):(\d+);", upstream.render(defaults.host, two), re.M)
     assert upstreams and {h for h, _ in upstreams} == {host}
-    # The unit's comment says which instances to enable: the upstreams' ports.
+    # The unit's comment says which instances to enable: `northgate scale --to 2`'s ports.
     enable = re.search(r"systemctl enable --now (.+)", (UNITS / "northgate@.service").read_text())
     assert enable is not None
     assert enable.group(1).split() == [f"northgate@{port}" for _, port in upstreams]

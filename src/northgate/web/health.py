@@ -10,7 +10,8 @@ from fastapi.responses import JSONResponse
 
 from northgate.core.routes import path
 from northgate.outage.classify import DATABASE, REDIS
-from northgate.web.dependencies import DatabaseDep, RedisDep, WatchDep
+from northgate.scaling import NODE_HEADER
+from northgate.web.dependencies import DatabaseDep, RedisDep, SettingsDep, WatchDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -20,9 +21,15 @@ _NO_STORE = {"cache-control": "no-store"}
 
 
 @router.get(path("ops.healthz"))
-async def healthz() -> JSONResponse:
-    """The process is up and its event loop answers."""
-    return JSONResponse({"status": "ok"}, headers=_NO_STORE)
+async def healthz(settings: SettingsDep) -> JSONResponse:
+    """The process is up and its event loop answers.
+
+    It names itself (the address it listens on), so that a probe sent through nginx tells
+    which node answered: `northgate scale` checks that way that a new node takes traffic.
+    nginx answers /healthz to the operators' network only.
+    """
+    headers = {**_NO_STORE, NODE_HEADER: f"{settings.host}:{settings.port}"}
+    return JSONResponse({"status": "ok"}, headers=headers)
 
 
 @router.get(path("ops.readyz"))

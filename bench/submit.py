@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import subprocess
 import tempfile
@@ -39,7 +38,7 @@ from bench.harness.processes import (
     LOAD_CPU,
     SERVER_CPU,
     cpu_seconds,
-    process_tree,
+    keep_to_bench_cores,
     require_tools,
     start_server,
     terminate_raises,
@@ -93,16 +92,6 @@ def measured(run: Callable[[], T], ours: Sequence[int]) -> tuple[T, dict[str, fl
         "steal_s": round(steal, 3),
         "noise": round(max(foreign, steal) / seconds, 3) if seconds > 0 else 0.0,
     }
-
-
-def keep_to_bench_cores(pid: int) -> None:
-    """Keep a running server and its processes (forked later ones inherit it) to the two
-    cores the noise check watches."""
-    for member in process_tree(pid):
-        try:
-            os.sched_setaffinity(member, {SERVER_CPU, LOAD_CPU})
-        except ProcessLookupError:
-            continue
 
 
 def quiet_median(runs: list[dict[str, Any]], key: str) -> tuple[float, bool]:

@@ -582,7 +582,8 @@ def main() -> None:
             captured: httpx.Response | None = None
             for name in backends:
                 results[name] = measure_backend(name, postgres, work, runs, journeys, warmup)
-                captured = captured or results[name].pop("_page")
+                page = results[name].pop("_page")
+                captured = captured or page
             assert captured is not None
             requests = round(next(iter(results.values()))["median"]["per_journey"]["requests"])
             bare = measure_bare(work, captured, requests * (2 if args.quick else 10))

@@ -86,8 +86,8 @@ class ApplicationService:
             return repository.record_of(application)
 
     async def open(self, draft_token_hash: str) -> ApplicationRecord | None:
-        """The application this browser session works on."""
-        async with self.database.session() as session:
+        """The application this browser session works on (every journey page asks)."""
+        async with self.database.reader() as session:
             application = await repository.by_draft_token(session, draft_token_hash)
             return None if application is None else repository.record_of(application)
 
@@ -247,13 +247,13 @@ class ApplicationService:
             return Submitted(StatusRecord(repository.record_of(application), None), created=True)
 
     async def by_public_id(self, public_id: str) -> ApplicationRecord | None:
-        async with self.database.session() as session:
+        async with self.database.reader() as session:
             application = await repository.by_public_id(session, public_id)
             return None if application is None else repository.record_of(application)
 
     async def status(self, public_id: str) -> StatusRecord | None:
         """The application with this public id, and its eTA if one was issued."""
-        async with self.database.session() as session:
+        async with self.database.reader() as session:
             application = await repository.by_public_id(session, public_id)
             return None if application is None else await self._status(session, application)
 
@@ -263,7 +263,7 @@ class ApplicationService:
         self, *, reference: str, passport_number: str, date_of_birth: date
     ) -> StatusRecord | None:
         """All three must match, so a reference alone reveals nothing."""
-        async with self.database.session() as session:
+        async with self.database.reader() as session:
             application = await repository.find_for_status(
                 session,
                 reference=reference,

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import subprocess
 import tempfile
@@ -39,7 +38,7 @@ from bench.harness.processes import (
     LOAD_CPU,
     SERVER_CPU,
     cpu_seconds,
-    process_tree,
+    keep_to_bench_cores,
     require_tools,
     start_server,
     terminate_raises,
@@ -93,16 +92,6 @@ def measured(run: Callable[[], T], ours: Sequence[int]) -> tuple[T, dict[str, fl
         "steal_s": round(steal, 3),
         "noise": round(max(foreign, steal) / seconds, 3) if seconds > 0 else 0.0,
     }
-
-
-def keep_to_bench_cores(pid: int) -> None:
-    """Keep a running server and its processes (forked later ones inherit it) to the two
-    cores the noise check watches."""
-    for member in process_tree(pid):
-        try:
-            os.sched_setaffinity(member, {SERVER_CPU, LOAD_CPU})
-        except ProcessLookupError:
-            continue
 
 
 def quiet_median(runs: list[dict[str, Any]], key: str) -> tuple[float, bool]:
@@ -207,8 +196,15 @@ def main() -> None:
             api_runs: list[dict[str, Any]] = []
             pgbench_runs: list[dict[str, Any]] = []
             for _ in range(runs):  # interleaved, so drift affects both alike
+                server_before = server.cpu_seconds()
                 api, window = measured(lambda: run_wrk_post(url, seconds, wrk_script), ours)
-                api_runs.append(api | {"noise": window["noise"], "window": window})
+                # Server CPU per submission: moves far less with a busy host than the rate.
+                cpu_us = (server.cpu_seconds() - server_before) / max(api["requests"], 1) * 1e6
+                api_runs.append(
+                    api
+                    | {"server_cpu_us_per_application": round(cpu_us, 1)}
+                    | {"noise": window["noise"], "window": window}
+                )
                 tps, window = measured(
                     lambda: run_pgbench(postgres, "pgbench", seconds, pgbench_script), ours
                 )
@@ -218,6 +214,7 @@ def main() -> None:
             api_median, api_quiet = quiet_median(api_runs, "applications_per_s")
             pg, pg_quiet = quiet_median(pgbench_runs, "tps")
             p99 = median([r["p99_ms"] for r in api_runs if r["p99_ms"] is not None])
+            cpu_per_application, _ = quiet_median(api_runs, "server_cpu_us_per_application")
             reliable = api_quiet and pg_quiet
             results = {
                 "benchmark": "submit",
@@ -238,6 +235,7 @@ def main() -> None:
                 "median": {
                     "applications_per_s": api_median,
                     "p99_ms": p99,
+                    "server_cpu_us_per_application": cpu_per_application,
                     "pgbench_tps": pg,
                 },
                 "ratio_api_over_pgbench": ratio(api_median, pg),
@@ -247,6 +245,7 @@ def main() -> None:
                 "machine": machine_info(),
             }
             noise = " ".join(f"{run['noise']:.0%}" for run in [*api_runs, *pgbench_runs])
+            print(f"submit: {cpu_per_application:,.0f} us of server CPU per application")
             print(f"submit: {api_median:,.0f} applications/s (median of {runs}), "
                   f"p99 {p99} ms")  # fmt: skip
             print(f"pgbench: {pg:,.0f} TPS (1 KB row per transaction, {CONNECTIONS} clients, "

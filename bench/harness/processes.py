@@ -92,6 +92,16 @@ def cpu_seconds(root: int) -> float:
     return total / CLK_TCK
 
 
+def keep_to_bench_cores(pid: int) -> None:
+    """Keep a running server and its processes (forked later ones inherit it) to the two
+    cores the noise check watches (PostgreSQL, which may run on either)."""
+    for member in process_tree(pid):
+        try:
+            os.sched_setaffinity(member, {SERVER_CPU, LOAD_CPU})
+        except ProcessLookupError:
+            continue
+
+
 def cpus_allowed(pid: int) -> str:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("Cpus_allowed_list:"):

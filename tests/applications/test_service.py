@@ -109,6 +109,62 @@ async def test_submitting_makes_it_durable_and_schedules_the_follow_up(
     assert await service.open("t1") == submitted
 
 
+async def test_a_page_saved_from_the_draft_read_in_the_request(
+    service: ApplicationService,
+) -> None:
+    """The journey's pages hand in the draft they read: merged without reading it again,
+    and refused if another tab saved in between rather than overwriting that answer."""
+    read = await service.start(lang="en", draft_token_hash="t1")
+    saved = await service.save_answers("t1", {"surname": "Martin"}, now=NOW, read=read)
+    assert (dict(saved.answers), saved.version) == ({"surname": "Martin"}, 2)
+    assert await service.open("t1") == saved
+    # ``read`` is now stale: the tab that read it must not overwrite "Martin".
+    with pytest.raises(StaleApplication):
+        await service.save_answers("t1", {"surname": "Other"}, now=NOW, read=read)
+    again = await service.save_answers("t1", {"given_names": "Claire"}, now=NOW, read=saved)
+    assert dict(again.answers) == {"surname": "Martin", "given_names": "Claire"}
+    assert await service.open("t1") == again
+
+
+async def test_a_submission_checked_in_the_request_is_what_is_submitted(
+    database: Database, service: ApplicationService
+) -> None:
+    draft = await answered_draft(service, "t1")
+    changed = await service.save_answers("t1", {"surname": "Late"}, now=NOW)
+    with pytest.raises(StaleApplication):  # changed since ``draft`` was checked
+        await service.submit("t1", lang="fr", now=NOW, read=draft)
+    submitted = await service.submit("t1", lang="fr", now=NOW, read=changed)
+    assert submitted.status is ApplicationStatus.SUBMITTED
+    assert submitted.email == "claire@example.org" and submitted.version == changed.version + 1
+    assert await service.open("t1") == submitted
+    assert list(await jobs(database)) == [f"payment-follow-up:{draft.id}"]
+    with pytest.raises(StaleApplication):  # a double click
+        await service.submit("t1", lang="fr", now=NOW, read=changed)
+
+
+async def test_a_taken_reference_retries_the_submission_without_a_savepoint(
+    database: Database,
+) -> None:
+    draws = iter(["4KX7-92QD-0001", "4KX7-92QD-0001", "4KX7-92QD-0002"])
+    service = ApplicationService(
+        database, enqueue, follow_up_after=FOLLOW_UP_AFTER, new_reference=lambda: next(draws)
+    )
+    first = await answered_draft(service, "t1")
+    second = await answered_draft(service, "t2")
+    assert (await service.submit("t1", lang="fr", now=NOW, read=first)).reference == (
+        "4KX7-92QD-0001"
+    )
+    # The reference drawn first is taken: the transaction is tried again with the next one,
+    # and its follow-up job is written once.
+    again = await service.submit("t2", lang="fr", now=NOW, read=second)
+    assert again.reference == "4KX7-92QD-0002"
+    assert await service.open("t2") == again
+    assert set(await jobs(database)) == {
+        f"payment-follow-up:{first.id}",
+        f"payment-follow-up:{second.id}",
+    }
+
+
 async def test_a_browser_whose_application_was_taken_elsewhere_finds_none(
     service: ApplicationService,
 ) -> None:

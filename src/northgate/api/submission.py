@@ -27,7 +27,7 @@ class CleanedApplication:
 def clean_application(
     raw: Mapping[str, Any], today: date, question_set: QuestionSet = QUESTION_SET
 ) -> CleanedApplication:
-    known = {name for step in question_set.steps for name in _answer_names(step)}
+    known = question_set.answer_names
     errors = [
         FieldError(name, "unknown-field", {"name": name[:_MAX_ECHOED_NAME]})
         for name in raw
@@ -48,12 +48,3 @@ def clean_application(
         errors.extend(replace(error, step=step.id) for error in result.errors)
         cleaned.update(result.values)
     return CleanedApplication(cleaned, errors)
-
-
-def _answer_names(step: Any) -> set[str]:
-    names = set()
-    for field in step.fields:
-        names.add(field.name)
-        if field.type == "yes_no_details":
-            names.add(field.details_name)
-    return names

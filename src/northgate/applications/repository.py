@@ -12,7 +12,6 @@ from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -143,63 +142,64 @@ async def by_resume_token(
 
 async def save_answers(
     session: AsyncSession,
-    application: Application,
+    application: Application | ApplicationRecord,
     values: Answers,
     *,
     expected_version: int | None,
     now: datetime,
-) -> None:
-    """Merge one page's answers. With ``expected_version``, refuse a stale write instead of
-    silently overwriting answers saved from another tab."""
+) -> tuple[dict[str, Any], int]:
+    """Merge one page's answers into ``application`` as read (in this transaction, or
+    earlier in the request with ``expected_version`` its version). With
+    ``expected_version``, refuse a stale write instead of silently overwriting answers
+    saved from another tab. One UPDATE ... RETURNING: the new answers and version, so the
+    row is not read back. A loaded row is updated in place as if read again."""
     answers = {**application.answers, **values}
     statement = (
         update(Application)
-        .where(
-            Application.id == application.id, Application.status == ApplicationStatus.DRAFT.value
-        )
+        .where(Application.id == application.id, Application.status == _DRAFT)
         .values(answers=answers, version=Application.version + 1, updated_at=now)
+        .returning(Application.version)
+        .execution_options(synchronize_session=False)
     )
     if expected_version is not None:
         statement = statement.where(Application.version == expected_version)
-    result = await session.execute(statement)
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    version = (await session.execute(statement)).scalar_one_or_none()
+    if version is None:
         raise StaleApplication
-    await session.refresh(application)
+    if isinstance(application, Application):
+        changed = {"answers": answers, "version": version, "updated_at": now}
+        for name, value in changed.items():
+            set_committed_value(application, name, value)
+    return answers, version
 
 
 async def submit(
     session: AsyncSession,
-    application: Application,
+    application_id: int,
     *,
-    new_reference: Callable[[], str],
+    reference: str,
     contact: Mapping[str, Any],
     now: datetime,
-) -> Application:
-    """Make the application durable and give it a reference, before any payment."""
-    for _attempt in range(5):
-        reference = new_reference()
-        try:
-            async with session.begin_nested():
-                changed = _submitted(reference, now, contact)
-                result = await session.execute(
-                    update(Application)
-                    .where(
-                        Application.id == application.id,
-                        Application.status == ApplicationStatus.DRAFT.value,
-                    )
-                    .values(version=Application.version + 1, **changed)
-                    .returning(Application.version)
-                )
-                version = result.scalar_one_or_none()
-        except IntegrityError:
-            continue  # a reference collision: 55 random bits make this rare, not impossible
-        if version is None:
-            raise StaleApplication
-        # The row is known now: set the object to it as loaded, instead of reading it back.
-        for name, value in {**changed, "version": version}.items():
-            set_committed_value(application, name, value)
-        return application
-    raise RuntimeError("could not allocate a unique reference")
+    expected_version: int | None = None,
+) -> int:
+    """Make the draft durable with ``reference``, before any payment: one UPDATE ...
+    RETURNING, its new version. Raises StaleApplication when it is no longer a draft (or,
+    with ``expected_version``, changed since it was read), and IntegrityError when the
+    reference is taken: 55 random bits make that rare, so the caller retries the whole
+    transaction rather than paying for a SAVEPOINT on every submission."""
+    statement = (
+        update(Application)
+        .where(Application.id == application_id, Application.status == _DRAFT)
+        .values(version=Application.version + 1, **_submitted(reference, now, contact))
+        .returning(Application.version)
+        .execution_options(synchronize_session=False)
+    )
+    if expected_version is not None:
+        statement = statement.where(Application.version == expected_version)
+    version = (await session.execute(statement)).scalar_one_or_none()
+    if version is None:
+        raise StaleApplication
+    return version
 
 
 async def find_for_status(

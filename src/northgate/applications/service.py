@@ -12,9 +12,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from types import MappingProxyType
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from northgate.applications import activity, authorizations, repository
@@ -27,6 +29,7 @@ from northgate.applications.record import (
 from northgate.applications.repository import StaleApplication
 from northgate.applications.resending import RESENDS_PER_HOUR, ResendResult, resendable
 from northgate.applications.scheduling import EMAIL, PAYMENT_FOLLOW_UP, Enqueue
+from northgate.applications.status import ApplicationStatus
 from northgate.eta.questions import QUESTION_SET
 from northgate.eta.references import new_reference
 from northgate.storage.db import Database
@@ -83,8 +86,8 @@ class ApplicationService:
             return repository.record_of(application)
 
     async def open(self, draft_token_hash: str) -> ApplicationRecord | None:
-        """The application this browser session works on."""
-        async with self.database.session() as session:
+        """The application this browser session works on (every journey page asks)."""
+        async with self.database.reader() as session:
             application = await repository.by_draft_token(session, draft_token_hash)
             return None if application is None else repository.record_of(application)
 
@@ -95,10 +98,23 @@ class ApplicationService:
         *,
         now: datetime,
         expected_version: int | None = None,
+        read: ApplicationRecord | None = None,
     ) -> ApplicationRecord:
         """Merge one page's answers into the draft. Raises StaleApplication when it is no
-        longer a draft (or, with ``expected_version``, changed since the page was shown)."""
+        longer a draft (or, with ``expected_version``, changed since the page was shown).
+
+        ``read``: the draft as the caller read it earlier in this request (the journey's
+        pages all do). Its answers are merged without reading the row again, and its
+        version guards the write, so an answer saved from another tab meanwhile is never
+        overwritten (StaleApplication instead): one UPDATE, one round trip."""
         async with self.database.session() as session:
+            if read is not None and read.draft_token_hash == draft_token_hash:
+                guard = read.version if expected_version is None else expected_version
+                answers, version = await repository.save_answers(
+                    session, read, values, expected_version=guard, now=now
+                )
+                await session.commit()
+                return replace(read, answers=MappingProxyType(answers), version=version)
             application = await self._drafted(session, draft_token_hash)
             await repository.save_answers(
                 session, application, values, expected_version=expected_version, now=now
@@ -106,21 +122,58 @@ class ApplicationService:
             await session.commit()
             return repository.record_of(application)
 
-    async def submit(self, draft_token_hash: str, *, lang: str, now: datetime) -> ApplicationRecord:
-        """Submit the draft: a reference, durable, follow-up scheduled, before payment.
-        Raises StaleApplication when it was submitted already (a double click)."""
+    async def submit(
+        self,
+        draft_token_hash: str,
+        *,
+        lang: str,
+        now: datetime,
+        read: ApplicationRecord | None = None,
+    ) -> ApplicationRecord:
+        """Submit the draft: a reference, durable, follow-up scheduled, before payment, in
+        one transaction. Raises StaleApplication when it was submitted already (a double
+        click) or, with ``read`` (the draft as the caller read and checked it earlier in
+        this request), when it changed since: what is submitted is what was checked.
+
+        With ``read``, the transaction is two statements (UPDATE ... RETURNING, the
+        follow-up job's INSERT) and no SAVEPOINT: a reference already taken fails the
+        UPDATE, and the whole transaction is tried again with another."""
+        for _attempt in range(5):
+            try:
+                return await self._submit_once(draft_token_hash, lang=lang, now=now, read=read)
+            except IntegrityError:
+                continue  # a reference collision: rare, not impossible
+        raise RuntimeError("could not allocate a unique reference")
+
+    async def _submit_once(
+        self, draft_token_hash: str, *, lang: str, now: datetime, read: ApplicationRecord | None
+    ) -> ApplicationRecord:
         async with self.database.session() as session:
-            application = await self._drafted(session, draft_token_hash)
-            submitted = await repository.submit(
+            if read is not None and read.draft_token_hash == draft_token_hash:
+                record, expected = read, read.version
+            else:
+                record = repository.record_of(await self._drafted(session, draft_token_hash))
+                expected = None
+            reference = self.new_reference()
+            contact = contact_fields(record.answers, lang)
+            version = await repository.submit(
                 session,
-                application,
-                new_reference=self.new_reference,
-                contact=contact_fields(application.answers, lang),
+                record.id,
+                reference=reference,
+                contact=contact,
                 now=now,
+                expected_version=expected,
             )
-            await self._schedule_follow_up(session, submitted.id, now)
+            await self._schedule_follow_up(session, record.id, now)
             await session.commit()
-            return repository.record_of(submitted)
+        return replace(
+            record,
+            status=ApplicationStatus.SUBMITTED,
+            reference=reference,
+            version=version,
+            submitted_at=now,
+            **contact,
+        )
 
     async def email_resume_link(
         self,
@@ -194,13 +247,13 @@ class ApplicationService:
             return Submitted(StatusRecord(repository.record_of(application), None), created=True)
 
     async def by_public_id(self, public_id: str) -> ApplicationRecord | None:
-        async with self.database.session() as session:
+        async with self.database.reader() as session:
             application = await repository.by_public_id(session, public_id)
             return None if application is None else repository.record_of(application)
 
     async def status(self, public_id: str) -> StatusRecord | None:
         """The application with this public id, and its eTA if one was issued."""
-        async with self.database.session() as session:
+        async with self.database.reader() as session:
             application = await repository.by_public_id(session, public_id)
             return None if application is None else await self._status(session, application)
 
@@ -210,7 +263,7 @@ class ApplicationService:
         self, *, reference: str, passport_number: str, date_of_birth: date
     ) -> StatusRecord | None:
         """All three must match, so a reference alone reveals nothing."""
-        async with self.database.session() as session:
+        async with self.database.reader() as session:
             application = await repository.find_for_status(
                 session,
                 reference=reference,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from functools import cached_property
 from typing import Any, Literal, get_args
 
 from northgate.core.lang import Lang
@@ -146,7 +147,7 @@ class Field:
     def part_name(self, part: str) -> str:
         return f"{self.name}-{part}"
 
-    @property
+    @cached_property
     def input_names(self) -> tuple[str, ...]:
         """The HTML input names (and ids) this field posts, in page order."""
         if self.type == "date":
@@ -157,7 +158,7 @@ class Field:
             return (self.name, self.details_name)
         return (self.name,)
 
-    @property
+    @cached_property
     def answer_names(self) -> tuple[str, ...]:
         """The keys this field saves in the answers (confirmations are not saved)."""
         if self.type == "yes_no_details":
@@ -169,7 +170,7 @@ class Field:
         """The input an error summary link should focus: the first one."""
         return self.input_names[0]
 
-    @property
+    @cached_property
     def option_values(self) -> frozenset[str]:
         return frozenset(option.value for option in self.options)
 
@@ -215,13 +216,19 @@ class Step:
         return _worded(self.hints, self.other_hints, lang, voice)
 
     def field(self, name: str) -> Field | None:
-        return next((f for f in self.fields if f.name == name), None)
+        return self._fields_by_name.get(name)
 
-    @property
+    # Computed once per page, not on every look-up: validation asks these for every field
+    # of every page of an application (cached_property writes past the frozen __setattr__).
+    @cached_property
+    def _fields_by_name(self) -> dict[str, Field]:
+        return {f.name: f for f in self.fields}
+
+    @cached_property
     def input_names(self) -> frozenset[str]:
         return frozenset(name for f in self.fields for name in f.input_names)
 
-    @property
+    @cached_property
     def answer_names(self) -> tuple[str, ...]:
         """The keys this page saves in the answers."""
         return tuple(name for f in self.fields for name in f.answer_names)
@@ -249,6 +256,11 @@ class QuestionSet:
 
     def step(self, step_id: str) -> Step | None:
         return next((s for s in self.steps if s.id == step_id), None)
+
+    @cached_property
+    def answer_names(self) -> frozenset[str]:
+        """Every key an application's answers may hold."""
+        return frozenset(name for step in self.steps for name in step.answer_names)
 
     def step_by_slug(self, slug: str, lang: Lang) -> Step | None:
         return next((s for s in self.steps if s.slug(lang) == slug), None)

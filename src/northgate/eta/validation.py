@@ -133,12 +133,14 @@ def _run_cross_checks(
     error goes on this page's answer, which is then not saved."""
     # This page's answers come from what it posted, never from what was saved before:
     # an answer refused just now must not be compared in its older form.
-    own = set(step.answer_names)
-    merged = {k: v for k, v in answers.items() if k not in own} | result.values
+    merged: dict[str, Any] | None = None  # built for the first check that applies only
     for check in CROSS_CHECKS:
         on_page = [name for name in check.codes if step.field(name) is not None]
         if not on_page or not all(result.values.get(name) is not None for name in on_page):
             continue
+        if merged is None:
+            own = set(step.answer_names)
+            merged = {k: v for k, v in answers.items() if k not in own} | result.values
         params = check.problem(merged, today)
         if params is None:
             continue

@@ -27,6 +27,9 @@ def environment(lang: Lang) -> Environment:
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates ship with the code: compiled once per process, never stat()ed again
+        # on each render to see whether the file changed (a restart picks up a release).
+        auto_reload=False,
     )
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
     env.globals["lang"] = lang

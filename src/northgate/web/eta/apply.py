@@ -176,9 +176,17 @@ async def submit_step(journey: Journey, slug: str) -> Response:
             returning=returning,
             status=422,
         )
-    saved = await journey.applications.save_answers(
-        draft.application.draft_token_hash, result.values, now=draft.journey.now
-    )
+    try:
+        saved = await journey.applications.save_answers(
+            draft.application.draft_token_hash,
+            result.values,
+            now=draft.journey.now,
+            read=draft.application,
+        )
+    except StaleApplication:
+        # Saved from another tab (or submitted) since this request read the draft: show
+        # the page again as it now stands rather than overwrite those answers.
+        return draft.redirect(step_url(step, lang))
     answers = saved.answers
     if form.get("action") == "save":
         return draft.redirect(url("save", lang))
@@ -226,10 +234,14 @@ async def submit_application(journey: Journey) -> Response:
     if errors:
         target = QUESTION_SET.step(errors[0].step) if errors[0].step else None
         return draft.redirect(step_url(target, lang) if target else url("review", lang))
-    # A concurrent request may have submitted it first: the redirect is still right.
+    # A concurrent request may have submitted it first (or changed it since it was
+    # checked: the pay page then sends it back to be checked again): the redirect is right.
     with contextlib.suppress(StaleApplication):
         await journey.applications.submit(
-            draft.application.draft_token_hash, lang=lang, now=journey.now
+            draft.application.draft_token_hash,
+            lang=lang,
+            now=journey.now,
+            read=draft.application,
         )
     return draft.redirect(url("pay", lang))
 

@@ -144,6 +144,9 @@ def test_scale_out_and_in_with_traffic_running(
         redis_server.url,
         NORTHGATE_DATABASE_URL=database,
         NORTHGATE_PORT=str(base_port),
+        # A line of its own on the session's shared Redis: another test's line, left
+        # closed, would otherwise hold this traffic in the waiting room.
+        NORTHGATE_GATE_EVENT=f"scale{uuid.uuid4().hex[:8]}",
     )
     run_northgate(env, "migrate")
     site = export_static(tmp_path / "static", env)

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import httpx
 
+from northgate.core.routes import path
 from northgate.scaling import NODE_HEADER, history, upstream
 from northgate.scaling.history import ScalingEvent
 from northgate.scaling.nginx import Nginx, StillDraining
@@ -134,7 +135,8 @@ class Scaler:
             while waiting:
                 for port in sorted(waiting):
                     try:
-                        ready = client.get(f"http://{self.host}:{port}/readyz").status_code == 200
+                        url = f"http://{self.host}:{port}{path('ops.readyz')}"
+                        ready = client.get(url).status_code == 200
                     except httpx.HTTPError:
                         ready = False
                     if ready:
@@ -154,7 +156,7 @@ class Scaler:
         with httpx.Client(base_url=self.nginx_url, timeout=PROBE_TIMEOUT) as client:
             while unseen:
                 with contextlib.suppress(httpx.HTTPError):
-                    unseen.discard(client.get("/healthz").headers.get(NODE_HEADER, ""))
+                    unseen.discard(client.get(path("ops.healthz")).headers.get(NODE_HEADER, ""))
                 if unseen and time.monotonic() > deadline:
                     raise ScaleFailed(f"nginx sent no probe to {sorted(unseen)}")
         self.say(f"verified: {', '.join(f'{self.host}:{p}' for p in ports)} answer through nginx")

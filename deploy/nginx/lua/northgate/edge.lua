@@ -2,9 +2,12 @@
 --
 --   init_by_lua_block        edge.init(KEYS_FILE, STATIC_DIR)   master, as root: reads the
 --                            file `northgate edge-keys` wrote (workers never open it)
---   init_worker_by_lua_block edge.init_worker()                  the line's 1 s timer
+--   init_worker_by_lua_block edge.init_worker(COUNTS_SOCKET)     the line's 1 s timer, and
+--                            the counters' (northgate/counts.lua) to `northgate edge-log`
 --   access_by_lua_block      edge.access()                       every proxied request
 --   content_by_lua_block     edge.unavailable()                  no node answered (502, 504)
+--   log_by_lua_block         edge.log()                          every request: counted if
+--                                                                nginx answered it alone
 --
 -- Per request, for the routes the route table gates (northgate/routes.lua):
 --   * a pass is checked here (HMAC, event, expiry); a bad one never reaches a node: it is
@@ -19,6 +22,7 @@ local passes = require "northgate.passes"
 local places = require "northgate.places"
 local line = require "northgate.line"
 local room = require "northgate.room"
+local counts = require "northgate.counts"
 
 local M = {}
 
@@ -48,12 +52,18 @@ function M.init(keys_file, static_dir)
   conf.keys = nil -- kept only in the two tables above
   line.configure(conf)
   room.configure(conf, static_dir)
+  counts.configure()
 end
 
-function M.init_worker()
+function M.init_worker(counts_socket)
   math.randomseed(ngx.now() * 1000 + ngx.worker.pid())
   line.start()
+  if counts_socket then
+    counts.start(counts_socket)
+  end
 end
+
+M.log = counts.log
 
 -- The cookies of the request (nginx joins several Cookie headers with "; "), split as the
 -- gate does (northgate.edge.gate.middleware._our_cookies): the last of a name wins.

@@ -99,7 +99,10 @@ def test_every_arrival_nginx_answers_alone_is_counted_exactly(
                 assert client.get("/en/eta").status_code == 200
                 assert client.get(asset).status_code == 200
                 new = client.get(APPLY)  # a place and the room
-                assert new.headers["x-northgate-gate"] == "queued"
+                assert new.headers.get("x-northgate-gate") == "queued", (
+                    new.status_code,
+                    new.text[:300],
+                )
                 assert client.get(APPLY).status_code == 200  # a poll, with its place cookie
                 api = client.get(APPLY, headers={"accept": "application/json"})
                 assert api.status_code == 503

@@ -22,7 +22,8 @@ local M = {}
 local var = ngx.var
 local now = ngx.time
 local log, ERR = ngx.log, ngx.ERR
-local find, sub, gsub, match = string.find, string.sub, string.gsub, string.match
+local find, sub, gsub, match, byte = string.find, string.sub, string.gsub, string.match, string.byte
+local DOT = 46
 local concat = table.concat
 
 -- The datagram's first line; the collector (northgate.analytics.capture.edge_log) reads it.
@@ -46,15 +47,21 @@ local function block_of(addr)
   if not addr then
     return ""
   end
-  local v4 = match(addr, "^(%d+%.%d+%.%d+%.)%d+$")
-  if v4 then
-    return v4 .. "0"
+  if not find(addr, ":", 1, true) then
+    -- IPv4, as nginx writes it: up to the last dot (bytes and plain finds, which LuaJIT
+    -- compiles; string.match it does not).
+    for i = #addr, 1, -1 do
+      if byte(addr, i) == DOT then
+        return sub(addr, 1, i) .. "0"
+      end
+    end
+    return ""
   end
   local mapped = match(addr, "^::[fF][fF][fF][fF]:(%d+%.%d+%.%d+%.)%d+$")
   if mapped then
     return mapped .. "0"
   end
-  if not find(addr, ":", 1, true) or not match(addr, "^[%x:]+$") then
+  if not match(addr, "^[%x:]+$") then
     return "" -- a Unix socket peer ("unix:"), or not an address at all
   end
   -- IPv6: the first three groups, "::" expanded.
@@ -84,7 +91,7 @@ local function clean(text)
   if #text > MAX_FIELD then
     text = sub(text, 1, MAX_FIELD)
   end
-  if find(text, "[\t\n]") then
+  if find(text, "\t", 1, true) or find(text, "\n", 1, true) then
     text = gsub(text, "[\t\n]", " ")
   end
   return text
@@ -117,7 +124,7 @@ function M.log()
   if upstream and upstream ~= "" and sub(upstream, -3) ~= "502" then
     return
   end
-  local status = var.status
+  local status = ngx.status
   local flags = var.sent_http_x_northgate_gate == "queued" and "q" or ""
   if var.sent_http_retry_after then
     flags = flags .. "r"

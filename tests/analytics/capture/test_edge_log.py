@@ -170,7 +170,8 @@ def test_the_reader_takes_a_batch_a_wake_up_and_drains_the_rest(tmp_path: Path) 
 
 
 def counters(*lines: str) -> bytes:
-    """As the edge sends them: arrivals, second, status, flags, block, path, user agent."""
+    """As the edge sends them: arrivals, second, block, status, gate:retry-after, path,
+    user agent."""
     return COUNTS_MAGIC + "".join(f"{line}\n" for line in lines).encode("latin-1")
 
 
@@ -178,10 +179,10 @@ def test_counters_become_raw_keys_of_the_tap() -> None:
     second = int(T)
     found = parse_counts(
         counters(
-            f"3\t{second}\t200\t\t203.113.0.0\t/en/eta\t{FIREFOX}",
-            f"2\t{second}\t503\tqr\t203.113.0.0\t/en/eta/apply\t{FIREFOX}",
-            f"1\t{second}\t503\tr\t\t/fr/%C3%A9ta\tcurl/8",
-            "4\t~\t404\t\t\t\t",
+            f"3\t{second}\t203.113.0.0\t200\t:\t/en/eta\t{FIREFOX}",
+            f"2\t{second}\t203.113.0.0\t503\tqueued:7\t/en/eta/apply\t{FIREFOX}",
+            f"1\t{second}\t\t503\t:120\t/fr/%C3%A9ta\tcurl/8\twith a tab",
+            "4\t~\t\t404\t\t\t",
         ),
         now=T + 60,
     )
@@ -190,7 +191,7 @@ def test_counters_become_raw_keys_of_the_tap() -> None:
         ((minute, "/en/eta", "203.113.0.0", None, FIREFOX.encode(), 200, False, None, None), 3),
         ((minute, "/en/eta/apply", "203.113.0.0", None, FIREFOX.encode(), 503, True, "queued",
           None), 2),
-        ((minute, "/fr/éta", None, None, b"curl/8", 503, True, None, None), 1),
+        ((minute, "/fr/éta", None, None, b"curl/8\twith a tab", 503, True, None, None), 1),
         # The overflow counter: no second, no path, no block, no user agent.
         ((minute + 1, "/", None, None, b"", 404, False, None, None), 4),
     ]  # fmt: skip
@@ -199,9 +200,9 @@ def test_counters_become_raw_keys_of_the_tap() -> None:
 @pytest.mark.parametrize(
     "junk",
     [
-        COUNTS_MAGIC + b"3\t1700000000\t200\t\t\t/en/eta\n",  # a field missing
-        COUNTS_MAGIC + b"three\t1700000000\t200\t\t\t/en/eta\tx\n",
-        COUNTS_MAGIC + b"3\tnow\t200\t\t\t/en/eta\tx\n",
+        COUNTS_MAGIC + b"3\t1700000000\t\t200\t:\t/en/eta\n",  # a field missing
+        COUNTS_MAGIC + b"three\t1700000000\t\t200\t:\t/en/eta\tx\n",
+        COUNTS_MAGIC + b"3\tnow\t\t200\t:\t/en/eta\tx\n",
         b"northgate-counts 2\n",
     ],
 )
@@ -214,8 +215,8 @@ def test_counters_are_recorded_in_bulk_with_country_per_block() -> None:
     reader = EdgeLogReader(rec, clock=lambda: T)
     reader.line(
         counters(
-            f"5\t{int(T)}\t200\t\t203.0.113.9\t/en/eta\t{FIREFOX}",
-            f"7\t{int(T)}\t200\tq\t203.0.113.9\t/en/eta/apply\t{FIREFOX}",
+            f"5\t{int(T)}\t203.0.113.9\t200\t:\t/en/eta\t{FIREFOX}",
+            f"7\t{int(T)}\t203.0.113.9\t200\tqueued:\t/en/eta/apply\t{FIREFOX}",
         )
     )
     assert (reader.recorded, reader.rejected) == (12, 0)

@@ -33,8 +33,11 @@ local DATAGRAM_BYTES = 60000
 -- Counters handed over per second at most (the rest wait a second): get_keys locks the
 -- dict while it lists them.
 local MAX_KEYS = 50000
--- Long paths and user agents are cut: they are only classified, never shown.
-local MAX_FIELD = 256
+-- Long keys are cut (the user agent, last, first): they are only classified, never shown.
+local MAX_KEY = 512
+local TAB = 9
+-- The address-free counter made at start and never deleted: the last resort when full.
+local OVERFLOW = "~\t\t0\t\t\t"
 -- A counter of an earlier second is deleted once empty; the current and the last second
 -- may still be counted into by other workers.
 local SETTLE_SECONDS = 2
@@ -87,18 +90,8 @@ local function block_of(addr)
 end
 M.block_of = block_of
 
-local function clean(text)
-  if #text > MAX_FIELD then
-    text = sub(text, 1, MAX_FIELD)
-  end
-  if find(text, "\t", 1, true) or find(text, "\n", 1, true) then
-    text = gsub(text, "[\t\n]", " ")
-  end
-  return text
-end
-
 local function overflow(status)
-  local key = "~\t" .. status .. "\t\t\t\t"
+  local key = "~\t\t" .. status .. "\t\t\t"
   if dict:incr(key, 1) then
     return
   end
@@ -107,35 +100,32 @@ local function overflow(status)
     dict:incr(key, 1)
   elseif not ok then
     -- Not even a key by status fits: the one made at start (never deleted) takes it.
-    if not dict:incr("~\t0\t\t\t\t", 1) then
+    if not dict:incr(OVERFLOW, 1) then
       log(ERR, "northgate: edge counts: the counters' dict is full, an arrival is lost")
     end
   end
 end
 
--- log_by_lua: one arrival, if nginx answered it alone. One the application answered was
--- counted by its tap: the upstream status is then set, and ends in 502 only when no
--- process could be reached.
+-- log_by_lua: one arrival, if nginx answered it alone. nginx builds the counter's key in
+-- one variable, $northgate_count (deploy/nginx/northgate.conf): "BLOCK\tSTATUS\tGATE:RETRY-
+-- AFTER\tPATH\tUSER-AGENT" with an IPv4 block, or with the block empty for IPv6 (made
+-- here); empty for a request an application process answered (its tap counted it). One
+-- variable read instead of seven: each costs a call LuaJIT does not compile.
 function M.log()
   if not dict then
     return
   end
-  local upstream = var.upstream_status
-  if upstream and upstream ~= "" and sub(upstream, -3) ~= "502" then
+  local counted = var.northgate_count
+  if not counted or counted == "" then
     return
   end
-  local status = ngx.status
-  local flags = var.sent_http_x_northgate_gate == "queued" and "q" or ""
-  if var.sent_http_retry_after then
-    flags = flags .. "r"
+  if byte(counted, 1) == TAB then
+    counted = block_of(var.remote_addr) .. counted
   end
-  local path = var.request_uri or ""
-  local q = find(path, "?", 1, true)
-  if q then
-    path = sub(path, 1, q - 1)
+  if #counted > MAX_KEY then
+    counted = sub(counted, 1, MAX_KEY)
   end
-  local key = now() .. "\t" .. status .. "\t" .. flags .. "\t" .. block_of(var.remote_addr)
-    .. "\t" .. clean(path) .. "\t" .. clean(var.http_user_agent or "")
+  local key = now() .. "\t" .. counted
   if dict:incr(key, 1) then
     return
   end
@@ -146,7 +136,7 @@ function M.log()
   if err == "exists" and dict:incr(key, 1) then -- another worker added it meanwhile
     return
   end
-  overflow(status)
+  overflow(ngx.status)
 end
 
 -- Counters that could not be handed over (the collector is down or its socket full): by
@@ -155,7 +145,7 @@ end
 -- second, and no address or block is written.
 local function note_dropped(chunk, err)
   local by_path, order = {}, {}
-  for value, path in chunk:gmatch("(%d+)\t[^\t\n]*\t[^\t\n]*\t[^\t\n]*\t[^\t\n]*\t([^\t\n]*)\t[^\n]*") do
+  for value, path in chunk:gmatch("(%d+)\t[^\t\n]*\t[^\t\n]*\t[^\t\n]*\t[^\t\n]*\t([^\t\n]*)[^\n]*") do
     path = path == "" and "-" or gsub(path, " ", "%%20")
     if not by_path[path] then
       order[#order + 1] = path
@@ -245,7 +235,7 @@ function M.start(socket_path)
     log(ERR, "northgate: edge counts: no `lua_shared_dict northgate_counts`: nothing is counted")
     return
   end
-  dict:safe_add("~\t0\t\t\t\t", 0)
+  dict:safe_add(OVERFLOW, 0)
   if ngx.worker.id() ~= 0 then
     return
   end

@@ -107,10 +107,10 @@ def record(recorder: Recorder, arrival: EdgeArrival) -> None:
     recorder.arrive(arrival.started, scope, arrival.status, retry_after, None)
 
 
-# The first line of the edge's counters datagram, then one counter a line:
-# arrivals, second ("~" for the address-free overflow), status, flags ("q": kept in line by
-# the edge's waiting room; "r": Retry-After sent), address block, path as sent (no query),
-# user agent. Tabs and newlines are blanked out of the values by the edge.
+# The first line of the edge's counters datagram, then one counter a line, tab-separated:
+# arrivals, second ("~" for the address-free overflow), address block, status,
+# "X-Northgate-Gate:Retry-After" as sent ("queued:" kept in line by the edge's room), path
+# as sent without its query, user agent (last: a tab in it stays in it).
 COUNTS_MAGIC: Final = b"northgate-counts 1\n"
 _COUNT_FIELDS: Final = 7
 QUEUED: Final = "queued"
@@ -129,7 +129,8 @@ def parse_counts(datagram: bytes, now: float) -> list[tuple[RawKey, int]] | None
         fields = line.split(b"\t", _COUNT_FIELDS - 1)
         if len(fields) != _COUNT_FIELDS:
             return None
-        arrivals, second, status, flags, block, target, agent = fields
+        arrivals, second, block, status, flags, target, agent = fields
+        gate, _, retry = flags.partition(b":")
         try:
             n = int(arrivals)
             code = int(status)
@@ -144,8 +145,8 @@ def parse_counts(datagram: bytes, now: float) -> list[tuple[RawKey, int]] | None
             None,
             agent,
             code,
-            b"r" in flags and code in (429, 503),
-            QUEUED if b"q" in flags else None,
+            bool(retry) and code in (429, 503),
+            QUEUED if gate == b"queued" else None,
             None,
         )
         found.append((raw_key, n))

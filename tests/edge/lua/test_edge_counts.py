@@ -28,6 +28,18 @@ pytestmark = pytest.mark.nginx
 APPLY = "/en/eta/apply"
 
 
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """Redis of this test's own: the line it publishes must not outlive it (the other
+    tests' nodes publish their own)."""
+    server = RedisServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(scope="module")
 def blocks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A test server of nginx's that answers the block of the address it is given."""

@@ -44,7 +44,7 @@ lint: $(STAMPS)/dev
 typecheck: $(STAMPS)/dev
 	$(BIN)/mypy
 
-BENCHMARKS := pages gate overload analytics submit
+BENCHMARKS := pages gate overload analytics submit forecast
 
 bench: $(STAMPS)/dev $(STAMPS)/assets $(STAMPS)/bench-system $(STAMPS)/test-system
 	for name in $(BENCHMARKS); do $(BIN)/python -m bench.$$name || exit 1; done
@@ -91,7 +91,8 @@ LUA_EDGE_DEPS := /usr/share/nginx/modules/ngx_http_lua_module.so=libnginx-mod-ht
 # Depends on the Makefile too: a checkout whose list grew installs the new packages.
 $(STAMPS)/test-system: $(SYSTEM_DEPS) Makefile
 	$(SYSTEM_DEPS) redis-server=redis-server nginx=nginx-light pg_ctl=postgresql chromium=chromium \
-	  systemd-analyze=systemd $(LUA_EDGE_DEPS)
+	  systemd-analyze=systemd promtool=prometheus prometheus-alertmanager=prometheus-alertmanager \
+	  $(LUA_EDGE_DEPS)
 	@mkdir -p $(STAMPS) && touch $@
 
 $(STAMPS)/bench-system: $(SYSTEM_DEPS)

@@ -20,6 +20,7 @@ from northgate import __version__
 from northgate.analytics.web import operator_router
 from northgate.api import routes as api_routes
 from northgate.api.docs import add_docs
+from northgate.capacity.web import capacity_router
 from northgate.composition import Services, build
 from northgate.core.asgi import ASGIApp
 from northgate.core.routes import path
@@ -30,6 +31,8 @@ from northgate.edge.security import SecurityHeaders, security_headers
 from northgate.edge.shield import ErrorShield
 from northgate.edge.tap import Tap
 from northgate.jobs.worker import running_worker
+from northgate.ops.latency import Timed
+from northgate.ops.web import metrics_router
 from northgate.payments.sandbox_page import sandbox_router
 from northgate.settings import Settings
 from northgate.site.server import SiteServer
@@ -62,6 +65,8 @@ def create_web_app(services: Services) -> FastAPI:
                 await services.analytics.start()
                 stack.push_async_callback(services.analytics.stop)
             stack.push_async_callback(services.watch.close)
+            services.metrics.start()
+            stack.push_async_callback(services.metrics.stop)
             freeze_start_up_objects()
             yield
 
@@ -82,6 +87,8 @@ def create_web_app(services: Services) -> FastAPI:
     app.include_router(health.router)
     app.include_router(feedback.router)
     app.include_router(operator_router(services.analytics, settings, services.clock, site.assets))
+    app.include_router(capacity_router(services.capacity, settings, services.clock, site.assets))
+    app.include_router(metrics_router(services.metrics, settings.operator_token.get_secret_value()))
     app.include_router(api_routes.router)
     app.include_router(triage.router)
     app.include_router(apply.router)
@@ -107,7 +114,9 @@ def edge_app(services: Services) -> ASGIApp:
     web = create_web_app(services)
     # The admission gate stands behind the cached site: information pages and assets never
     # reach it. The journey ends a pass with northgate.edge.gate.end_pass(request.scope).
-    gate = build_gate(settings, services.gate, web, errors, site.assets)
+    # Timed for the latency objective: only what reaches the application.
+    timed = Timed(web, services.metrics.latency)
+    gate = build_gate(settings, services.gate, timed, errors, site.assets)
     # Pre-rendered pages and error pages carry the security headers in their prepared
     # messages; the gate (waiting room) and the application get them from the middleware.
     edge: ASGIApp = SiteServer(site, SecurityHeaders(gate, headers), errors)

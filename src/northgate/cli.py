@@ -117,8 +117,15 @@ def run_server(
     Workers build it through :mod:`northgate.lifeline`, so that they exit with this process.
     """
     from northgate import lifeline
+    from northgate.ops.processes import per_run_directory
 
     target = lifeline.prepare(target)
+    # Every worker writes its metrics where the one answering /metrics reads them all.
+    with per_run_directory():
+        _serve(server, host, port, workers, target)
+
+
+def _serve(server: ServerName, host: str, port: int, workers: int, target: str) -> None:
     if server == "granian":
         from granian import Granian
         from granian.constants import Interfaces

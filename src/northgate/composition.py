@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 
 from northgate.analytics.runtime import Analytics
 from northgate.applications.service import ApplicationService
+from northgate.capacity.service import CapacityService
 from northgate.core.clock import Clock, UnixClock, unix_now, utc_now
 from northgate.edge.gate import GateCore, build_backend, build_core
 from northgate.jobs.handlers import build_handlers, status_urls
@@ -23,6 +24,7 @@ from northgate.jobs.outbox import enqueue
 from northgate.jobs.worker import Handler, Worker
 from northgate.notify.factory import mailer_from_settings
 from northgate.notify.mailer import Mailer
+from northgate.ops.metrics import CountedSink, NodeMetrics
 from northgate.outage.classify import DATABASE, REDIS
 from northgate.outage.watch import DependencyWatch
 from northgate.payments.sandbox import SandboxGateway
@@ -60,6 +62,10 @@ class Services:
     guards: Guards
     analytics: Analytics
     gate: GateCore
+    # Forecast, calendar and scaling history for the ops page (northgate.capacity).
+    capacity: CapacityService
+    # What Prometheus scrapes at /metrics (northgate.ops.metrics).
+    metrics: NodeMetrics
 
     async def aclose(self) -> None:
         """Close the connections the services share (each service's own tasks are
@@ -103,6 +109,9 @@ def build(
     # The database down is capacity lost: nobody new is admitted until it answers again
     # (people keep their place in line; passes already given stay valid).
     gate.paused = lambda: watch.is_down(DATABASE)
+    metrics = NodeMetrics(gate=gate, database=database, payments=payments, clock=clock)
+    # Arrivals reach the metrics from the analytics batches: nothing more per request.
+    analytics.flusher.sink = CountedSink(analytics.flusher.sink, metrics)
     return Services(
         settings=settings,
         clock=clock,
@@ -120,4 +129,6 @@ def build(
         guards=build_guards(settings, redis),
         analytics=analytics,
         gate=gate,
+        capacity=CapacityService(analytics.reader, database, settings),
+        metrics=metrics,
     )

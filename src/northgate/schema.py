@@ -9,8 +9,9 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 
 from northgate.analytics.store import models as analytics_models
+from northgate.capacity import models as capacity_models
 from northgate.storage import models as storage_models
 from northgate.storage.base import Base
 
-OWNERS = (storage_models, analytics_models)
+OWNERS = (storage_models, analytics_models, capacity_models)
 metadata: MetaData = Base.metadata

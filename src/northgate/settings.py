@@ -117,6 +117,21 @@ class Settings(BaseSettings):
     # empty disables both.
     operator_token: SecretStr = SecretStr("")
 
+    # Capacity planning (northgate.capacity, the ops page /ops).
+    # Arrivals a minute one application node sustains. Default: bench.overload's measured
+    # capacity on the submission path (298 a second on one core, bench/results/
+    # overload.json), the costliest arrival, so a floor for the usual mix; measure your own
+    # nodes with `python -m bench.overload` and set it.
+    capacity_node_arrivals_per_minute: float = Field(default=17_880, gt=0)
+    # Nodes serving when `northgate scale` has recorded none (its latest row wins).
+    capacity_nodes: int = Field(default=1, ge=1)
+    # Decision to serving for one more node; the time-to-saturation warning pages when
+    # saturation is forecast sooner than twice this.
+    capacity_provisioning_seconds: float = Field(default=600, gt=0)
+    # Alertmanager's address (e.g. http://127.0.0.1:9093): the ops page lists its active
+    # alerts. Empty: the forecaster's own warnings only.
+    ops_alertmanager_url: str = ""
+
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, value: str) -> str:

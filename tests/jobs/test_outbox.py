@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -109,3 +109,28 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
         delay = outbox.backoff(attempts, rng).total_seconds()
         ceiling = min(3600.0, 5.0 * 2 ** (attempts - 1))
         assert ceiling / 2 <= delay <= ceiling
+
+
+async def test_backlog_reports_lag_retries_and_dead_jobs_per_kind(database: Database) -> None:
+    # Near the real time: the database stamps created_at itself.
+    clock = Clock(datetime.now(UTC))
+    start = clock()
+    async with database.session() as session, session.begin():
+        for n in range(3):
+            await outbox.enqueue(session, "email", f"mail:{n}", {}, now=start)
+        await outbox.enqueue(session, "decide", "decide:1", {}, now=start)
+    assert (await outbox.backlog(database, start))["email"].due == 3
+    # One e-mail fails for good, one fails once and waits for its retry.
+    jobs = await outbox.claim(database, 10, 60, start)
+    mails = sorted((job for job in jobs if job.kind == "email"), key=lambda job: job.dedupe_key)
+    async with database.session() as session, session.begin():
+        await outbox.fail(session, mails[0], "refused", start, max_attempts=1)
+        await outbox.fail(session, mails[1], "timeout", start, rng=random.Random(1))
+    clock.advance(seconds=90)
+    found = await outbox.backlog(database, clock())
+    email, decide = found["email"], found["decide"]
+    assert email.dead == 1 and email.retrying == 1
+    # mail:2 and decide:1 are still running, their leases (60 s) expired 30 s ago: due.
+    assert email.due == 2 and decide.due == 1
+    assert 29 <= email.lag_seconds <= 91
+    assert 85 <= email.oldest_age_seconds <= 95

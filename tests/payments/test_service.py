@@ -289,3 +289,19 @@ async def _ledger(database: Database) -> list[str]:
         return list(
             (await session.scalars(select(SandboxCharge.status).order_by(SandboxCharge.id))).all()
         )
+
+
+async def test_the_reconciliation_backlog_counts_what_is_past_the_window(
+    database: Database,
+) -> None:
+    clock = Clock()
+    sandbox = SandboxGateway(database, clock=clock)
+    flaky = _service(database, clock, LostResponseGateway(sandbox))
+    application_id = await create_application(database)
+    assert (await flaky.start(application_id, RETURN)).retry_later
+    assert await flaky.reconcile_backlog() == (0, 0.0)  # within the window: not late yet
+    clock.advance(seconds=WINDOW + 30)
+    count_, oldest = await flaky.reconcile_backlog()
+    assert count_ == 1 and WINDOW + 29 <= oldest <= WINDOW + 31
+    assert await flaky.reconcile() == 1
+    assert await flaky.reconcile_backlog() == (0, 0.0)

@@ -253,6 +253,12 @@ PROTECTED = {
     "/fr/ave/demande/{slug}": "draft token",
     "/en/feedback": "same-site origin",
     "/fr/retroaction": "same-site origin",
+    # The operators' event calendar: the operator token and the ops form token
+    # (tests/capacity/test_ops_page.py, test_the_form_needs_its_csrf_token).
+    "/ops/calendar": "operator and ops form token",
+    "/ops/calendar/fr": "operator and ops form token",
+    "/ops/calendar/{event_id}/delete": "operator and ops form token",
+    "/ops/calendar/{event_id}/supprimer": "operator and ops form token",
 }
 
 

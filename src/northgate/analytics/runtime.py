@@ -67,8 +67,11 @@ class Analytics:
             housekeeping_interval=settings.analytics_rollup_seconds,
             clock=clock,
         )
+        # What reports (and the capacity forecaster) read: the database plus what Redis
+        # has not rolled up yet.
+        self.reader = Reader(self.sql, self.redis_store)
         self.reports = ReportService(
-            Reader(self.sql, self.redis_store),
+            self.reader,
             timezone=ZoneInfo(settings.analytics_timezone),
             flush_seconds=settings.analytics_flush_seconds,
         )

@@ -53,6 +53,8 @@ _APPLY: Final = _under(ETA, "apply", "demande")
 _STATUS: Final = _under(ETA, "status", "etat")
 _RESUME: Final = _under(ETA, "resume", "reprendre")
 _ANALYTICS_PAGE: Final = "/ops/analytics"
+_OPS_PAGE: Final = "/ops"
+_CALENDAR: Final = f"{_OPS_PAGE}/calendar"
 _API: Final = "/api/v1"
 
 
@@ -165,6 +167,10 @@ _API_ROUTES: Final = (
     Route("api.analytics.live", _both(f"{_API}/analytics/live"), "ops", REPORT),
     Route("api.analytics.report", _both(f"{_API}/analytics/report"), "ops", REPORT),
     Route("api.analytics.anomalies", _both(f"{_API}/analytics/anomalies"), "ops", REPORT),
+    # Capacity: the forecast and advice; the event calendar (operators' token).
+    Route("api.capacity", _both(f"{_API}/capacity"), "ops", REPORT, "tree"),
+    Route("api.capacity.events", _both(f"{_API}/capacity/events"), "ops", REPORT),
+    Route("api.capacity.event", _both(f"{_API}/capacity/events/{{event_id}}"), "ops", REPORT),
 )
 
 _OPS: Final = (
@@ -188,6 +194,16 @@ _OPS: Final = (
         "ops.analytics.chart", _both(f"{_ANALYTICS_PAGE}/charts/{{name}}.{{fmt}}"), "ops", REPORT
     ),
     Route("ops.reports", _both("/ops/reports"), "ops", REPORT, "tree"),
+    # The operators' capacity page: forecast, alerts, the event calendar, scaling history.
+    Route("ops.capacity", {"en": _OPS_PAGE, "fr": f"{_OPS_PAGE}/fr"}, "ops", REPORT),
+    Route("ops.capacity.chart", _both(f"{_OPS_PAGE}/charts/{{name}}.{{fmt}}"), "ops", REPORT),
+    Route("ops.calendar", {"en": _CALENDAR, "fr": f"{_CALENDAR}/fr"}, "ops", REPORT),
+    Route(
+        "ops.calendar.delete",
+        {"en": f"{_CALENDAR}/{{event_id}}/delete", "fr": f"{_CALENDAR}/{{event_id}}/supprimer"},
+        "ops",
+        REPORT,
+    ),
 )
 
 _PAYMENTS: Final = (

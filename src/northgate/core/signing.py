@@ -37,6 +37,7 @@ class Purpose(enum.StrEnum):
     FORM = "form"  # CSRF tokens of forms, with or without a draft (web/eta)
     THROTTLE = "throttle"  # keyed hashes of throttled subjects (throttle/throttle.py)
     PLACE = "place"  # a place in the line handed out by the nginx edge (edge/gate/places.py)
+    OPS_FORM = "ops-form"  # CSRF tokens of the operators' forms (capacity/form_token.py)
 
 
 def label(purpose: Purpose) -> bytes:

@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from northgate.applications.locks import lock_application
@@ -200,6 +200,23 @@ class PaymentService:
             except GatewayUnavailable:
                 log.warning("gateway unavailable reconciling payment %s; later", payment_id)
         return settled
+
+    async def reconcile_backlog(self) -> tuple[int, float]:
+        """Attempts past the window that reconciliation has yet to settle, and the age in
+        seconds of the oldest (0 when none): a growing number means the gateway or the
+        worker is not keeping up, and fees are in limbo."""
+        now = self.clock()
+        async with self.database.session() as session:
+            count, oldest = (
+                await session.execute(
+                    select(func.count(), func.min(Payment.created_at)).where(
+                        Payment.status.in_(IN_FLIGHT),
+                        Payment.created_at <= now - self.reconcile_after,
+                    )
+                )
+            ).one()
+        age = (now - as_utc(oldest)).total_seconds() if oldest is not None else 0.0
+        return int(count), max(0.0, age)
 
     async def _prepare(self, application_id: int) -> _Attempt | StartResult:
         async with self.database.session() as session, session.begin():

@@ -201,6 +201,8 @@ def render_page(
     context = chrome_context(lang, assets) | {
         "title": gettext(lang, "Arrivals at the edge"),
         "other_url": f"{PATHS[other_language(lang)]}?{query}",
+        # The operators' other page: capacity, forecast and the event calendar.
+        "capacity_url": paths("ops.capacity")[lang],
         "report": report,
         "live": report.period.live,
         "description": describe(report.period, tz, lang),

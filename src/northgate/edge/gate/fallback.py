@@ -136,7 +136,9 @@ class FallbackBackend:
         await self._call(self.primary.reset, _nothing)
 
     async def close(self) -> None:
-        await self.primary.redis.aclose()
+        # The Redis client is the process's one (northgate.composition), which closes it
+        # after the analytics' last flush: closing it here came before that flush.
+        return None
 
 
 async def _nothing() -> None:

@@ -1,0 +1,1 @@
+"""Operating the service: what a node tells its monitoring (Prometheus metrics)."""

@@ -52,13 +52,14 @@ EXAMPLE_ROOT = "root /srv/northgate/static;"
 EXAMPLE_LISTEN = "listen 80;"
 # The upstream's servers: a file `northgate scale` writes (northgate.scaling.upstream).
 EXAMPLE_UPSTREAM = "include /etc/northgate/upstream.conf;"
+# Where the edge's counters go (deploy/nginx/lua/northgate/counts.lua).
 EXAMPLE_EDGE_LOG = (
-    "access_log syslog:server=unix:/run/northgate/edge-log.sock,nohostname,tag=northgate"
-    " northgate_edge if=$northgate_edge_only;"
+    'init_worker_by_lua_block { require("northgate.edge").init_worker('
+    '"/run/northgate/edge-log.sock") }'
 )
 
 EXAMPLE_REQUEST_LOG = (
-    "access_log /var/log/nginx/northgate-requests.log northgate_requests;",
+    "access_log /var/log/nginx/northgate-requests.log northgate_requests buffer=64k flush=1s;",
     "northgate-requests.log",
 )
 EXAMPLE_ERROR_LOG = ("error_log /var/log/nginx/northgate-error.log warn;", "northgate-error.log")
@@ -804,6 +805,11 @@ class EdgeLogCollector:
         return totals
 
 
+# The edge hands its counters over once a second, and writes the request log (buffered)
+# at least once a second: wait this long before reading either.
+HAND_OVER_S = 2.5
+
+
 def an_asset(site: Path) -> str:
     asset = next(path for path in sorted((site / "assets").rglob("*.css")))
     return "/" + str(asset.relative_to(site))
@@ -827,6 +833,7 @@ def test_what_nginx_answers_alone_is_counted_even_with_the_app_down(
             assert client.get(an_asset(site)).status_code == 200
             assert client.get("/en/not-a-page").status_code == 503
             assert client.post("/api/v1/applications", json={}).status_code == 503
+            time.sleep(HAND_OVER_S)
         output = collector.stop()
     assert "recorded 6 arrivals (0 rejected)" in output
     assert collector.counts() == {
@@ -854,6 +861,7 @@ def test_what_an_application_answered_is_left_to_its_tap(
             assert client.get("/healthz").status_code == 503
             assert client.post("/api/v1/applications", json={}).status_code == 503
             assert client.get("/fr/").status_code == 200
+            time.sleep(HAND_OVER_S)
         output = collector.stop()
     assert first.requests and second.requests
     assert "recorded 1 arrivals (0 rejected)" in output
@@ -929,6 +937,7 @@ def test_the_request_log_has_every_request_and_no_client_address(nginx: Nginx) -
         assert client.get("/en/eta", headers=forged).status_code == 200
         assert client.get("/en/eta/status?reference=NG-SECRET", headers=forged).status_code
         assert client.post("/en/feedback", data={"page": "eta", "problem": "wrong"}).status_code
+    time.sleep(HAND_OVER_S)  # buffered: written within a second
     log = (nginx.base / "northgate-requests.log").read_text()
     lines = log.splitlines()
     assert any(' GET "/en/eta" 200 ' in line and "edge=1" in line for line in lines), log
@@ -967,20 +976,22 @@ def test_arrivals_sent_while_edge_log_is_down_are_counted_as_dropped(
         with collector.running():
             for _ in range(3):
                 assert client.get("/en/eta").status_code == 200
+            time.sleep(HAND_OVER_S)
             recorded = collector.stop()
         # edge-log down: two pages, an asset, a refused API call.
         assert client.get("/fr/").status_code == 200
         assert client.get("/en/eta").status_code == 200
         assert client.get(an_asset(site)).status_code == 200
         assert client.post("/api/v1/applications", json={}).status_code == 503
+        time.sleep(HAND_OVER_S)
     assert "recorded 3 arrivals (0 rejected)" in recorded
-    report = edge_log_dropped(base / "nginx" / "northgate-error.log")
+    report = edge_log_dropped(base / "nginx" / "error.log")
     assert report.startswith("4 arrivals nginx could not send to `northgate edge-log`"), report
     sections = dict(re.findall(r"^  (\w+) +(\d+)$", report, re.M))
     assert sections == {"information": "2", "assets": "1", "api": "1"}, report
     # Once logrotate has compressed it, the same count.
     rotated = base / "northgate-error.log.2.gz"
-    rotated.write_bytes(gzip.compress((base / "nginx" / "northgate-error.log").read_bytes()))
+    rotated.write_bytes(gzip.compress((base / "nginx" / "error.log").read_bytes()))
     assert edge_log_dropped(rotated).startswith("4 arrivals nginx could not send")
 
 
@@ -996,5 +1007,6 @@ def test_no_drop_is_reported_while_edge_log_runs(
         ):
             for _ in range(3):
                 assert client.get("/en/eta").status_code == 200
+            time.sleep(HAND_OVER_S)
         assert "recorded 3 arrivals" in collector.stop()
-    assert edge_log_dropped(base / "nginx" / "northgate-error.log").startswith("no arrivals")
+    assert edge_log_dropped(base / "nginx" / "error.log").startswith("no arrivals")

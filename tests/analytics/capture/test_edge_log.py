@@ -11,10 +11,12 @@ from northgate.analytics.capture.addresses import ClientAddress
 from northgate.analytics.capture.countries import StaticResolver
 from northgate.analytics.capture.dimensions import ArrivalKey
 from northgate.analytics.capture.edge_log import (
+    COUNTS_MAGIC,
     EdgeArrival,
     EdgeLogReader,
     bind_socket,
     parse,
+    parse_counts,
     record,
 )
 from northgate.analytics.capture.recorder import Recorder
@@ -162,3 +164,69 @@ def test_the_reader_takes_a_batch_a_wake_up_and_drains_the_rest(tmp_path: Path) 
     finally:
         sender.close()
         sock.close()
+
+
+# ---- The edge's counters (deploy/nginx/lua/northgate/counts.lua), a second at a time ----
+
+
+def counters(*lines: str) -> bytes:
+    """As the edge sends them: arrivals, second, block, status, gate:retry-after, path,
+    user agent."""
+    return COUNTS_MAGIC + "".join(f"{line}\n" for line in lines).encode("latin-1")
+
+
+def test_counters_become_raw_keys_of_the_tap() -> None:
+    second = int(T)
+    found = parse_counts(
+        counters(
+            f"3\t{second}\t203.113.0.0\t200\t:\t/en/eta\t{FIREFOX}",
+            f"2\t{second}\t203.113.0.0\t503\tqueued:7\t/en/eta/apply\t{FIREFOX}",
+            f"1\t{second}\t\t503\t:120\t/fr/%C3%A9ta\tcurl/8\twith a tab",
+            "4\t~\t\t404\t\t\t",
+        ),
+        now=T + 60,
+    )
+    minute = second // 60
+    assert found == [
+        ((minute, "/en/eta", "203.113.0.0", None, FIREFOX.encode(), 200, False, None, None), 3),
+        ((minute, "/en/eta/apply", "203.113.0.0", None, FIREFOX.encode(), 503, True, "queued",
+          None), 2),
+        ((minute, "/fr/éta", None, None, b"curl/8\twith a tab", 503, True, None, None), 1),
+        # The overflow counter: no second, no path, no block, no user agent.
+        ((minute + 1, "/", None, None, b"", 404, False, None, None), 4),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        COUNTS_MAGIC + b"3\t1700000000\t\t200\t:\t/en/eta\n",  # a field missing
+        COUNTS_MAGIC + b"three\t1700000000\t\t200\t:\t/en/eta\tx\n",
+        COUNTS_MAGIC + b"3\tnow\t\t200\t:\t/en/eta\tx\n",
+        b"northgate-counts 2\n",
+    ],
+)
+def test_anything_else_is_not_counters(junk: bytes) -> None:
+    assert parse_counts(junk, T) is None
+
+
+def test_counters_are_recorded_in_bulk_with_country_per_block() -> None:
+    rec = recorder()
+    reader = EdgeLogReader(rec, clock=lambda: T)
+    reader.line(
+        counters(
+            f"5\t{int(T)}\t203.0.113.9\t200\t:\t/en/eta\t{FIREFOX}",
+            f"7\t{int(T)}\t203.0.113.9\t200\tqueued:\t/en/eta/apply\t{FIREFOX}",
+        )
+    )
+    assert (reader.recorded, reader.rejected) == (12, 0)
+    assert rec.pending() == 12
+    batch = rec.take()
+    minute = int(T) // 60
+    assert batch.counts == {
+        ArrivalKey(minute, "information", "en", "US", "served", False): 5,
+        ArrivalKey(minute, "eta", "en", "US", "queued", False): 7,
+    }
+    # One visitor: the block and the user agent.
+    assert [len(hashes) for hashes in batch.visitors.values()] == [1, 1]
+    assert rec.pending() == 0

@@ -2,9 +2,12 @@
 --
 --   init_by_lua_block        edge.init(KEYS_FILE, STATIC_DIR)   master, as root: reads the
 --                            file `northgate edge-keys` wrote (workers never open it)
---   init_worker_by_lua_block edge.init_worker()                  the line's 1 s timer
+--   init_worker_by_lua_block edge.init_worker(COUNTS_SOCKET)     the line's 1 s timer, and
+--                            the counters' (northgate/counts.lua) to `northgate edge-log`
 --   access_by_lua_block      edge.access()                       every proxied request
 --   content_by_lua_block     edge.unavailable()                  no node answered (502, 504)
+--   log_by_lua_block         edge.log()                          every request: counted if
+--                                                                nginx answered it alone
 --
 -- Per request, for the routes the route table gates (northgate/routes.lua):
 --   * a pass is checked here (HMAC, event, expiry); a bad one never reaches a node: it is
@@ -19,6 +22,7 @@ local passes = require "northgate.passes"
 local places = require "northgate.places"
 local line = require "northgate.line"
 local room = require "northgate.room"
+local counts = require "northgate.counts"
 
 local M = {}
 
@@ -48,30 +52,70 @@ function M.init(keys_file, static_dir)
   conf.keys = nil -- kept only in the two tables above
   line.configure(conf)
   room.configure(conf, static_dir)
+  counts.configure()
 end
 
-function M.init_worker()
+function M.init_worker(counts_socket)
   math.randomseed(ngx.now() * 1000 + ngx.worker.pid())
   line.start()
+  if counts_socket then
+    counts.start(counts_socket)
+  end
 end
+
+M.log = counts.log
 
 -- The cookies of the request (nginx joins several Cookie headers with "; "), split as the
 -- gate does (northgate.edge.gate.middleware._our_cookies): the last of a name wins.
 -- Returns ours, and the others as they were (nil when the header holds none of ours).
+-- Plain finds and bytes only: LuaJIT compiles them (string.match, gmatch and gsub it does
+-- not, and a request would run in the interpreter).
+local byte, sub, find = string.byte, string.sub, string.find
+local SPACE = { [32] = true, [9] = true }
+local QUOTE = 34
+
+local function trim(text, first, last)
+  while first <= last and SPACE[byte(text, first)] do
+    first = first + 1
+  end
+  while last >= first and SPACE[byte(text, last)] do
+    last = last - 1
+  end
+  return first, last
+end
+
+local NO_COOKIES = setmetatable({}, { __newindex = function() error("read only") end })
+
 local function cookies()
   local raw = ngx.var.http_cookie
-  local found, others = {}, {}
-  if not raw or (not raw:find(PASS_COOKIE, 1, true) and not raw:find(PLACE_COOKIE, 1, true)) then
-    return found, nil
+  if not raw or (not find(raw, PASS_COOKIE, 1, true) and not find(raw, PLACE_COOKIE, 1, true)) then
+    return NO_COOKIES, nil
   end
-  for part in raw:gmatch("[^;]+") do
-    local name, value = part:match("^%s*([^=]-)%s*=(.*)$")
-    if name == PASS_COOKIE or name == PLACE_COOKIE then
-      value = value:match("^%s*(.-)%s*$"):gsub('^"', ""):gsub('"$', "")
-      found[name] = value ~= "" and value or nil
-    elseif name then
-      others[#others + 1] = part:match("^%s*(.-)%s*$")
+  local found, others = {}, {}
+  local start, length = 1, #raw
+  while start <= length do
+    local stop = (find(raw, ";", start, true) or length + 1) - 1
+    local first, last = trim(raw, start, stop)
+    if first <= last then
+      local eq = find(raw, "=", first, true)
+      if eq and eq <= last then
+        local n1, n2 = trim(raw, first, eq - 1)
+        local name = sub(raw, n1, n2)
+        if name == PASS_COOKIE or name == PLACE_COOKIE then
+          local v1, v2 = trim(raw, eq + 1, last)
+          if byte(raw, v1) == QUOTE then
+            v1 = v1 + 1
+          end
+          if v2 >= v1 and byte(raw, v2) == QUOTE then
+            v2 = v2 - 1
+          end
+          found[name] = v2 >= v1 and sub(raw, v1, v2) or nil
+        else
+          others[#others + 1] = sub(raw, first, last)
+        end
+      end
     end
+    start = stop + 2
   end
   return found, others
 end

@@ -9,7 +9,9 @@ local floor, ceil, max, min = math.floor, math.ceil, math.max, math.min
 local M = {}
 
 local conf
-local pages = {} -- lang -> list of literal strings and slot names
+-- lang -> { texts = {literal, ...}, slots = {slot name, ...} }: texts[i], then slots[i],
+-- then texts[i + 1]... Two arrays of one type each, so that LuaJIT compiles the loop.
+local pages = {}
 local static_dir
 local loaded_at = 0
 -- Re-read the exported pages this often: a release exports new ones without a reload.
@@ -19,18 +21,19 @@ local RELOAD_SECONDS = 30
 local PESSIMISM = 0.8
 
 local function split(html)
-  local parts, rest = {}, html
+  local texts, slots, rest = {}, {}, html
   while true do
     local s, e, name = rest:find("@@([A-Z]+)@@")
     if not s then
-      parts[#parts + 1] = rest
-      return parts
+      texts[#texts + 1] = rest
+      return { texts = texts, slots = slots }
     end
-    parts[#parts + 1] = rest:sub(1, s - 1)
-    parts[#parts + 1] = { name }
+    texts[#texts + 1] = rest:sub(1, s - 1)
+    slots[#slots + 1] = name
     rest = rest:sub(e + 1)
   end
 end
+local EMPTY_PAGE = { texts = { "" }, slots = {} }
 
 local function load_pages()
   for _, lang in ipairs(conf.room.all_languages) do
@@ -73,7 +76,7 @@ local function number(value, lang)
 end
 
 -- As northgate.edge.gate.room.format_wait.
-local function format_wait(seconds, lang)
+local function format_wait_text(seconds, lang)
   local t = conf.room.texts[lang]
   if not seconds then
     return t.unknown
@@ -93,6 +96,32 @@ local function format_wait(seconds, lang)
     :gsub("%%%(minutes%)s", string.format("%02d", minutes % 60)))
 end
 
+-- The texts by language and rounded minutes, made once each (gsub is not compiled by
+-- LuaJIT): a few hundred strings at most, since long waits round to 5 minutes.
+local wait_texts = {}
+local function format_wait(seconds, lang)
+  if not seconds then
+    return conf.room.texts[lang].unknown
+  end
+  local minutes = seconds < 60 and 0 or ceil(seconds / 60)
+  if minutes > 10 then
+    minutes = ceil(minutes / 5) * 5
+  end
+  local texts = wait_texts[lang]
+  if not texts then
+    texts = {}
+    wait_texts[lang] = texts
+  end
+  local text = texts[minutes]
+  if not text then
+    text = format_wait_text(minutes == 0 and 0 or minutes * 60, lang)
+    if minutes <= 100000 then
+      texts[minutes] = text
+    end
+  end
+  return text
+end
+
 -- As northgate.edge.gate.estimate.poll_interval: about `base`, jittered by a quarter,
 -- sooner when admission is near.
 local function poll_interval(base, wait)
@@ -108,10 +137,18 @@ local function iso(t)
 end
 
 -- As northgate.core.lang.language_of_path (the prefixes come from the keys file).
+local prefixes -- { {lang, prefix, prefix .. "/"}, ... }: an array, walked by a compiled loop
 local function language(path)
-  for lang, prefix in pairs(conf.room.languages) do
-    if path == prefix or path:sub(1, #prefix + 1) == prefix .. "/" then
-      return lang
+  if not prefixes then
+    prefixes = {}
+    for lang, prefix in pairs(conf.room.languages) do
+      prefixes[#prefixes + 1] = { lang, prefix, prefix .. "/" }
+    end
+  end
+  for i = 1, #prefixes do
+    local p = prefixes[i]
+    if path == p[2] or string.sub(path, 1, #p[3]) == p[3] then
+      return p[1]
     end
   end
   return conf.room.default_language
@@ -185,7 +222,10 @@ function M.send(path, place, line, cookie, token)
     return ngx.exit(ngx.HTTP_OK)
   end
   local lang = language(path)
-  local url = ngx.var.request_uri:gsub("[^\33-\126]", "")
+  local url = ngx.var.request_uri
+  if url:find("[^\33-\126]") then
+    url = url:gsub("[^\33-\126]", "")
+  end
   local values = {
     PLACE = number(place.ahead + 1, lang),
     WAIT = format_wait(wait, lang),
@@ -195,10 +235,13 @@ function M.send(path, place, line, cookie, token)
     OPENS = "",
     OTHER = other_page(path, lang),
   }
-  local parts, out = pages[lang] or { "" }, {}
-  for i, part in ipairs(parts) do
-    out[i] = type(part) == "table" and escape(values[part[1]] or "") or part
+  local page = pages[lang] or EMPTY_PAGE
+  local texts, slots, out = page.texts, page.slots, {}
+  for i = 1, #slots do
+    out[2 * i - 1] = texts[i]
+    out[2 * i] = escape(values[slots[i]] or "")
   end
+  out[2 * #slots + 1] = texts[#texts]
   local body = table.concat(out)
   ngx.status = 200
   h["Content-Type"] = "text/html; charset=utf-8"

@@ -1,5 +1,11 @@
 """The arrivals nginx could not hand to `northgate edge-log`: counted from nginx's error log.
 
+The edge's Lua hands its counters over once a second (deploy/nginx/lua/northgate/counts.lua);
+a datagram it could not send is noted at ``error`` in nginx's main error log (the timer has
+no server, so not in the site's log) as "northgate: edge counts not handed over: N PATH
+N PATH ... ;", arrivals by path: no address or block. Without the Lua module, nginx sends a
+syslog line per request instead:
+
 Delivery to the edge log is at most once (a Unix datagram, not retried). nginx cannot send
 while nothing listens on the socket (edge-log stopped, restarting, crashed) or while the
 socket's buffer is full, and for each such line it notes, at level ``warn``, "send() to
@@ -26,6 +32,13 @@ _DROPPED: Final = re.compile(
     rb"send\(\) to syslog failed while logging request"
     rb'(?:.*?, request: "(?:[A-Z]+) (?P<target>[^ "]*))?'
 )
+# "2026/12/05 08:45:02 [error] 10318#10318: *3 [lua] counts.lua:150: note_dropped():
+# northgate: edge counts not handed over: 2 /en/eta 1 /api/v1/applications ; (...)".
+_COUNTS_DROPPED: Final = re.compile(
+    rb"^(?P<minute>\d{4}/\d\d/\d\d \d\d:\d\d):\d\d \[error\] .*?"
+    rb"northgate: edge counts not handed over: (?P<items>.*?) ;"
+)
+_ITEM: Final = re.compile(rb"(\d+) (\S+)")
 
 
 @dataclass
@@ -43,6 +56,14 @@ class Dropped:
 def count_dropped(lines: Iterable[bytes], section: Callable[[str], str]) -> Dropped:
     dropped = Dropped()
     for line in lines:
+        counted = _COUNTS_DROPPED.match(line)
+        if counted is not None:
+            minute = counted["minute"].decode()
+            for n, target in _ITEM.findall(counted["items"]):
+                path = "" if target == b"-" else target.decode("latin-1")
+                dropped.by_minute[minute] += int(n)
+                dropped.by_section[section(path) if path else "unknown"] += int(n)
+            continue
         match = _DROPPED.match(line)
         if match is None:
             continue

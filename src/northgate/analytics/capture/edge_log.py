@@ -3,9 +3,18 @@
 Behind nginx (deploy/nginx/northgate.conf) the information pages, the assets, redirects and
 nginx's own refusals and error pages never reach an application process, so the tap cannot
 see them: the bulk of a surge, and every visitor turned away while the application is
-down, which is what 2016's analytics missed. nginx sends one line per such request,
-tab-separated in a syslog datagram, to a local Unix socket (``northgate edge-log``). Requests an
-application process answered are not sent: its tap counted them.
+down, which is what 2016's analytics missed. The edge's Lua counts
+them (a shared-dict counter per second, status, path, user agent and address block:
+deploy/nginx/lua/northgate/counts.lua) and once a second sends the counters, a few datagrams
+whatever the traffic, to a local Unix socket (``northgate edge-log``): :func:`parse_counts`.
+Requests an application process answered are not counted there: its tap counted them. (One
+line per request in a syslog datagram, :func:`parse`, is still read: an nginx without the
+Lua module can send that.)
+
+The edge never hands over an address, only its block (/24, /48): the country is the block's,
+and a visitor is a block and a user agent (fewer distinct visitors than the tap would see
+behind a shared block with one browser: a bounded undercount, the price of addresses never
+leaving nginx).
 
 Nothing reaches a disk on the way: the datagram lives in memory until this process has
 recorded it in the same :class:`~northgate.analytics.capture.recorder.Recorder` the tap uses, so
@@ -29,7 +38,10 @@ from pathlib import Path
 from typing import Final, NamedTuple
 from urllib.parse import unquote_to_bytes
 
+from northgate.analytics.capture.arrivals import RawKey
+from northgate.analytics.capture.dimensions import MINUTE
 from northgate.analytics.capture.recorder import Recorder
+from northgate.core.clock import UnixClock, unix_now
 
 log = logging.getLogger(__name__)
 
@@ -95,18 +107,74 @@ def record(recorder: Recorder, arrival: EdgeArrival) -> None:
     recorder.arrive(arrival.started, scope, arrival.status, retry_after, None)
 
 
+# The first line of the edge's counters datagram, then one counter a line, tab-separated:
+# arrivals, second ("~" for the address-free overflow), address block, status,
+# "X-Northgate-Gate:Retry-After" as sent ("queued:" kept in line by the edge's room), path
+# as sent without its query, user agent (last: a tab in it stays in it).
+COUNTS_MAGIC: Final = b"northgate-counts 1\n"
+_COUNT_FIELDS: Final = 7
+QUEUED: Final = "queued"
+
+
+def parse_counts(datagram: bytes, now: float) -> list[tuple[RawKey, int]] | None:
+    """The edge's counters as raw keys of the tap's counter
+    (``northgate.analytics.capture.arrivals``) with their arrivals, or None if the datagram
+    is not one of them. ``now``: the second of the overflow counters, which carry none."""
+    if not datagram.startswith(COUNTS_MAGIC):
+        return None
+    found: list[tuple[RawKey, int]] = []
+    for line in datagram[len(COUNTS_MAGIC) :].split(b"\n"):
+        if not line:
+            continue
+        fields = line.split(b"\t", _COUNT_FIELDS - 1)
+        if len(fields) != _COUNT_FIELDS:
+            return None
+        arrivals, second, block, status, flags, target, agent = fields
+        gate, _, retry = flags.partition(b":")
+        try:
+            n = int(arrivals)
+            code = int(status)
+            started = now if second == b"~" else float(second)
+        except ValueError:
+            return None
+        path = unquote_to_bytes(target).decode("utf-8", "replace") or "/"
+        raw_key = (
+            int(started // MINUTE),
+            path,
+            block.decode("latin-1") or None,
+            None,
+            agent,
+            code,
+            bool(retry) and code in (429, 503),
+            QUEUED if gate == b"queued" else None,
+            None,
+        )
+        found.append((raw_key, n))
+    return found
+
+
 class EdgeLogReader:
     """Reads the socket when the event loop says it is readable (``loop.add_reader``), up to
     ``batch`` lines a wake-up: asyncio's datagram transport takes one line per wake-up,
     which cost ~24 us of CPU a line here, more than nginx spends on the request."""
 
-    def __init__(self, recorder: Recorder, *, batch: int = 1_000) -> None:
+    def __init__(
+        self, recorder: Recorder, *, batch: int = 1_000, clock: UnixClock = unix_now
+    ) -> None:
         self.recorder = recorder
+        self.clock = clock
         self.batch = batch
         self.recorded = 0
         self.rejected = 0
 
     def line(self, data: bytes) -> None:
+        if data.startswith(COUNTS_MAGIC):
+            counts = parse_counts(data, self.clock())
+            if counts is not None:
+                for raw_key, n in counts:
+                    self.recorder.add(raw_key, n)
+                    self.recorded += n
+                return
         arrival = parse(data)
         if arrival is None:
             self.rejected += 1

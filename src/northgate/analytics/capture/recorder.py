@@ -14,13 +14,14 @@ process: the batch holds countries and visitor hashes only.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterable
 from typing import Any, Final
 
 from northgate.analytics.capture.addresses import ClientAddress
 from northgate.analytics.capture.aggregate import Batch
-from northgate.analytics.capture.arrivals import Counter, Taken
+from northgate.analytics.capture.arrivals import Counter, RawKey, Taken
 from northgate.analytics.capture.bots import BotRules
 from northgate.analytics.capture.countries import CountryResolver
 from northgate.analytics.capture.dimensions import (
@@ -79,6 +80,8 @@ class Recorder:
             outcome_hint=OUTCOME_HINT,
             section_hint=SECTION_HINT,
         )
+        # Arrivals counted elsewhere (the edge's counters), added in bulk: key -> arrivals.
+        self._added: dict[RawKey, int] = {}
         self._clients: dict[tuple[int, str | None, bytes | None, bytes], Client] = {}
         self._routes: dict[tuple[Any, ...], tuple[Section, Lang, Outcome]] = {}
         self._salt_version = -1
@@ -112,9 +115,15 @@ class Recorder:
         scope = {"path": path, "headers": list(headers), "client": (peer, 0) if peer else None}
         self.arrive(started, scope, 200, False, state)
 
+    def add(self, raw_key: RawKey, arrivals: int) -> None:
+        """``arrivals`` already counted under one raw key (the layout of
+        ``northgate.analytics.capture.arrivals``): the edge's counters, a second at a time."""
+        added = self._added
+        added[raw_key] = added.get(raw_key, 0) + arrivals
+
     def pending(self) -> int:
         """Arrivals recorded and not yet taken."""
-        return self.counter.pending()
+        return self.counter.pending() + sum(self._added.values())
 
     # ------------------------------------------------------------------ off the hot path
 
@@ -125,7 +134,11 @@ class Recorder:
         """The raw arrivals so far, handed over whole (nothing built: cheap at any size);
         the counter starts afresh. Call it on the event loop: an arrival is then in exactly
         one swap. Read what it returns once, with ``resolve``."""
-        return self.counter.swap()
+        taken = self.counter.swap()
+        if not self._added:
+            return taken
+        added, self._added = self._added, {}
+        return itertools.chain(taken, added.items())
 
     def resolve(self, taken: Taken) -> Batch:
         """Raw arrivals into a batch. Touches only what it is given, the memos below and

@@ -41,6 +41,9 @@ class ConcurrencyGuard:
         self.clock = clock
         self.in_flight = 0
         self.peak_in_flight = 0
+        # The most requests waiting for a slot at once since the gate's last tick (which
+        # resets it): admitted work queueing here means admissions outrun this node.
+        self.peak_waiting = 0
         # CRITICAL requests let in over the limit after waiting ``critical_wait``: admitted
         # work the node could not serve in time, like a shed one (see RateGovernor).
         self.forced = 0
@@ -57,6 +60,17 @@ class ConcurrencyGuard:
     def has_free_slot(self) -> bool:
         """Room now, and nobody already waiting for it."""
         return self._has_room() and not self._critical and not self._default
+
+    def waiting(self) -> int:
+        return len(self._critical) + len(self._default)
+
+    def congested(self) -> bool:
+        """More requests waited for a slot at once than twice the slots: admitted work is
+        piling up, so the line lets people in faster than this node serves them. The only
+        timely sign of it at the nginx edge, which admits by the published rate alone (no
+        free slot needed): CRITICAL requests are never refused, and only counted (``forced``)
+        after waiting ``critical_wait``, long after the backlog formed."""
+        return self.peak_waiting > 2 * self.limiter.limit
 
     def may_wait(self) -> bool:
         """Whether one more request may wait for a slot: no more wait than there are slots.
@@ -106,6 +120,7 @@ class ConcurrencyGuard:
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[bool] = loop.create_future()
         line.append(waiter)
+        self.peak_waiting = max(self.peak_waiting, self.waiting())
         timer = loop.call_later(seconds, _expire, waiter)
         try:
             granted = await waiter

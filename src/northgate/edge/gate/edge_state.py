@@ -189,6 +189,7 @@ class EdgeTurn:
     gen: str
     below: int
     free: bool
+    waiting: int = 0  # places handed out at the edges and not yet let through
 
 
 class EdgeLine:
@@ -217,9 +218,13 @@ class EdgeLine:
                 int(poll * GRACE_POLLS * 1000), repr(float(poll)), secrets.token_hex(4),
             ],
         )  # fmt: skip
-        gen, below, free = await self.redis.hmget(k["state"], ["gen", "below", "free"])
+        gen, below, free, waiting = await self.redis.hmget(
+            k["state"], ["gen", "below", "free", "waiting"]
+        )
         if gen is not None:
-            self.turn = EdgeTurn(_text(gen), int(below or 1), _text(free) == "1")
+            self.turn = EdgeTurn(
+                _text(gen), int(below or 1), _text(free) == "1", int(float(waiting or 0))
+            )
         return self.turn
 
     async def admit(self, gen: str, ticket: int, jti: str, pass_expires: float) -> int:

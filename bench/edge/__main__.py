@@ -85,7 +85,7 @@ def main() -> None:
     parser.add_argument(
         "--base", type=float, default=12.0, help="seconds of the 0.8x and 1x phases"
     )
-    parser.add_argument("--longest", type=float, default=75.0, help="longest overloaded phase, s")
+    parser.add_argument("--longest", type=float, default=85.0, help="longest overloaded phase, s")
     parser.add_argument(
         "--python-multiple",
         type=float,

@@ -111,7 +111,8 @@ class Connection(asyncio.Protocol):
         waiter, self.waiter = self.waiter, None
         if close:
             self._close()
-        waiter.set_result(answer)
+        if not waiter.done():  # cancelled: the visitor gave up (end of a phase)
+            waiter.set_result(answer)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import urllib.request
@@ -74,6 +75,39 @@ def phase_seconds(multiple: float, cap: float, base: float, longest: float) -> f
     return max(base, min(longest, WAITERS_WANTED / ((multiple - 1) * cap) + 2))
 
 
+GAUGES = (
+    "concurrency_limit",
+    "in_flight",
+    "admission_rate_per_second",
+    "adaptive_share",
+    "outflow_per_second",
+    "waiting",
+    "latency_baseline_ms",
+)
+
+
+async def sample_gate(top: Topology, samples: list[dict[str, Any]], stop: asyncio.Event) -> None:
+    """The node gate's gauges once a second (its tick refreshes them), off the event loop."""
+    while not stop.is_set():
+        try:
+            report = await asyncio.to_thread(admin, top, "/ops/gate")
+            samples.append({k: report["gauges"].get(k) for k in GAUGES})
+        except (OSError, KeyError, ValueError):
+            pass
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 1.0)
+
+
+def gate_summary(samples: list[dict[str, Any]], counters: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in GAUGES:
+        values = sorted(v[name] for v in samples if v.get(name) is not None)
+        if values:
+            out[name] = {"min": values[0], "median": values[len(values) // 2], "max": values[-1]}
+    out["counters"] = counters
+    return out
+
+
 async def phase(
     top: Topology, multiple: float, cap: dict[str, Any], seconds: float, seed: int
 ) -> dict[str, Any]:
@@ -81,13 +115,23 @@ async def phase(
     samples: list[tuple[int, float]] = []
     stop = asyncio.Event()
     sampler = asyncio.create_task(sample_redis(top, tally, samples, stop))
+    gauges: list[dict[str, Any]] = []
+    gate_sampler = asyncio.create_task(sample_gate(top, gauges, stop))
+    counters_before = admin(top, "/ops/gate").get("counters", {})
     rate = cap["journeys_per_s"] * multiple
     before = usage_now(top)
     await open_loop(pool, rate, seconds, seed, tally)
     after = usage_now(top)
     stop.set()
     await sampler
+    await gate_sampler
     pool.close()
+    counters_after = admin(top, "/ops/gate").get("counters", {})
+    counters = {
+        k: v - counters_before.get(k, 0)
+        for k, v in counters_after.items()
+        if isinstance(v, int | float) and v != counters_before.get(k, 0)
+    }
     used = deltas(before, after)
     unloaded = cap["unloaded_p99_ms"]
     p99 = ms(tally.admitted, 99)
@@ -127,6 +171,7 @@ async def phase(
         if answers
         else None,
         "redis_samples_waiters_vs_cmds_per_s": samples,
+        "gate": gate_summary(gauges, counters),
         "redis_cmds_per_s_per_1000_waiters": slope(samples),
         "valid": not problems,
         "invalid_because": problems,

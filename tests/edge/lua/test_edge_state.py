@@ -54,6 +54,8 @@ async def test_the_line_moves_over_handed_out_numbers_only(line: EdgeLine) -> No
     assert published["below"] == "41"
     assert published["free"] == "0"
     assert int(published["waiting"]) == 2
+    # The node reads how many wait at the edges: its own line is empty meanwhile.
+    assert line.turn is not None and line.turn.waiting == 2
     assert float(published["density"]) == pytest.approx(2 / (102 - 41 + 1))
 
 

@@ -79,6 +79,7 @@ class Connection(asyncio.Protocol):
         self.buf = bytearray()
         self.waiter: asyncio.Future[Answer] | None = None
         self.closed = False
+        self.served = 0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses, but behave as one.
@@ -110,7 +111,7 @@ class Connection(asyncio.Protocol):
         del self.buf[:stop]
         waiter, self.waiter = self.waiter, None
         if close:
-            self._close()
+            self.close()
         if not waiter.done():  # cancelled: the visitor gave up (end of a phase)
             waiter.set_result(answer)
 
@@ -119,7 +120,7 @@ class Connection(asyncio.Protocol):
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_exception(ConnectionError(str(exc or "closed by the server")))
 
-    def _close(self) -> None:
+    def close(self) -> None:
         self.closed = True
         if self.transport is not None:
             self.transport.close()
@@ -135,25 +136,42 @@ class Pool:
         self.queue: deque[asyncio.Future[Connection | None]] = deque()
 
     async def request(self, raw: bytes) -> Answer:
-        conn = await self._acquire()
-        try:
-            answer = await conn.send(raw)
-        except BaseException:
-            conn._close()
-            self._release(None)
-            raise
-        self._release(None if conn.closed else conn)
-        return answer
+        """Send ``raw`` on a free connection; once more on a new one if a reused connection
+        was closed under it (nginx ends idle ones after its keepalive_timeout)."""
+        for attempt in (1, 2):
+            conn = await self._acquire()
+            reused = conn.served > 0
+            try:
+                if conn.closed:
+                    raise ConnectionError("closed by the server")
+                answer = await conn.send(raw)
+            except ConnectionError:
+                conn.close()
+                self._release(None)
+                if reused and attempt == 1:
+                    continue
+                raise
+            except BaseException:
+                conn.close()
+                self._release(None)
+                raise
+            conn.served += 1
+            self._release(None if conn.closed else conn)
+            return answer
+        raise AssertionError("unreachable")
 
     async def _acquire(self) -> Connection:
-        if self.idle:
-            return self.idle.pop()
+        while self.idle:
+            conn = self.idle.pop()
+            if not conn.closed:  # nginx closes idle ones after its keepalive_timeout
+                return conn
+            self.open -= 1
         if self.open >= self.size:
             waiter: asyncio.Future[Connection | None] = asyncio.get_running_loop().create_future()
             self.queue.append(waiter)
-            conn = await waiter
-            if conn is not None:
-                return conn
+            handed = await waiter
+            if handed is not None:
+                return handed
         else:
             self.open += 1  # (a waiter handed None was counted by _release)
         try:
@@ -181,7 +199,7 @@ class Pool:
 
     def close(self) -> None:
         for conn in self.idle:
-            conn._close()
+            conn.close()
         self.idle.clear()
 
 

@@ -59,3 +59,20 @@ async def test_waiters_at_the_edge_hold_the_rate_of_a_full_node(redis_server: Re
         assert core.governor.share == pytest.approx(0.55)
     finally:
         await redis.aclose()
+
+
+async def test_congestion_cuts_the_rate_to_the_journeys_finished_at_once() -> None:
+    """From a ceiling of 1000/s, backing off by 30 % a second took ~15 s to reach a node
+    that finishes ~5 journeys a second, letting in minutes of backlog meanwhile."""
+    core = make_core(MemoryBackend())
+    for _ in range(10):
+        core._ended_in_tick = 5  # five passes ended (journeys paid) a second
+        await core.tick()
+    assert core.completed_per_second == pytest.approx(5.0, rel=0.05)
+    assert core.rate() == pytest.approx(1000.0)  # not congested: the ceiling
+    core._ended_in_tick = 5
+    core.guard.peak_waiting = 3 * core.guard.limit
+    await core.tick()
+    # At most 1.2 x what is finished, then the usual back-off: ~4/s, not 700/s.
+    assert core.rate() <= 1.2 * 5.0
+    assert core.metrics.gauges["completed_per_second"] == pytest.approx(5.0, rel=0.05)

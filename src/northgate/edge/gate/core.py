@@ -102,6 +102,10 @@ class GateCore:
         self._revoked_since = 0.0
         self._renewals: dict[str, float] = {}
         self._shed_in_tick = 0
+        # Passes ended (journeys finished) since the last tick, and their smoothed rate:
+        # what this node actually completes, whatever the admission rate asks of it.
+        self._ended_in_tick = 0
+        self.completed_per_second = 0.0
         self._task: asyncio.Task[None] | None = None
         # True while a dependency the journey needs is down (the application sets it):
         # capacity lost, so nobody new is admitted; the line keeps its places.
@@ -147,6 +151,7 @@ class GateCore:
         now = self.clock()
         self.revoked[jti] = now + self.signer.cap
         self._renewals.pop(jti, None)
+        self._ended_in_tick += 1
         self.metrics.count("passes_revoked")
         await self.backend.revoke(jti, now, self.signer.cap)
 
@@ -364,7 +369,16 @@ class GateCore:
         waiting = self.snapshot.waiting if self.snapshot else 0
         if self.edge is not None and self.edge.turn is not None:
             waiting += self.edge.turn.waiting
-        self.governor.floor = floor_share(self.limits.admissions_per_minute / 60.0)
+        ended, self._ended_in_tick = self._ended_in_tick, 0
+        self.completed_per_second += 0.3 * (ended / TICK_SECONDS - self.completed_per_second)
+        ceiling = self.limits.admissions_per_minute / 60.0
+        self.governor.floor = floor_share(ceiling)
+        if congested and self.completed_per_second > 0:
+            # Admitted work is piling up: admit no faster than journeys are being finished
+            # (a little more, to find out whether more would fit). Backing off by 30 % a
+            # second from a ceiling far above the node took ~15 s, and let in minutes of
+            # backlog meanwhile (bench.edge: in flight 178 against a limit of 1).
+            self.governor.cap(1.2 * self.completed_per_second / ceiling)
         share = self.governor.update(utilisation, shed + forced + int(congested), waiting)
         snapshot = await self.backend.snapshot(
             now, self.node, share, self._revoked_since, self.limits.abandon_after
@@ -411,6 +425,7 @@ class GateCore:
                 "latency_baseline_ms": round(self.limiter.baseline * 1000, 3),
                 "admission_rate_per_second": round(self.rate(), 3),
                 "adaptive_share": round(share, 3),
+                "completed_per_second": round(self.completed_per_second, 3),
                 "global_share": round(self.global_share, 3),
                 "backend_degraded": int(self.degraded),
                 "fallback_share": round(self.fallback_share, 3),

@@ -70,6 +70,10 @@ class RateGovernor:
     backoff: float = 0.7
     low: float = 0.6  # utilisation of the limit below which admissions may speed up
 
+    def cap(self, share: float) -> None:
+        """At most ``share`` (at least the floor): a measured bound, applied before update."""
+        self.share = max(self.floor, min(self.share, share))
+
     def update(self, utilisation: float, shed: int, waiting: int) -> float:
         if shed > 0:
             self.share = max(self.floor, self.share * self.backoff)

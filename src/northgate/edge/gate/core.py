@@ -374,11 +374,11 @@ class GateCore:
         ceiling = self.limits.admissions_per_minute / 60.0
         self.governor.floor = floor_share(ceiling)
         if congested and self.completed_per_second > 0:
-            # Admitted work is piling up: admit no faster than journeys are being finished
-            # (a little more, to find out whether more would fit). Backing off by 30 % a
-            # second from a ceiling far above the node took ~15 s, and let in minutes of
-            # backlog meanwhile (bench.edge: in flight 178 against a limit of 1).
-            self.governor.cap(1.2 * self.completed_per_second / ceiling)
+            # Admitted work is piling up: admit at most twice as fast as journeys are being
+            # finished (room to find out whether more would fit; 1.2 x kept a line at
+            # 0.8x). Backing off by 30 % a second from a ceiling far above the node took
+            # ~15 s and let in minutes of backlog (bench.edge: 178 in flight, limit 1).
+            self.governor.cap(2.0 * self.completed_per_second / ceiling)
         share = self.governor.update(utilisation, shed + forced + int(congested), waiting)
         snapshot = await self.backend.snapshot(
             now, self.node, share, self._revoked_since, self.limits.abandon_after
@@ -404,7 +404,7 @@ class GateCore:
                 await self.edge.publish(
                     now, rate=rate, cap=bucket_capacity(rate, limits.poll_seconds),
                     max_active=limits.max_active if limits.enabled else 1 << 30,
-                    poll=limits.poll_seconds,
+                    poll=limits.poll_seconds, behind=congested or forced > 0,
                 )  # fmt: skip
             except _REDIS_ERRORS:
                 log.warning("gate: could not publish the edge line's state", exc_info=True)

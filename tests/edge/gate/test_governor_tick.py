@@ -33,10 +33,10 @@ async def test_admitted_work_queueing_for_slots_slows_the_line_to_one_a_second()
     await core.tick()
     assert core.rate() == pytest.approx(1000.0)
     for _ in range(30):
-        core.guard.peak_waiting = 3 * core.guard.limit  # more waiting than twice the slots
+        core.guard.slow_waits = 1  # a request waited a second or more for a slot
         await core.tick()
     assert core.rate() == pytest.approx(1.0)  # not 2 % of the ceiling (20/s)
-    assert core.guard.peak_waiting == 0  # the tick starts a new measurement
+    assert core.guard.slow_waits == 0  # the tick starts a new measurement
     await core.tick()  # nobody waits for a slot, the node is idle: speed up again
     assert core.rate() == pytest.approx(2.0)
 
@@ -71,7 +71,7 @@ async def test_congestion_cuts_the_rate_to_the_journeys_finished_at_once() -> No
     assert core.completed_per_second == pytest.approx(5.0, rel=0.05)
     assert core.rate() == pytest.approx(1000.0)  # not congested: the ceiling
     core._ended_in_tick = 5
-    core.guard.peak_waiting = 3 * core.guard.limit
+    core.guard.slow_waits = 1
     await core.tick()
     # At most 2 x what is finished, then the usual back-off: ~7/s, not 700/s.
     assert core.rate() <= 2 * 5.0

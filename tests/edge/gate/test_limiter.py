@@ -226,20 +226,25 @@ def test_governor_floor_is_one_admission_a_second_under_a_high_ceiling() -> None
     assert 1000.0 * governor.share < 50  # proportional growth: no jump of 50/s a second
 
 
-async def test_guard_is_congested_when_more_wait_than_twice_the_slots() -> None:
-    """The edge admits by the published rate alone: admitted requests queueing for a slot
-    is the sign that it lets in more than this node serves."""
+async def test_guard_is_congested_when_a_request_waited_a_second_for_a_slot() -> None:
+    """The edge admits by the published rate alone: admitted requests waiting long for a
+    slot is the sign that it lets in more than this node serves; a short burst is not."""
+    now = [0.0]
     limiter = GradientLimit(initial=1, floor=1, ceiling=1)
-    guard = ConcurrencyGuard(limiter, critical_wait=5.0)
+    guard = ConcurrencyGuard(limiter, critical_wait=5.0, clock=lambda: now[0])
     assert await guard.acquire(RequestClass.CRITICAL) == 1
-    waiters = [asyncio.create_task(guard.acquire(RequestClass.CRITICAL)) for _ in range(2)]
+    quick = [asyncio.create_task(guard.acquire(RequestClass.CRITICAL)) for _ in range(3)]
     await asyncio.sleep(0)
-    assert guard.waiting() == 2 and not guard.congested()  # two waiting for one slot: fine
-    waiters.append(asyncio.create_task(guard.acquire(RequestClass.CRITICAL)))
-    await asyncio.sleep(0)
-    assert guard.congested()
+    now[0] = 0.2  # three waited 200 ms: a burst, not a backlog
     for _ in range(3):
-        guard.release(0.0, 1)
-    await asyncio.gather(*waiters)
-    guard.peak_waiting = guard.waiting()  # what the tick does
+        guard.release(now[0], 1)
+    await asyncio.gather(*quick)
+    assert guard.waiting() == 0 and not guard.congested()
+    slow = asyncio.create_task(guard.acquire(RequestClass.CRITICAL))
+    await asyncio.sleep(0)
+    now[0] = 1.5  # this one waited 1.3 s
+    guard.release(now[0], 1)
+    await slow
+    assert guard.congested()
+    guard.slow_waits = 0  # what the tick does
     assert not guard.congested()

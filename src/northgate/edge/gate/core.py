@@ -363,7 +363,7 @@ class GateCore:
         # line moves by the rate alone, and nothing else would slow it before CRITICAL
         # requests had waited `critical_wait` (bench.edge: goodput 1 % at 5x without it).
         congested = guard.congested()
-        guard.peak_waiting = guard.waiting()
+        guard.slow_waits = 0
         # Waiting: in the node's own line, and at the edges (they keep the line there, and
         # the node's own line is then empty: "nobody waits" would speed admissions up).
         waiting = self.snapshot.waiting if self.snapshot else 0

@@ -41,22 +41,24 @@ async def test_admitted_work_queueing_for_slots_slows_the_line_to_one_a_second()
     assert core.rate() == pytest.approx(2.0)
 
 
-async def test_waiters_at_the_edge_hold_the_rate_of_a_full_node(redis_server: RedisServer) -> None:
+async def test_with_the_edge_line_a_full_node_probes_upwards(redis_server: RedisServer) -> None:
     redis = shared.connect(redis_server.url)
     try:
         core = make_core(RedisBackend(redis, "t" + secrets.token_hex(4)))
         assert core.edge is not None
         core.governor.share = 0.5
-        # Full, nobody refused, the node's own line empty, 500 waiting at the edges: hold.
+        # Full, nobody refused, nobody waited long, 500 waiting at the edges: the edge
+        # admits by the rate alone, so find out whether more fits.
         core.guard.peak_in_flight = core.guard.limit
         core.edge.turn = EdgeTurn("g", 1, False, waiting=500)
         await core.tick()
-        assert core.governor.share == 0.5
-        # Nobody waiting anywhere: speed up.
-        core.guard.peak_in_flight = core.guard.limit
-        core.edge.turn = EdgeTurn("g", 1, True, waiting=0)
-        await core.tick()
         assert core.governor.share == pytest.approx(0.55)
+        assert core.governor.probe_when_full
+        # A request waited a second for a slot: back off.
+        core.guard.peak_in_flight = core.guard.limit
+        core.guard.slow_waits = 1
+        await core.tick()
+        assert core.governor.share < 0.55
     finally:
         await redis.aclose()
 

@@ -373,6 +373,7 @@ class GateCore:
         self.completed_per_second += 0.3 * (ended / TICK_SECONDS - self.completed_per_second)
         ceiling = self.limits.admissions_per_minute / 60.0
         self.governor.floor = floor_share(ceiling)
+        self.governor.probe_when_full = self.edge is not None
         if congested and self.completed_per_second > 0:
             # Admitted work is piling up: admit at most twice as fast as journeys are being
             # finished (room to find out whether more would fit; 1.2 x kept a line at

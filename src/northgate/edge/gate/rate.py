@@ -69,6 +69,12 @@ class RateGovernor:
     step: float = 0.1  # growth per second when there is room: a share of the share
     backoff: float = 0.7
     low: float = 0.6  # utilisation of the limit below which admissions may speed up
+    # Grow while full too, as long as nothing is refused and nothing waits long for a slot
+    # (the gate's tick sets this when the nginx edge keeps the line). At the edge the rate
+    # is the only throttle, and on a node at a limit of one every second with a request
+    # in it looks full: holding there kept the rate at whatever the last cut left
+    # (bench.edge: 1 journey/s done at 5x, admitted p99 2.4 x unloaded, the node idle).
+    probe_when_full: bool = False
 
     def cap(self, share: float) -> None:
         """At most ``share`` (at least the floor): a measured bound, applied before update."""
@@ -77,7 +83,7 @@ class RateGovernor:
     def update(self, utilisation: float, shed: int, waiting: int) -> float:
         if shed > 0:
             self.share = max(self.floor, self.share * self.backoff)
-        elif utilisation < self.low or waiting == 0:
+        elif utilisation < self.low or waiting == 0 or self.probe_when_full:
             # Proportional growth (at least the floor a step): an additive 5 % of the
             # operator's ceiling was, on a ceiling far above the node, a jump of several
             # times its capacity in one second.

@@ -374,15 +374,6 @@ class GateCore:
         ceiling = self.limits.admissions_per_minute / 60.0
         self.governor.floor = floor_share(ceiling)
         self.governor.probe_when_full = self.edge is not None
-        if self.edge is not None and self.limits.mode == "adaptive":
-            # The edge lets people through by the rate alone (no free slot needed), so
-            # clock admissions by completions: at most twice the journeys finishing, plus
-            # one a second to start from nothing. Without it a surge met the ceiling
-            # (1000/s, a bucket of 8,000) and let thousands through in the first ticks;
-            # they came in over minutes whatever the rate was cut to (bench.edge: 27,000
-            # let through, ~5 journeys/s finished). Known limit: where most of those let
-            # in never pay, the line moves at about twice the payments.
-            self.governor.cap((2.0 * self.completed_per_second + 1.0) / ceiling)
         if congested and self.completed_per_second > 0:
             # Admitted work is piling up: admit at most twice as fast as journeys are being
             # finished (room to find out whether more would fit; 1.2 x kept a line at

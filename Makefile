@@ -44,7 +44,7 @@ lint: $(STAMPS)/dev
 typecheck: $(STAMPS)/dev
 	$(BIN)/mypy
 
-BENCHMARKS := pages gate overload analytics submit journey forecast
+BENCHMARKS := pages gate overload analytics submit journey edge forecast
 
 bench: $(STAMPS)/dev $(STAMPS)/assets $(STAMPS)/bench-system $(STAMPS)/test-system
 	for name in $(BENCHMARKS); do $(BIN)/python -m bench.$$name || exit 1; done

@@ -11,7 +11,7 @@ import pytest
 
 from northgate.edge.gate.concurrency import ConcurrencyGuard
 from northgate.edge.gate.limiter import AIMDLimit, GradientLimit
-from northgate.edge.gate.rate import RateGovernor, TokenBucket
+from northgate.edge.gate.rate import RateGovernor, TokenBucket, floor_share
 from northgate.edge.gate.routes import RequestClass
 
 
@@ -207,3 +207,44 @@ def test_a_probe_that_never_sees_a_quiet_moment_still_ends() -> None:
         limit.sample(0.02, in_flight=3, now=now)
     assert not limit.probing
     assert limit.baseline == pytest.approx(0.02) and limit.limit > 1
+
+
+def test_governor_floor_is_one_admission_a_second_under_a_high_ceiling() -> None:
+    """bench.edge: a ceiling of 1000/s in front of a node that serves ~5 journeys/s; the old
+    floor (2 % = 20/s) kept the edge admitting four times the capacity, and goodput fell to
+    1 % at 5x."""
+    assert floor_share(1000.0) == pytest.approx(0.001)
+    assert floor_share(10.0) == 0.02  # a low ceiling keeps the 2 % floor
+    governor = RateGovernor(floor=floor_share(1000.0))
+    for _ in range(30):
+        governor.update(utilisation=1.0, shed=1, waiting=10_000)
+    assert 1000.0 * governor.share == pytest.approx(1.0)  # down to 1 admission/s
+    governor.update(utilisation=0.2, shed=0, waiting=10_000)
+    assert 1000.0 * governor.share == pytest.approx(2.0)  # grows by at least the floor
+    for _ in range(20):
+        governor.update(utilisation=0.2, shed=0, waiting=10_000)
+    assert 1000.0 * governor.share < 50  # proportional growth: no jump of 50/s a second
+
+
+async def test_guard_is_congested_when_a_request_waited_a_second_for_a_slot() -> None:
+    """The edge admits by the published rate alone: admitted requests waiting long for a
+    slot is the sign that it lets in more than this node serves; a short burst is not."""
+    now = [0.0]
+    limiter = GradientLimit(initial=1, floor=1, ceiling=1)
+    guard = ConcurrencyGuard(limiter, critical_wait=5.0, clock=lambda: now[0])
+    assert await guard.acquire(RequestClass.CRITICAL) == 1
+    quick = [asyncio.create_task(guard.acquire(RequestClass.CRITICAL)) for _ in range(3)]
+    await asyncio.sleep(0)
+    now[0] = 0.2  # three waited 200 ms: a burst, not a backlog
+    for _ in range(3):
+        guard.release(now[0], 1)
+    await asyncio.gather(*quick)
+    assert guard.waiting() == 0 and not guard.congested()
+    slow = asyncio.create_task(guard.acquire(RequestClass.CRITICAL))
+    await asyncio.sleep(0)
+    now[0] = 1.5  # this one waited 1.3 s
+    guard.release(now[0], 1)
+    await slow
+    assert guard.congested()
+    guard.slow_waits = 0  # what the tick does
+    assert not guard.congested()

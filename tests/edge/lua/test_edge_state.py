@@ -54,6 +54,8 @@ async def test_the_line_moves_over_handed_out_numbers_only(line: EdgeLine) -> No
     assert published["below"] == "41"
     assert published["free"] == "0"
     assert int(published["waiting"]) == 2
+    # The node reads how many wait at the edges: its own line is empty meanwhile.
+    assert line.turn is not None and line.turn.waiting == 2
     assert float(published["density"]) == pytest.approx(2 / (102 - 41 + 1))
 
 
@@ -74,6 +76,22 @@ async def test_no_shows_cost_the_line_no_throughput(line: EdgeLine) -> None:
     for second in range(1, 21):
         await publish(line, T0 + second, rate=2.0, cap=2.0)
     assert int((await state(line))["below"]) >= 1 + 2 * 20
+
+
+async def test_a_node_behind_writes_off_later_and_never_beyond_the_bucket(line: EdgeLine) -> None:
+    """Those let through while the node is behind wait in its queues before its gate sees
+    them: writing them off at the usual grace gave their tokens to yet more visitors."""
+    await publish(line, T0, rate=0.0, cap=0.0)
+    await report(line, "1:1000")
+    for second in range(1, 11):  # nobody let through shows up; grace 2.5 polls = 5 s
+        await line.publish(T0 + second, rate=2.0, cap=2.0, max_active=1000, poll=2.0, behind=True)
+    ctl = await line.redis.hgetall(line.keys["ctl"])
+    assert int(ctl[b"written_off"]) == 0  # behind: 4 x the grace (20 s)
+    for second in range(11, 31):
+        await publish(line, T0 + second, rate=2.0, cap=2.0)
+    ctl = await line.redis.hgetall(line.keys["ctl"])
+    assert int(ctl[b"written_off"]) > 0
+    assert float(ctl[b"tokens"]) <= 2.0  # what came back never overfills the bucket
 
 
 async def test_room_among_the_active_counts_those_let_through(line: EdgeLine) -> None:

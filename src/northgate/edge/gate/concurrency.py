@@ -31,6 +31,7 @@ class ConcurrencyGuard:
         wait_factor: float = 1.0,
         max_wait: float = 0.25,
         critical_wait: float = 5.0,
+        slow_wait: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.limiter = limiter
@@ -38,9 +39,14 @@ class ConcurrencyGuard:
         self.wait_factor = wait_factor
         self.max_wait = max_wait
         self.critical_wait = critical_wait
+        self.slow_wait = slow_wait
         self.clock = clock
         self.in_flight = 0
         self.peak_in_flight = 0
+        # Requests that waited ``slow_wait`` or more for a slot since the gate's last tick
+        # (which resets it): admitted work queueing that long means admissions outrun
+        # this node.
+        self.slow_waits = 0
         # CRITICAL requests let in over the limit after waiting ``critical_wait``: admitted
         # work the node could not serve in time, like a shed one (see RateGovernor).
         self.forced = 0
@@ -57,6 +63,20 @@ class ConcurrencyGuard:
     def has_free_slot(self) -> bool:
         """Room now, and nobody already waiting for it."""
         return self._has_room() and not self._critical and not self._default
+
+    def waiting(self) -> int:
+        return len(self._critical) + len(self._default)
+
+    def congested(self) -> bool:
+        """A request waited ``slow_wait`` (1 s) or more for a slot since the last tick:
+        admitted work is piling up, so the line lets people in faster than this node serves
+        them. The only timely sign of it at the nginx edge, which admits by the published
+        rate alone (no free slot needed): CRITICAL requests are never refused, and only
+        counted (``forced``) after waiting ``critical_wait``, long after the backlog formed.
+        Not the number waiting at once: visitors let through together make short bursts
+        of a few waiters on a node at a limit of one, and counting those (more than twice
+        the slots) held the rate at ~1/s with the node idle most of the time."""
+        return self.slow_waits > 0
 
     def may_wait(self) -> bool:
         """Whether one more request may wait for a slot: no more wait than there are slots.
@@ -106,6 +126,7 @@ class ConcurrencyGuard:
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[bool] = loop.create_future()
         line.append(waiter)
+        started = self.clock()
         timer = loop.call_later(seconds, _expire, waiter)
         try:
             granted = await waiter
@@ -118,6 +139,8 @@ class ConcurrencyGuard:
             timer.cancel()
             if waiter in line:
                 line.remove(waiter)
+            if self.clock() - started >= self.slow_wait:
+                self.slow_waits += 1
         return granted
 
     def release(self, started: float, in_flight_at_start: int, *, dropped: bool = False) -> None:

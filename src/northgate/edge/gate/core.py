@@ -26,7 +26,7 @@ from northgate.edge.gate.limiter import GradientLimit
 from northgate.edge.gate.metrics import GateMetrics
 from northgate.edge.gate.passes import Pass, PassProblem, PassRefused, PassSigner, new_jti
 from northgate.edge.gate.places import Place, PlaceRefused, PlaceSigner
-from northgate.edge.gate.rate import RateGovernor, bucket_capacity
+from northgate.edge.gate.rate import RateGovernor, bucket_capacity, floor_share
 from northgate.edge.gate.redis_backend import RedisBackend
 from northgate.edge.gate.routes import RequestClass
 from northgate.edge.gate.shuffle import permute
@@ -102,6 +102,10 @@ class GateCore:
         self._revoked_since = 0.0
         self._renewals: dict[str, float] = {}
         self._shed_in_tick = 0
+        # Passes ended (journeys finished) since the last tick, and their smoothed rate:
+        # what this node actually completes, whatever the admission rate asks of it.
+        self._ended_in_tick = 0
+        self.completed_per_second = 0.0
         self._task: asyncio.Task[None] | None = None
         # True while a dependency the journey needs is down (the application sets it):
         # capacity lost, so nobody new is admitted; the line keeps its places.
@@ -147,6 +151,7 @@ class GateCore:
         now = self.clock()
         self.revoked[jti] = now + self.signer.cap
         self._renewals.pop(jti, None)
+        self._ended_in_tick += 1
         self.metrics.count("passes_revoked")
         await self.backend.revoke(jti, now, self.signer.cap)
 
@@ -354,8 +359,28 @@ class GateCore:
         guard.peak_in_flight = guard.in_flight
         shed, self._shed_in_tick = self._shed_in_tick, 0
         forced, guard.forced = guard.forced, 0
+        # Admitted work piling up for slots counts as refused work: at the nginx edge the
+        # line moves by the rate alone, and nothing else would slow it before CRITICAL
+        # requests had waited `critical_wait` (bench.edge: goodput 1 % at 5x without it).
+        congested = guard.congested()
+        guard.slow_waits = 0
+        # Waiting: in the node's own line, and at the edges (they keep the line there, and
+        # the node's own line is then empty: "nobody waits" would speed admissions up).
         waiting = self.snapshot.waiting if self.snapshot else 0
-        share = self.governor.update(utilisation, shed + forced, waiting)
+        if self.edge is not None and self.edge.turn is not None:
+            waiting += self.edge.turn.waiting
+        ended, self._ended_in_tick = self._ended_in_tick, 0
+        self.completed_per_second += 0.3 * (ended / TICK_SECONDS - self.completed_per_second)
+        ceiling = self.limits.admissions_per_minute / 60.0
+        self.governor.floor = floor_share(ceiling)
+        self.governor.probe_when_full = self.edge is not None
+        if congested and self.completed_per_second > 0:
+            # Admitted work is piling up: admit at most twice as fast as journeys are being
+            # finished (room to find out whether more would fit; 1.2 x kept a line at
+            # 0.8x). Backing off by 30 % a second from a ceiling far above the node took
+            # ~15 s and let in minutes of backlog (bench.edge: 178 in flight, limit 1).
+            self.governor.cap(2.0 * self.completed_per_second / ceiling)
+        share = self.governor.update(utilisation, shed + forced + int(congested), waiting)
         snapshot = await self.backend.snapshot(
             now, self.node, share, self._revoked_since, self.limits.abandon_after
         )
@@ -380,7 +405,7 @@ class GateCore:
                 await self.edge.publish(
                     now, rate=rate, cap=bucket_capacity(rate, limits.poll_seconds),
                     max_active=limits.max_active if limits.enabled else 1 << 30,
-                    poll=limits.poll_seconds,
+                    poll=limits.poll_seconds, behind=congested or forced > 0,
                 )  # fmt: skip
             except _REDIS_ERRORS:
                 log.warning("gate: could not publish the edge line's state", exc_info=True)
@@ -401,6 +426,7 @@ class GateCore:
                 "latency_baseline_ms": round(self.limiter.baseline * 1000, 3),
                 "admission_rate_per_second": round(self.rate(), 3),
                 "adaptive_share": round(share, 3),
+                "completed_per_second": round(self.completed_per_second, 3),
                 "global_share": round(self.global_share, 3),
                 "backend_degraded": int(self.degraded),
                 "fallback_share": round(self.fallback_share, 3),

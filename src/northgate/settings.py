@@ -126,8 +126,10 @@ class Settings(BaseSettings):
     # Nodes serving when `northgate scale` has recorded none (its latest row wins).
     capacity_nodes: int = Field(default=1, ge=1)
     # Decision to serving for one more node; the time-to-saturation warning pages when
-    # saturation is forecast sooner than twice this.
-    capacity_provisioning_seconds: float = Field(default=600, gt=0)
+    # saturation is forecast sooner than twice this. The same figure as the Prometheus
+    # rules' (deploy/prometheus/rules, a test keeps them equal): 30 min allows for a new
+    # machine and a person deciding; `northgate scale` on a host with room measured 4-10 s.
+    capacity_provisioning_seconds: float = Field(default=1800, gt=0)
     # Alertmanager's address (e.g. http://127.0.0.1:9093): the ops page lists its active
     # alerts. Empty: the forecaster's own warnings only.
     ops_alertmanager_url: str = ""

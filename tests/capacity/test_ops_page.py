@@ -108,7 +108,7 @@ async def test_a_surge_shows_utilisation_saturation_and_advice(surging: httpx.As
         "nodes_from": "setting",
         "per_node_arrivals_per_minute": 1000,
         "arrivals_per_minute": 3000,
-        "provisioning_seconds": 600,
+        "provisioning_seconds": 1800,
     }
     assert body["utilisation"] == pytest.approx(0.8, abs=0.03)
     assert {w["code"] for w in body["warnings"]} >= {"utilisation", "surge"}
@@ -162,7 +162,7 @@ async def test_an_event_added_by_the_form_gives_advice(surging: httpx.AsyncClien
     # Last week's 300 a minute, 12 times: 3,600 a minute, four nodes of 1,000.
     assert event["expected_peak_per_minute"] >= 3600
     assert event["nodes_needed"] >= 4
-    assert event["scale_by"] == "2026-11-10T19:50:00-05:00"
+    assert event["scale_by"] == "2026-11-10T19:30:00-05:00"  # 30 min of provisioning before
     assert event["gate_opens_at"] == opens_at
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from northgate.settings import Settings
 from tests.deploy import prometheus_scenarios
 
 REPO = Path(__file__).resolve().parents[2]
@@ -99,3 +100,5 @@ def test_the_provisioning_time_is_one_figure() -> None:
     forecast = by_name["NorthgateSaturationForecast"]
     assert forecast["labels"]["provisioning_seconds"] == str(seconds)
     assert f"< 2 * {seconds}" in forecast["expr"]
+    # The ops page's forecaster warns by the same figure.
+    assert Settings.model_fields["capacity_provisioning_seconds"].default == seconds

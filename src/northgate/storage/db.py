@@ -48,16 +48,17 @@ def make_engine(url: str) -> AsyncEngine:
         return engine
     # A server that does not answer must not hold a request for asyncpg's default minute:
     # after CONNECT_TIMEOUT_SECONDS it is an outage (a 503 with Retry-After).
-    # No pre-ping: it is a round trip on every checkout, and every journey page checks out
-    # a connection once or twice. Measured (2026-12-06, one draft read through the service,
-    # client CPU): 650 us with the ping, 440 us without, 143 us for asyncpg's fetchrow
-    # alone. A connection the server closed (a restart) fails the one request that meets
-    # it (the outage handling answers 503 + Retry-After) and SQLAlchemy then invalidates
-    # every connection older than that error, so the pool heals at once.
+    # Pre-ping: a round trip on every checkout (measured 2026-12-06, one draft read through
+    # the service, client CPU: 650 us with it, 440 us without), kept because without it a
+    # restart of PostgreSQL failed requests after the server was back: each connection the
+    # server had closed failed the first request that met it, and SQLAlchemy did not always
+    # invalidate the rest (tests/jobs/test_worker_outage.py saw the database "down" again
+    # after it had recovered). A request that meets a restart is worth more than 0.2 ms.
     return create_async_engine(
         parsed,
         pool_size=10,
         max_overflow=10,
+        pool_pre_ping=True,
         connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
     )
 

@@ -1,7 +1,8 @@
 """Turning the forecast and the calendar into what to do: how many nodes, by when, and a
 pre-queue before an event. Pure code.
 
-Nodes needed = peak arrivals per minute / what one node sustains, rounded up: for the
+Nodes needed = peak arrivals per minute / 80 % of what one node sustains, rounded up (the
+arithmetic of ``northgate scale``, northgate.scaling.advice): for the
 forecast, its expected peak and the interval's upper bound; for an event, last week's
 busiest hour in the same hours of the week times the event's multiplier (or the forecast
 there, if higher and within the horizon). Scale by: the event's start less the time it takes
@@ -11,23 +12,23 @@ to add a node (measured by ``northgate scale``; a setting until then).
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from northgate.capacity.calendar import Event
 from northgate.capacity.forecast import Forecast
+from northgate.scaling.advice import nodes_needed
 
 # (weekday, hour) in the operators' time zone -> arrivals in that hour, last seven days.
 WeekProfile = Mapping[tuple[int, int], float]
 
 
 def nodes_for(per_minute: float, per_node: float) -> int:
-    """Nodes that serve ``per_minute`` arrivals, at least one."""
-    if per_node <= 0:
-        return 1
-    return max(1, math.ceil(per_minute / per_node - 1e-9))
+    """Nodes that serve ``per_minute`` arrivals with the headroom `northgate scale` keeps
+    (northgate.scaling.advice: each node at most at 80 %, where 2016's alert fired), at
+    least one: the ops page and the command give the same advice for the same peak."""
+    return nodes_needed(per_minute, per_node)
 
 
 @dataclass(frozen=True)

@@ -128,7 +128,7 @@ def test_a_bad_pass_never_reaches_a_node(edge: Edge, name: str) -> None:
     edge.synced(free=False, below=1)
     token = bad_passes()[name]
     with edge.client() as client:
-        page = client.get(APPLY, cookies={"ng_pass": token})
+        page = client.get(APPLY, headers={"cookie": f"ng_pass={token}"})
         header = client.get(APPLY, headers={"x-northgate-pass": token})
         api = client.post(API, json={}, headers={"x-northgate-pass": token})
     assert page.status_code == header.status_code == 200
@@ -236,7 +236,7 @@ def test_a_tampered_or_stale_place_gets_a_new_one(edge: Edge) -> None:
     wait_for(lambda: edge.node.requests == [])
     for token in (stale_gen, other_event, tampered):
         with edge.client() as client:
-            response = client.get(APPLY, cookies={"ng_place": token})
+            response = client.get(APPLY, headers={"cookie": f"ng_place={token}"})
         fresh = place_of(response)
         assert fresh is not None and fresh.gen == edge.line.gen
     assert edge.node.requests == []

@@ -20,7 +20,6 @@ summed over the live ones, gauges of shared state take the highest.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -36,6 +35,7 @@ from prometheus_client.registry import Collector
 from northgate.analytics.store.delta import Delta
 from northgate.analytics.store.flusher import Sink
 from northgate.applications.scheduling import EMAIL
+from northgate.core.periodic import Periodic
 from northgate.edge.gate import GateCore
 from northgate.edge.gate.estimate import estimated_wait
 from northgate.jobs.outbox import KindBacklog, backlog
@@ -170,7 +170,7 @@ class NodeMetrics:
         )
         self._seen_counters: dict[str, int] = {}
         self._seen_waits = (0, 0.0)
-        self._task: asyncio.Task[None] | None = None
+        self._publishing = self._periodic(PUBLISH_SECONDS)
 
     # ------------------------------------------------------------------ arrivals
 
@@ -228,24 +228,26 @@ class NodeMetrics:
             self.pool.labels("in_use").set(in_use())
             self.pool.labels("size").set(size())
 
+    async def _publish_now(self) -> None:
+        self.publish()
+
+    def _periodic(self, interval: float) -> Periodic:
+        return Periodic(
+            self._publish_now,
+            interval,
+            name="metrics",
+            log=log,
+            failure="metrics: publishing the gate's state failed",
+        )
+
     async def run(self, interval: float = PUBLISH_SECONDS) -> None:
-        while True:
-            try:
-                self.publish()
-            except Exception:  # monitoring must never take the worker down
-                log.exception("metrics: publishing the gate's state failed")
-            await asyncio.sleep(interval)
+        await self._periodic(interval).run()
 
     def start(self) -> None:
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self.run(), name="metrics")
+        self._publishing.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._publishing.stop()
 
     # ------------------------------------------------------------------ the scrape
 

@@ -3,8 +3,6 @@ and once a second bring the node's view of the shared state up to date."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
 import logging
 import random
@@ -15,6 +13,7 @@ from typing import NamedTuple
 from redis.exceptions import RedisError
 
 from northgate.core.clock import UnixClock, unix_now
+from northgate.core.periodic import Periodic
 from northgate.core.signing import Purpose, derive_key, hmac_sha256
 from northgate.edge.gate.backend import Backend, Outcome, PollRequest, Snapshot
 from northgate.edge.gate.concurrency import ConcurrencyGuard
@@ -106,7 +105,9 @@ class GateCore:
         # what this node actually completes, whatever the admission rate asks of it.
         self._ended_in_tick = 0
         self.completed_per_second = 0.0
-        self._task: asyncio.Task[None] | None = None
+        self._ticking = Periodic(
+            self.tick, TICK_SECONDS, name="gate-tick", log=log, failure="gate tick failed"
+        )
         # True while a dependency the journey needs is down (the application sets it):
         # capacity lost, so nobody new is admitted; the line keeps its places.
         self.paused: Callable[[], bool] = lambda: False
@@ -328,26 +329,11 @@ class GateCore:
     # ----------------------------------------------------------------- tick
 
     def ensure_started(self) -> None:
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="gate-tick")
+        self._ticking.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._ticking.stop()
         await self.backend.close()
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the tick must survive anything; requests never wait on it
-                log.exception("gate tick failed")
-            await asyncio.sleep(TICK_SECONDS)
 
     async def tick(self) -> None:
         now = self.clock()
